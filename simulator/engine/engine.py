@@ -1,0 +1,676 @@
+"""The matching engine: accounts, order books and the rules that move money between them.
+
+Pure and synchronous: no asyncio, no I/O, no wall clock. Time comes from an injected Clock and randomness from
+an injected random.Random, so the same seed and the same calls give a byte-identical event log.
+
+Every public operation either raises `Rejected` before touching any state, or runs to completion and emits its
+events in this order: order updates and trades as they happen, then one BalanceUpdate per (account, asset) it
+touched, then one DepthUpdate per book it changed.
+"""
+from __future__ import annotations
+
+import random
+from typing import Callable, Iterable, NamedTuple
+
+from simulator.engine.account import Account
+from simulator.engine.book import OrderBook
+from simulator.engine.clock import Clock
+from simulator.engine.events import (BalanceUpdate, DepthUpdate, Event, OrderRejected, OrderUpdate,
+                                     SymbolStatusChanged, Trade, TradeEvent)
+from simulator.engine.fees import FeeSchedule, commission
+from simulator.engine.instrument import STP_MODES, SYMBOL_STATUSES, Instrument, InstrumentSpec
+from simulator.engine.market_data import MarketData
+from simulator.engine.order import (BUY, CANCELED, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, IOC,
+                                    LIMIT, LIMIT_MAKER, LIMIT_PRICED, MARKET, NEW, ORDER_TYPES,
+                                    PARTIALLY_FILLED, SIDES, STOP_LOSS, STOP_LOSS_LIMIT, STOP_TYPES,
+                                    TAKE_PROFIT, TIMES_IN_FORCE, Order)
+from simulator.engine.rejection import Reject, Rejected
+
+Listener = Callable[[Event], None]
+
+# Stop orders trigger on the last trade price: a stop-loss fires when the price moves against the position
+# the order protects, a take-profit when it moves in its favour.
+_TRIGGERS_ON_RISE = {(STOP_LOSS, True), (TAKE_PROFIT, False)}  # (kind, is_buy) that fire when last >= stop
+
+
+class PlaceResult(NamedTuple):
+    order: Order
+    trades: list[Trade]
+
+
+class CancelReplaceResult(NamedTuple):
+    canceled: Order | None
+    cancel_error: Rejected | None
+    placed: PlaceResult | None
+    place_error: Rejected | None
+
+
+class _Plan(NamedTuple):
+    """What a taker would do against the book now: (maker, qty) steps, qty 0 meaning 'expire the maker'."""
+
+    steps: list[tuple[Order, int]]
+    filled: int
+    cost: int
+    taker_prevented: bool  # self-trade prevention stops the taker here
+
+
+class Engine:
+    def __init__(self, clock: Clock, rng: random.Random, fees: FeeSchedule | None = None,
+                 instruments: Iterable[InstrumentSpec] = ()):
+        self.clock = clock
+        self.rng = rng
+        self.fees = fees or FeeSchedule()
+        self.instruments: dict[str, Instrument] = {}
+        self.books: dict[str, OrderBook] = {}
+        self.market: dict[str, MarketData] = {}
+        self.accounts: dict[int, Account] = {}
+        self.orders: dict[int, Order] = {}
+        self.listeners: list[Listener] = []
+        self.seq = 0
+        self.next_order_id = 1
+        self.next_account_id = 1
+        self.next_trade_id: dict[str, int] = {}
+        # conservation ledger, per asset: deposits - withdrawals == free + locked + fees collected
+        self.deposits: dict[str, int] = {}
+        self.withdrawals: dict[str, int] = {}
+        self.fees_collected: dict[str, int] = {}
+        self._touched: dict[tuple[int, str], None] = {}
+        self._depth: dict[str, dict[tuple[bool, int], None]] = {}
+        for spec in instruments:
+            self.add_instrument(spec)
+
+    # --- events ----------------------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self.listeners.remove(listener)
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    def _emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def _flush(self, now: int, reason: str = "ORDER") -> None:
+        """Emit the balance and depth changes the operation accumulated (fills first, then balances)."""
+        if self._touched:
+            touched, self._touched = self._touched, {}
+            for account_id, asset in touched:
+                account = self.accounts[account_id]
+                free, locked = account.balances[asset]
+                account.update_time = now
+                self._emit(BalanceUpdate(self._next_seq(), now, account_id, asset, free, locked, 0, reason))
+        if self._depth:
+            changed, self._depth = self._depth, {}
+            for symbol, levels in changed.items():
+                book = self.books[symbol]
+                book.update_id += 1
+                bids, asks = [], []
+                for is_bid, price in levels:
+                    (bids if is_bid else asks).append((price, book.level_qty(is_bid, price)))
+                self._emit(DepthUpdate(self._next_seq(), now, symbol, book.update_id, bids, asks))
+
+    # --- instruments -----------------------------------------------------------------------------------
+    def add_instrument(self, spec: InstrumentSpec) -> Instrument:
+        if spec.symbol in self.instruments:
+            raise ValueError(f"instrument {spec.symbol} already exists")
+        inst = Instrument(spec)
+        self.instruments[spec.symbol] = inst
+        self.books[spec.symbol] = OrderBook(spec.symbol)
+        self.market[spec.symbol] = MarketData(spec.symbol, inst.base_unit)
+        self.next_trade_id[spec.symbol] = 1
+        return inst
+
+    def instrument(self, symbol: str) -> Instrument:
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
+        return inst
+
+    def set_symbol_status(self, symbol: str, status: str) -> None:
+        inst = self.instrument(symbol)
+        if status not in SYMBOL_STATUSES:
+            raise Rejected(Reject.INVALID_ORDER, f"unknown symbol status {status!r}")
+        inst.status = status
+        self._emit(SymbolStatusChanged(self._next_seq(), self.clock.now_ms(), symbol, status))
+
+    # --- accounts --------------------------------------------------------------------------------------
+    def open_account(self, name: str = "", fee_tier: int = 0) -> Account:
+        self.fees.tier(fee_tier)  # raises for an unknown tier
+        account = Account(self.next_account_id, name or f"account-{self.next_account_id}", fee_tier)
+        self.accounts[account.account_id] = account
+        self.next_account_id += 1
+        return account
+
+    def account(self, account_id: int) -> Account:
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise Rejected(Reject.UNKNOWN_ACCOUNT, str(account_id))
+        return account
+
+    def set_fee_tier(self, account_id: int, tier: int) -> None:
+        account = self.account(account_id)
+        try:
+            self.fees.tier(tier)
+        except ValueError as exc:
+            raise Rejected(Reject.INVALID_AMOUNT, str(exc)) from None
+        account.fee_tier = tier
+
+    def deposit(self, account_id: int, asset: str, amount: int) -> None:
+        account = self.account(account_id)
+        if amount <= 0:
+            raise Rejected(Reject.INVALID_AMOUNT, "a deposit must be positive")
+        balance = account.balance(asset)
+        balance[0] += amount
+        self.deposits[asset] = self.deposits.get(asset, 0) + amount
+        self._balance_event(account, asset, amount, "DEPOSIT")
+
+    def withdraw(self, account_id: int, asset: str, amount: int) -> None:
+        account = self.account(account_id)
+        if amount <= 0:
+            raise Rejected(Reject.INVALID_AMOUNT, "a withdrawal must be positive")
+        if account.free(asset) < amount:
+            raise Rejected(Reject.INSUFFICIENT_BALANCE)
+        account.balances[asset][0] -= amount
+        self.withdrawals[asset] = self.withdrawals.get(asset, 0) + amount
+        self._balance_event(account, asset, -amount, "WITHDRAW")
+
+    def _balance_event(self, account: Account, asset: str, delta: int, reason: str) -> None:
+        now = self.clock.now_ms()
+        account.update_time = now
+        free, locked = account.balances[asset]
+        self._emit(BalanceUpdate(self._next_seq(), now, account.account_id, asset, free, locked, delta, reason))
+
+    # --- placing orders --------------------------------------------------------------------------------
+    def place_order(self, account_id: int, symbol: str, side: str, type_: str, *, qty: int = 0,
+                    price: int = 0, tif: str | None = None, quote_qty: int = 0, stop_price: int = 0,
+                    client_id: str | None = None, stp: str | None = None) -> PlaceResult:
+        """Validate, accept and match one order. Amounts are atoms (see Instrument.parse_*)."""
+        try:
+            inst, account, tif, stp, plan, need = self._validate(
+                account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id, stp)
+        except Rejected as rejected:
+            self._emit(OrderRejected(self._next_seq(), self.clock.now_ms(), account_id, symbol,
+                                     client_id or "", side, type_, rejected.reason.value))
+            raise
+        now = self.clock.now_ms()
+        if quote_qty:
+            qty = plan.filled  # a quote-sized market order is for what its budget buys now
+        order = Order(self.next_order_id, client_id or self._new_client_id(), account_id, symbol, side, type_,
+                      tif, price, qty, stop_price, quote_qty, stp, now)
+        self.next_order_id += 1
+        self._accept(account, order, inst, need)
+        trades: list[Trade] = []
+        book = self.books[symbol]
+        if type_ in STOP_TYPES:
+            book.stops[order.order_id] = order
+        else:
+            order.working_time = now
+            self._execute(order, inst, book, plan, trades, now)
+        if trades:
+            self._trigger_stops(inst, book, now)
+        self._flush(now)
+        return PlaceResult(order, trades)
+
+    def test_order(self, account_id: int, symbol: str, side: str, type_: str, *, qty: int = 0, price: int = 0,
+                   tif: str | None = None, quote_qty: int = 0, stop_price: int = 0,
+                   client_id: str | None = None, stp: str | None = None) -> None:
+        """Run every check place_order would and change nothing (Binance's order/test)."""
+        self._validate(account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id, stp)
+
+    def _new_client_id(self) -> str:
+        return format(self.rng.getrandbits(88), "022x")
+
+    def _validate(self, account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id,
+                  stp):
+        inst = self.instrument(symbol)
+        account = self.account(account_id)
+        if inst.status != "TRADING":
+            raise Rejected(Reject.MARKET_CLOSED)
+        if side not in SIDES or type_ not in ORDER_TYPES:
+            raise Rejected(Reject.INVALID_ORDER, f"side {side!r} / type {type_!r}")
+        is_buy = side == BUY
+        tif = self._check_tif(type_, tif)
+        if stp is None:
+            stp = inst.default_stp
+        elif stp not in STP_MODES or stp not in inst.allowed_stp:
+            raise Rejected(Reject.STP_MODE_NOT_ALLOWED, stp)
+        if client_id is not None and client_id in account.client_ids:
+            raise Rejected(Reject.DUPLICATE_CLIENT_ORDER_ID)
+        if account.open_count.get(symbol, 0) >= inst.max_num_orders:
+            raise Rejected(Reject.MAX_NUM_ORDERS)
+        book = self.books[symbol]
+        market = self.market[symbol]
+        now = self.clock.now_ms()
+        if type_ in LIMIT_PRICED:
+            inst.check_price(price)
+            inst.check_qty(qty)
+            inst.check_notional(inst.notional(price, qty))
+            inst.check_percent_price(is_buy, price, market.average_price(now, inst.avg_price_mins))
+        elif price:
+            raise Rejected(Reject.INVALID_ORDER, "price is not used by this order type")
+        if type_ in STOP_TYPES:
+            inst.check_price(stop_price)
+            if type_ in (STOP_LOSS, TAKE_PROFIT):
+                inst.check_market_qty(qty)
+                inst.check_notional(inst.notional(stop_price, qty))
+            self._check_not_triggered(type_, is_buy, stop_price, market.last_price)
+        elif stop_price:
+            raise Rejected(Reject.INVALID_ORDER, "stopPrice is not used by this order type")
+        plan = None
+        if type_ == MARKET:
+            if (qty > 0) == (quote_qty > 0):
+                raise Rejected(Reject.INVALID_ORDER, "a market order takes exactly one of qty and quote_qty")
+            if qty:
+                inst.check_market_qty(qty)
+                reference = market.average_price(now, inst.avg_price_mins)
+                if reference is not None:
+                    inst.check_notional(inst.notional(reference, qty))
+                plan = self._plan(book, inst, account_id, is_buy, stp, 0, qty, 0)
+            else:
+                inst.check_notional(quote_qty)
+                plan = self._plan(book, inst, account_id, is_buy, stp, 0, 0, quote_qty)
+        elif type_ == LIMIT_MAKER:
+            best = book.opposite(is_buy).best_price()
+            if best is not None and (best <= price if is_buy else best >= price):
+                raise Rejected(Reject.WOULD_TAKE)
+        elif type_ == LIMIT:
+            plan = self._plan(book, inst, account_id, is_buy, stp, price, qty, 0)
+        need = self._need_at_placement(inst, type_, is_buy, qty, price, stop_price, plan)
+        asset = inst.quote if is_buy else inst.base
+        if account.free(asset) < need:
+            raise Rejected(Reject.INSUFFICIENT_BALANCE)
+        return inst, account, tif, stp, plan, need
+
+    @staticmethod
+    def _check_tif(type_: str, tif: str | None) -> str:
+        if type_ in (LIMIT, STOP_LOSS_LIMIT, "TAKE_PROFIT_LIMIT"):
+            if tif not in TIMES_IN_FORCE:
+                raise Rejected(Reject.INVALID_ORDER, "timeInForce is required for this order type")
+            return tif
+        if tif not in (None, GTC) or (tif == GTC and type_ != LIMIT_MAKER):
+            raise Rejected(Reject.INVALID_ORDER, "timeInForce is not used by this order type")
+        return GTC
+
+    @staticmethod
+    def _check_not_triggered(type_: str, is_buy: bool, stop: int, last: int | None) -> None:
+        if last is None:
+            return
+        rises = (type_.replace("_LIMIT", ""), is_buy) in _TRIGGERS_ON_RISE
+        if (last >= stop) if rises else (last <= stop):
+            raise Rejected(Reject.WOULD_TRIGGER_IMMEDIATELY)
+
+    @staticmethod
+    def _need_at_placement(inst: Instrument, type_: str, is_buy: bool, qty: int, price: int, stop: int,
+                           plan: _Plan | None) -> int:
+        """What the order must lock: quote for a buy (at its limit, stop or planned cost), base for a sell."""
+        if type_ == MARKET:
+            return plan.cost if is_buy else plan.filled
+        if not is_buy:
+            return qty
+        return inst.notional(price or stop, qty)
+
+    def _accept(self, account: Account, order: Order, inst: Instrument, need: int) -> None:
+        asset = inst.quote if order.is_buy else inst.base
+        balance = account.balances[asset] if asset in account.balances else account.balance(asset)
+        balance[0] -= need
+        balance[1] += need
+        order.locked = need
+        self._touched[(account.account_id, asset)] = None
+        self.orders[order.order_id] = order
+        account.open_orders[order.order_id] = order
+        account.client_ids[order.client_id] = order
+        account.open_count[order.symbol] = account.open_count.get(order.symbol, 0) + 1
+        history = account.orders.get(order.symbol)
+        if history is None:
+            history = account.orders[order.symbol] = []
+        history.append(order)
+        self._emit(OrderUpdate(self._next_seq(), order.time, NEW, order))
+
+    # --- matching --------------------------------------------------------------------------------------
+    def _plan(self, book: OrderBook, inst: Instrument, account_id: int, is_buy: bool, stp: str, limit: int,
+              qty: int, quote_budget: int) -> _Plan:
+        """Walk the opposite side from the best price: fills up to qty (or quote_budget), up to limit."""
+        steps: list[tuple[Order, int]] = []
+        filled = cost = 0
+        unit, step = inst.base_unit, inst.step
+        for level in book.opposite(is_buy).best_levels():
+            price = level.price
+            if limit and (price > limit if is_buy else price < limit):
+                break
+            for maker in level.orders.values():
+                if maker.account_id == account_id and stp != "NONE":
+                    if stp == "EXPIRE_TAKER":
+                        return _Plan(steps, filled, cost, True)
+                    steps.append((maker, 0))
+                    if stp == "EXPIRE_BOTH":
+                        return _Plan(steps, filled, cost, True)
+                    continue
+                available = maker.qty - maker.executed
+                if quote_budget:
+                    affordable = (quote_budget - cost) * unit // price
+                    fill = min(available, affordable - affordable % step)
+                    if fill <= 0:
+                        if is_buy:  # deeper asks only cost more
+                            return _Plan(steps, filled, cost, False)
+                        break  # a lower bid may still take a whole step
+                else:
+                    fill = min(available, qty - filled)
+                steps.append((maker, fill))
+                filled += fill
+                cost += price * fill // unit
+                if qty and filled == qty:
+                    return _Plan(steps, filled, cost, False)
+        return _Plan(steps, filled, cost, False)
+
+    def _execute(self, taker: Order, inst: Instrument, book: OrderBook, plan: _Plan | None,
+                 trades: list[Trade], now: int) -> None:
+        """Run an accepted, working taker against its plan, then rest or expire what is left.
+
+        Orders without a price (MARKET, a triggered STOP_LOSS / TAKE_PROFIT) never rest.
+        """
+        if plan is None:  # LIMIT_MAKER, known not to cross
+            self._rest(taker, book)
+            return
+        if taker.tif == FOK and plan.filled < taker.qty:
+            self._expire(taker, inst, EXPIRED, "UNFILLED_FOK_ORDER_EXPIRED", now)
+            return
+        for maker, fill in plan.steps:
+            if fill:
+                trades.append(self._fill(inst, book, maker, taker, fill, now))
+            else:
+                self._prevent(inst, book, maker, taker, now)
+        if not taker.is_open:
+            return
+        if plan.taker_prevented:
+            self._expire(taker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_TAKER", now)
+        elif not taker.price:
+            self._expire(taker, inst, EXPIRED, "INSUFFICIENT_LIQUIDITY", now)
+        elif taker.tif == GTC:
+            self._rest(taker, book)
+        else:
+            self._expire(taker, inst, EXPIRED, "UNFILLED_IOC_QUANTITY_EXPIRED", now)
+
+    def _rest(self, order: Order, book: OrderBook) -> None:
+        book.side(order.is_buy).add(order)
+        self._depth_changed(order.symbol, order.is_buy, order.price)
+
+    def _depth_changed(self, symbol: str, is_bid: bool, price: int) -> None:
+        levels = self._depth.get(symbol)
+        if levels is None:
+            levels = self._depth[symbol] = {}
+        levels[(is_bid, price)] = None
+
+    def _fill(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, qty: int, now: int) -> Trade:
+        price = maker.price
+        unit = inst.base_unit
+        quote = price * qty // unit
+        buyer, seller = (taker, maker) if taker.is_buy else (maker, taker)
+        buyer_account = self.accounts[buyer.account_id]
+        seller_account = self.accounts[seller.account_id]
+        tiers = self.fees.tiers
+        buyer_rate = tiers[buyer_account.fee_tier].taker if buyer is taker else tiers[buyer_account.fee_tier].maker
+        seller_rate = tiers[seller_account.fee_tier].taker if seller is taker else \
+            tiers[seller_account.fee_tier].maker
+        buyer_fee = commission(qty, buyer_rate)
+        seller_fee = commission(quote, seller_rate)
+        base, quote_asset = inst.base, inst.quote
+        # the buyer spends quote from its lock, freeing the gap between its own limit and the trade price
+        release = buyer.price * qty // unit if buyer.price else quote
+        balance = buyer_account.balance(quote_asset)
+        balance[1] -= release
+        balance[0] += release - quote
+        buyer.locked -= release
+        buyer_account.balance(base)[0] += qty - buyer_fee
+        balance = seller_account.balance(base)
+        balance[1] -= qty
+        seller.locked -= qty
+        seller_account.balance(quote_asset)[0] += quote - seller_fee
+        fees = self.fees_collected
+        fees[base] = fees.get(base, 0) + buyer_fee
+        fees[quote_asset] = fees.get(quote_asset, 0) + seller_fee
+        touched = self._touched
+        touched[(buyer.account_id, quote_asset)] = None
+        touched[(buyer.account_id, base)] = None
+        touched[(seller.account_id, base)] = None
+        touched[(seller.account_id, quote_asset)] = None
+
+        trade_id = self.next_trade_id[inst.symbol]
+        self.next_trade_id[inst.symbol] = trade_id + 1
+        trade = Trade(trade_id, inst.symbol, price, qty, quote, now, buyer, seller, buyer is maker, buyer_fee,
+                      seller_fee, base, quote_asset)
+        self.market[inst.symbol].record(trade)
+        self._record_trade(buyer_account, trade, buyer)
+        self._record_trade(seller_account, trade, seller)
+
+        book.opposite(taker.is_buy).reduce(maker, qty)
+        for order in (maker, taker):
+            order.executed += qty
+            order.cum_quote += quote
+            order.update_time = now
+            order.status = FILLED if order.executed == order.qty else PARTIALLY_FILLED
+        if maker.status == FILLED:
+            book.opposite(taker.is_buy).remove(maker)
+        self._depth_changed(inst.symbol, maker.is_buy, price)
+        seq = self._next_seq
+        self._emit(TradeEvent(seq(), now, trade))
+        self._emit(OrderUpdate(seq(), now, "TRADE", maker, trade))
+        self._emit(OrderUpdate(seq(), now, "TRADE", taker, trade))
+        if maker.status == FILLED:
+            self._close(maker, inst)
+        if taker.status == FILLED:
+            self._close(taker, inst)
+        return trade
+
+    @staticmethod
+    def _record_trade(account: Account, trade: Trade, order: Order) -> None:
+        history = account.trades.get(trade.symbol)
+        if history is None:
+            history = account.trades[trade.symbol] = []
+        history.append((trade, order))
+
+    def _prevent(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, now: int) -> None:
+        """Self-trade prevention expires the resting order instead of trading with it."""
+        book.opposite(taker.is_buy).remove(maker)
+        self._depth_changed(inst.symbol, maker.is_buy, maker.price)
+        maker.prevented_qty += maker.remaining
+        self._expire(maker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_MAKER", now)
+
+    def _expire(self, order: Order, inst: Instrument, status: str, reason: str, now: int) -> None:
+        self._unlock(order, inst)
+        order.status = status
+        order.expiry_reason = reason
+        order.update_time = now
+        self._emit(OrderUpdate(self._next_seq(), now, "EXPIRED" if status == EXPIRED else "TRADE_PREVENTION",
+                               order))
+        self._close(order, inst)
+
+    def _unlock(self, order: Order, inst: Instrument) -> None:
+        if order.locked:
+            asset = inst.quote if order.is_buy else inst.base
+            balance = self.accounts[order.account_id].balances[asset]
+            balance[1] -= order.locked
+            balance[0] += order.locked
+            order.locked = 0
+            self._touched[(order.account_id, asset)] = None
+
+    def _close(self, order: Order, inst: Instrument) -> None:
+        """A final order leaves the account's open set; whatever it still held goes back to free."""
+        self._unlock(order, inst)
+        account = self.accounts[order.account_id]
+        del account.open_orders[order.order_id]
+        if account.client_ids.get(order.client_id) is order:
+            del account.client_ids[order.client_id]
+        account.open_count[order.symbol] -= 1
+
+    # --- stop orders -----------------------------------------------------------------------------------
+    def _trigger_stops(self, inst: Instrument, book: OrderBook, now: int) -> None:
+        """Fire every stop order the last price has reached; their fills may fire more, in order id order."""
+        market = self.market[inst.symbol]
+        while book.stops:
+            last = market.last_price
+            fired = [order for order in book.stops.values() if self._fires(order, last)]
+            if not fired:
+                return
+            trades: list[Trade] = []
+            for order in sorted(fired, key=lambda o: o.order_id):
+                del book.stops[order.order_id]
+                self._activate(order, inst, book, now, trades)
+            if not trades:
+                return
+
+    @staticmethod
+    def _fires(order: Order, last: int) -> bool:
+        rises = (order.type.replace("_LIMIT", ""), order.is_buy) in _TRIGGERS_ON_RISE
+        return last >= order.stop_price if rises else last <= order.stop_price
+
+    def _activate(self, order: Order, inst: Instrument, book: OrderBook, now: int, trades: list[Trade]) -> None:
+        order.working_time = now
+        order.update_time = now
+        self._emit(OrderUpdate(self._next_seq(), now, NEW, order))
+        plan = self._plan(book, inst, order.account_id, order.is_buy, order.stp, order.price, order.qty, 0)
+        if order.is_buy and not order.price:
+            # a triggered STOP_LOSS / TAKE_PROFIT buy locked at its stop price; it re-locks at the real cost
+            self._unlock(order, inst)
+            balance = self.accounts[order.account_id].balance(inst.quote)
+            if balance[0] < plan.cost:
+                self._expire(order, inst, EXPIRED, "INSUFFICIENT_BALANCE", now)
+                return
+            balance[0] -= plan.cost
+            balance[1] += plan.cost
+            order.locked = plan.cost
+        self._execute(order, inst, book, plan, trades, now)
+
+    # --- cancel, amend, replace ------------------------------------------------------------------------
+    def find_order(self, account_id: int, symbol: str, order_id: int | None = None,
+                   client_id: str | None = None) -> Order:
+        """An account's order on a symbol by id or client id (open first, then the latest closed one)."""
+        account = self.account(account_id)
+        self.instrument(symbol)
+        if order_id is not None:
+            order = self.orders.get(order_id)
+            if order is None or order.account_id != account_id or order.symbol != symbol:
+                raise Rejected(Reject.UNKNOWN_ORDER)
+            if client_id is not None and order.client_id != client_id:
+                raise Rejected(Reject.UNKNOWN_ORDER)
+            return order
+        if client_id is None:
+            raise Rejected(Reject.UNKNOWN_ORDER, "an order id or a client order id is required")
+        order = account.client_ids.get(client_id)
+        if order is not None and order.symbol == symbol:
+            return order
+        for order in reversed(account.orders.get(symbol, ())):
+            if order.client_id == client_id:
+                return order
+        raise Rejected(Reject.UNKNOWN_ORDER)
+
+    def cancel_order(self, account_id: int, symbol: str, order_id: int | None = None,
+                     client_id: str | None = None, cancel_client_id: str = "",
+                     restriction: str | None = None) -> Order:
+        order = self.find_order(account_id, symbol, order_id, client_id)
+        if not order.is_open:
+            raise Rejected(Reject.UNKNOWN_ORDER)
+        if (restriction == "ONLY_NEW" and order.status != NEW) or (
+                restriction == "ONLY_PARTIALLY_FILLED" and order.status != PARTIALLY_FILLED):
+            raise Rejected(Reject.CANCEL_RESTRICTED)
+        now = self.clock.now_ms()
+        self._cancel(order, now, cancel_client_id)
+        self._flush(now)
+        return order
+
+    def _cancel(self, order: Order, now: int, cancel_client_id: str) -> None:
+        inst = self.instruments[order.symbol]
+        book = self.books[order.symbol]
+        if order.order_id in book.stops:
+            del book.stops[order.order_id]
+        else:
+            book.side(order.is_buy).remove(order)
+            self._depth_changed(order.symbol, order.is_buy, order.price)
+        order.status = CANCELED
+        order.update_time = now
+        self._unlock(order, inst)
+        self._emit(OrderUpdate(self._next_seq(), now, CANCELED, order,
+                               cancel_client_id=cancel_client_id or self._new_client_id()))
+        self._close(order, inst)
+
+    def cancel_all(self, account_id: int, symbol: str) -> list[Order]:
+        account = self.account(account_id)
+        self.instrument(symbol)
+        orders = sorted((o for o in account.open_orders.values() if o.symbol == symbol),
+                        key=lambda o: o.order_id)
+        if not orders:
+            raise Rejected(Reject.UNKNOWN_ORDER)
+        now = self.clock.now_ms()
+        for order in orders:
+            self._cancel(order, now, "")
+        self._flush(now)
+        return orders
+
+    def amend_order(self, account_id: int, symbol: str, new_qty: int, order_id: int | None = None,
+                    client_id: str | None = None) -> Order:
+        """Reduce an open order's quantity in place; it keeps its place in the queue."""
+        order = self.find_order(account_id, symbol, order_id, client_id)
+        inst = self.instruments[symbol]
+        if not order.is_open:
+            raise Rejected(Reject.UNKNOWN_ORDER)
+        if not order.executed < new_qty < order.qty:
+            raise Rejected(Reject.INVALID_AMEND, "the new quantity must be below the order's and above what filled")
+        inst.check_qty(new_qty)
+        now = self.clock.now_ms()
+        reduction = order.qty - new_qty
+        if order.working_time >= 0:
+            self.books[symbol].side(order.is_buy).reduce(order, reduction)
+            self._depth_changed(symbol, order.is_buy, order.price)
+        order.qty = new_qty
+        order.update_time = now
+        still_needed = order.remaining if not order.is_buy else \
+            inst.notional(order.price or order.stop_price, order.remaining)
+        released = order.locked - still_needed
+        if released:
+            asset = inst.quote if order.is_buy else inst.base
+            balance = self.accounts[account_id].balances[asset]
+            balance[1] -= released
+            balance[0] += released
+            order.locked = still_needed
+            self._touched[(account_id, asset)] = None
+        self._emit(OrderUpdate(self._next_seq(), now, "REPLACED", order))
+        self._flush(now)
+        return order
+
+    def cancel_replace(self, account_id: int, symbol: str, *, cancel_order_id: int | None = None,
+                       cancel_client_id: str | None = None, allow_failure: bool = False,
+                       new_order: dict) -> CancelReplaceResult:
+        """Cancel one order, then place another (Binance's cancelReplace).
+
+        With allow_failure False (STOP_ON_FAILURE) a failed cancel stops before placing; in both modes a
+        successful cancel stands even when the new order is rejected.
+        """
+        canceled = placed = None
+        cancel_error = place_error = None
+        try:
+            canceled = self.cancel_order(account_id, symbol, cancel_order_id, cancel_client_id)
+        except Rejected as exc:
+            cancel_error = exc
+            if not allow_failure:
+                return CancelReplaceResult(None, exc, None, None)
+        try:
+            placed = self.place_order(account_id, symbol, **new_order)
+        except Rejected as exc:
+            place_error = exc
+        return CancelReplaceResult(canceled, cancel_error, placed, place_error)
+
+    # --- reading ---------------------------------------------------------------------------------------
+    def open_orders(self, account_id: int, symbol: str | None = None) -> list[Order]:
+        account = self.account(account_id)
+        orders = [o for o in account.open_orders.values() if symbol is None or o.symbol == symbol]
+        orders.sort(key=lambda o: o.order_id)
+        return orders
+
+    def depth(self, symbol: str, limit: int) -> tuple[int, list[tuple[int, int]], list[tuple[int, int]]]:
+        """(update id, bids best first, asks best first): the snapshot a local book starts from."""
+        self.instrument(symbol)
+        book = self.books[symbol]
+        return book.update_id, book.bids.depth(limit), book.asks.depth(limit)

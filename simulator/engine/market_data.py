@@ -1,0 +1,136 @@
+"""Public market data the engine keeps per symbol: recent trades, 1 m klines and rolling 24 h statistics.
+
+Klines are built on the injected clock from trades as they happen. The 24 h statistics are derived from the
+klines of the last 1440 minutes, so they cost O(1440) per query and nothing per trade beyond the kline update.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from simulator.engine.events import Trade
+
+MINUTE_MS = 60_000
+DAY_MS = 24 * 60 * MINUTE_MS
+KEPT_TRADES = 1000
+KEPT_KLINES = 2 * 1440  # two days of minutes
+
+
+class Kline:
+    __slots__ = ("open_time", "open", "high", "low", "close", "volume", "quote_volume", "count",
+                 "taker_buy_volume", "taker_buy_quote", "first_id", "last_id")
+
+    def __init__(self, open_time: int, trade: Trade):
+        self.open_time = open_time
+        self.open = self.high = self.low = self.close = trade.price
+        self.volume = 0
+        self.quote_volume = 0
+        self.count = 0
+        self.taker_buy_volume = 0
+        self.taker_buy_quote = 0
+        self.first_id = trade.trade_id
+        self.last_id = trade.trade_id
+
+    def add(self, trade: Trade) -> None:
+        price = trade.price
+        if price > self.high:
+            self.high = price
+        elif price < self.low:
+            self.low = price
+        self.close = price
+        self.volume += trade.qty
+        self.quote_volume += trade.quote_qty
+        self.count += 1
+        self.last_id = trade.trade_id
+        if not trade.buyer_is_maker:
+            self.taker_buy_volume += trade.qty
+            self.taker_buy_quote += trade.quote_qty
+
+    def state(self) -> list[int]:
+        return [getattr(self, name) for name in self.__slots__]
+
+    @classmethod
+    def from_state(cls, values: list[int]) -> "Kline":
+        kline = cls.__new__(cls)
+        for name, value in zip(cls.__slots__, values):
+            setattr(kline, name, value)
+        return kline
+
+
+@dataclass(slots=True)
+class Stats24h:
+    open_time: int
+    close_time: int
+    open: int
+    high: int
+    low: int
+    last: int
+    last_qty: int
+    volume: int
+    quote_volume: int
+    first_id: int
+    last_id: int
+    count: int
+    prev_close: int
+
+
+class MarketData:
+    __slots__ = ("symbol", "base_unit", "trades", "klines", "last_trade")
+
+    def __init__(self, symbol: str, base_unit: int):
+        self.symbol = symbol
+        self.base_unit = base_unit
+        self.trades: deque[Trade] = deque(maxlen=KEPT_TRADES)
+        self.klines: deque[Kline] = deque(maxlen=KEPT_KLINES)
+        self.last_trade: Trade | None = None
+
+    def record(self, trade: Trade) -> None:
+        self.trades.append(trade)
+        self.last_trade = trade
+        minute = trade.time - trade.time % MINUTE_MS
+        klines = self.klines
+        if not klines or klines[-1].open_time != minute:
+            klines.append(Kline(minute, trade))
+        klines[-1].add(trade)
+
+    @property
+    def last_price(self) -> int | None:
+        return self.last_trade.price if self.last_trade else None
+
+    def average_price(self, now: int, minutes: int) -> int | None:
+        """Volume-weighted price over the last `minutes` (Binance's avgPrice); last price if none traded."""
+        since = now - minutes * MINUTE_MS
+        volume = quote = 0
+        for kline in reversed(self.klines):
+            if kline.open_time + MINUTE_MS <= since:
+                break
+            volume += kline.volume
+            quote += kline.quote_volume
+        if volume:
+            return quote * self.base_unit // volume
+        return self.last_price
+
+    def klines_between(self, start: int | None, end: int | None, limit: int) -> list[Kline]:
+        picked = [k for k in self.klines
+                  if (start is None or k.open_time + MINUTE_MS > start) and (end is None or k.open_time <= end)]
+        return picked[:limit] if start is not None else picked[-limit:]
+
+    def stats_24h(self, now: int) -> Stats24h:
+        """Rolling statistics over the minutes of the last 24 h (a quiet symbol reports zeros)."""
+        since = now - DAY_MS
+        window = [k for k in self.klines if k.open_time + MINUTE_MS > since and k.open_time <= now]
+        if not window:
+            last = self.last_trade
+            price = last.price if last else 0
+            return Stats24h(since, now, price, price, price, price, 0, 0, 0, -1, -1, 0, price)
+        first = window[0]
+        before = self.klines.index(first)
+        prev_close = self.klines[before - 1].close if before else 0
+        return Stats24h(
+            open_time=since, close_time=now, open=first.open,
+            high=max(k.high for k in window), low=min(k.low for k in window), last=window[-1].close,
+            last_qty=self.last_trade.qty if self.last_trade else 0,
+            volume=sum(k.volume for k in window), quote_volume=sum(k.quote_volume for k in window),
+            first_id=first.first_id, last_id=window[-1].last_id, count=sum(k.count for k in window),
+            prev_close=prev_close,
+        )
