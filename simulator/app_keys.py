@@ -1,0 +1,30 @@
+"""aiohttp application keys shared by the server and the dialects that register routes on it."""
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from simulator.core import Simulator
+
+SIMULATOR = web.AppKey("simulator", Simulator)
+BackgroundJob = Callable[[web.Application], Awaitable[None]]
+BACKGROUND_JOBS = web.AppKey("background_jobs", list)
+BACKGROUND_TASKS = web.AppKey("background_tasks", list)
+
+
+def add_background_job(app: web.Application, job: BackgroundJob) -> None:
+    """Register a coroutine run for the app's whole life (started on startup, cancelled on shutdown)."""
+    app[BACKGROUND_JOBS].append(job)
+
+
+async def start_background(app: web.Application) -> None:
+    app[BACKGROUND_TASKS] = [asyncio.create_task(job(app)) for job in app[BACKGROUND_JOBS]]
+
+
+async def stop_background(app: web.Application) -> None:
+    tasks = app.get(BACKGROUND_TASKS, [])
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,42 @@
+"""API keys: which account a key trades for, and the secret its requests are signed with."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    key: str
+    secret: str
+    account_id: int
+
+
+class KeyRing:
+    """Generated keys come from a seeded RNG: a simulator's keys are reproducible, not secret."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._by_key: dict[str, ApiKey] = {}
+
+    def add(self, account_id: int, key: str | None = None, secret: str | None = None) -> ApiKey:
+        """Register a key (generated when not given); a key belongs to exactly one account."""
+        key = key or format(self._rng.getrandbits(256), "064x")
+        if key in self._by_key:
+            raise ValueError(f"API key {key!r} is already in use")
+        api_key = ApiKey(key, secret or format(self._rng.getrandbits(256), "064x"), account_id)
+        self._by_key[key] = api_key
+        return api_key
+
+    def get(self, key: str) -> ApiKey | None:
+        return self._by_key.get(key)
+
+    def secret_of(self, key: str) -> str | None:
+        api_key = self._by_key.get(key)
+        return api_key.secret if api_key else None
+
+    def keys_of(self, account_id: int) -> list[ApiKey]:
+        return [k for k in self._by_key.values() if k.account_id == account_id]
+
+    def all(self) -> list[ApiKey]:
+        return list(self._by_key.values())

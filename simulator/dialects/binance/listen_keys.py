@@ -1,0 +1,82 @@
+"""listenKeys: the REST-created handles of a user data stream (spot /api/v3/userDataStream).
+
+A key lives `ttl_ms` from its last POST or PUT; a POST for an account that has a live key returns that key and
+extends it, as Binance does. Expiry is swept by the server, which then pushes `listenKeyExpired`.
+"""
+from __future__ import annotations
+
+import random
+import string
+from dataclasses import dataclass
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(slots=True)
+class ListenKey:
+    key: str
+    account_id: int
+    expires_at: int
+
+
+class ListenKeys:
+    def __init__(self, rng: random.Random, ttl_ms: int = 3_600_000):
+        self._rng = rng
+        self.ttl_ms = ttl_ms
+        self._keys: dict[str, ListenKey] = {}
+
+    def create(self, account_id: int, now: int) -> str:
+        for listen_key in self._keys.values():
+            if listen_key.account_id == account_id and listen_key.expires_at > now:
+                listen_key.expires_at = now + self.ttl_ms
+                return listen_key.key
+        key = "".join(self._rng.choice(_ALPHABET) for _ in range(60))
+        self._keys[key] = ListenKey(key, account_id, now + self.ttl_ms)
+        return key
+
+    def _owned(self, key: str, account_id: int, now: int) -> ListenKey | None:
+        listen_key = self._keys.get(key)
+        if listen_key is None or listen_key.account_id != account_id or listen_key.expires_at <= now:
+            return None
+        return listen_key
+
+    def keepalive(self, key: str, account_id: int, now: int) -> bool:
+        listen_key = self._owned(key, account_id, now)
+        if listen_key is None:
+            return False
+        listen_key.expires_at = now + self.ttl_ms
+        return True
+
+    def close(self, key: str, account_id: int, now: int) -> bool:
+        if self._owned(key, account_id, now) is None:
+            return False
+        del self._keys[key]
+        return True
+
+    def account_of(self, key: str, now: int) -> int | None:
+        listen_key = self._keys.get(key)
+        if listen_key is None or listen_key.expires_at <= now:
+            return None
+        return listen_key.account_id
+
+    def expire_now(self, key: str) -> bool:
+        """Fault injection: the key dies at once (the next sweep reports it)."""
+        listen_key = self._keys.get(key)
+        if listen_key is None:
+            return False
+        listen_key.expires_at = 0
+        return True
+
+    def sweep(self, now: int) -> list[ListenKey]:
+        """Remove and return the keys whose time is up."""
+        expired = [k for k in self._keys.values() if k.expires_at <= now]
+        for listen_key in expired:
+            del self._keys[listen_key.key]
+        return expired
+
+    def state(self) -> list[dict]:
+        return [{"key": k.key, "account_id": k.account_id, "expires_at": k.expires_at}
+                for k in self._keys.values()]
+
+    def restore(self, state: list[dict]) -> None:
+        self._keys = {d["key"]: ListenKey(d["key"], d["account_id"], d["expires_at"]) for d in state}

@@ -1,0 +1,210 @@
+"""Binance rate limits: request weight and raw requests per IP, new orders per account (reference §1.7).
+
+Each pool counts in fixed windows aligned the way Binance aligns them: a window of `interval_num` x `interval`
+starts at `now - now % window_ms` (epoch milliseconds from the injected clock), so a 1-MINUTE window starts at
+the top of every minute. Every request is counted, refused or not, which is why Binance's used-weight headers
+can exceed the limit.
+
+Refusals:
+* a request that pushes an IP over a REQUEST_WEIGHT or RAW_REQUESTS pool gets 429 -1003 with `Retry-After`
+  (seconds until that window ends);
+* an IP that has had a 429 and sends `BAN_AFTER_IGNORED_429` more requests over the limit in the same window is
+  banned: that request and every one until the ban ends get 418 -1003 "... IP banned until <ms> ...". The
+  first ban lasts 2 minutes and each later ban of the same IP 4 times longer, up to 3 days;
+* an order that pushes an account over an ORDERS pool gets 429 -1015 (orders never lead to a ban).
+
+`enabled=False` stops the refusals but keeps counting, so the headers stay truthful. A fault injector can
+`force` a 429 or a 418 on every request until a given time, whether or not enforcement is enabled.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+
+from simulator.dialects.binance import errors
+from simulator.dialects.binance.errors import BinanceError
+
+INTERVAL_MS = {"SECOND": 1_000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
+REQUEST_WEIGHT, ORDERS, RAW_REQUESTS = "REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS"
+RATE_LIMIT_TYPES = (REQUEST_WEIGHT, ORDERS, RAW_REQUESTS)
+
+BAN_AFTER_IGNORED_429 = 3
+FIRST_BAN_MS = 2 * 60_000
+BAN_GROWTH = 4
+MAX_BAN_MS = 3 * 86_400_000
+
+Clock = Callable[[], int]
+
+
+@dataclass(frozen=True)
+class Pool:
+    """One entry of exchangeInfo `rateLimits`: at most `limit` units per `interval_num` x `interval`."""
+
+    type: str
+    interval: str
+    interval_num: int
+    limit: int
+
+    @property
+    def window_ms(self) -> int:
+        return INTERVAL_MS[self.interval] * self.interval_num
+
+    @property
+    def interval_text(self) -> str:
+        """As Binance writes it in error messages: "1 MINUTE", "10 SECOND"."""
+        return f"{self.interval_num} {self.interval}"
+
+    @property
+    def header_suffix(self) -> str:
+        """As Binance writes it in header names: "1M", "10S", "1D"."""
+        return f"{self.interval_num}{self.interval[0]}"
+
+    def window_start(self, now_ms: int) -> int:
+        return now_ms - now_ms % self.window_ms
+
+    def window_end(self, now_ms: int) -> int:
+        return self.window_start(now_ms) + self.window_ms
+
+    def payload(self) -> dict[str, str | int]:
+        return {
+            "rateLimitType": self.type,
+            "interval": self.interval,
+            "intervalNum": self.interval_num,
+            "limit": self.limit,
+        }
+
+
+@dataclass
+class _IpState:
+    limited_until: int = 0  # end of the window in which this IP last got a 429; 0 when not limited
+    ignored_429: int = 0  # requests over the limit since that 429
+    banned_until: int = 0
+    bans: int = 0
+
+
+class RateLimiter:
+    """Counts and enforces one venue's pools (spot or USD-M) against an injected millisecond clock."""
+
+    def __init__(self, pools: Iterable[Pool], clock: Clock, enabled: bool = True):
+        self.pools = tuple(pools)
+        if not any(pool.type == REQUEST_WEIGHT for pool in self.pools):
+            raise ValueError("a REQUEST_WEIGHT pool is required: its header goes on every response")
+        self.enabled = enabled
+        self._clock = clock
+        self._windows: dict[tuple[int, Hashable], list[int]] = {}  # (pool index, ip/account) -> [start, used]
+        self._ips: dict[str, _IpState] = {}
+        self._forced: tuple[int, int] | None = None  # (418 or 429, until ms)
+
+    def rate_limits_payload(self) -> list[dict[str, str | int]]:
+        """The exchangeInfo `rateLimits` list."""
+        return [pool.payload() for pool in self.pools]
+
+    def force(self, kind: int, until_ms: int) -> None:
+        """Answer every request with a 429 (`kind=429`) or a 418 (`kind=418`) until `until_ms`.
+
+        A time in the past ends a forced refusal early.
+        """
+        if kind not in (429, 418):
+            raise ValueError(f"can only force 429 or 418, not {kind!r}")
+        self._forced = (kind, until_ms)
+
+    def charge_request(self, ip: str, weight: int) -> dict[str, str]:
+        """Count one request of `weight` from `ip`; the X-MBX-USED-WEIGHT-* headers, or BinanceError 429/418."""
+        now = self._clock()
+        self._refuse_if_forced(ip, now)
+        state = self._ips.setdefault(ip, _IpState())
+        if state.banned_until > now:
+            raise self._with_headers(_ban_error(state.banned_until, now), self._weight_headers(ip, now))
+        over = self._charge(ip, now, {REQUEST_WEIGHT: weight, RAW_REQUESTS: 1})
+        headers = self._weight_headers(ip, now)
+        if over is None or not self.enabled:
+            return headers
+        raise self._with_headers(_request_refusal(state, over, now), headers)
+
+    def charge_order(self, account_id: Hashable) -> dict[str, str]:
+        """Count one new order; the X-MBX-ORDER-COUNT-* headers, or BinanceError 429 -1015."""
+        now = self._clock()
+        over = self._charge(account_id, now, {ORDERS: 1})
+        headers = self._usage_headers(ORDERS, "X-MBX-ORDER-COUNT-", account_id, now)
+        if over is None or not self.enabled:
+            return headers
+        error = errors.too_many_orders(over.limit, over.interval_text, _seconds(over.window_end(now) - now))
+        raise self._with_headers(error, headers)
+
+    # --- counting ---------------------------------------------------------------------------------------
+    def _charge(self, subject: Hashable, now: int, amounts: dict[str, int]) -> Pool | None:
+        """Add `amounts[pool.type]` to each matching pool; the first pool now over its limit, if any."""
+        over = None
+        for index, pool in enumerate(self.pools):
+            if pool.type not in amounts:
+                continue
+            window = self._window(index, pool, subject, now)
+            window[1] += amounts[pool.type]
+            if over is None and window[1] > pool.limit:
+                over = pool
+        return over
+
+    def _window(self, index: int, pool: Pool, subject: Hashable, now: int) -> list[int]:
+        """[start, used] of the current window, restarting from zero when a new window has begun."""
+        start = pool.window_start(now)
+        window = self._windows.get((index, subject))
+        if window is None or window[0] != start:
+            window = self._windows[(index, subject)] = [start, 0]
+        return window
+
+    def _usage_headers(self, pool_type: str, prefix: str, subject: Hashable, now: int) -> dict[str, str]:
+        return {
+            prefix + pool.header_suffix: str(self._window(index, pool, subject, now)[1])
+            for index, pool in enumerate(self.pools)
+            if pool.type == pool_type
+        }
+
+    def _weight_headers(self, ip: str, now: int) -> dict[str, str]:
+        return self._usage_headers(REQUEST_WEIGHT, "X-MBX-USED-WEIGHT-", ip, now)
+
+    # --- refusing ---------------------------------------------------------------------------------------
+    def _refuse_if_forced(self, ip: str, now: int) -> None:
+        if self._forced is None or now >= self._forced[1]:
+            return
+        kind, until = self._forced
+        if kind == 418:
+            error = _ban_error(until, now)
+        else:
+            pool = next(pool for pool in self.pools if pool.type == REQUEST_WEIGHT)
+            error = errors.too_much_weight(pool.limit, pool.interval_text, _seconds(until - now))
+        raise self._with_headers(error, self._weight_headers(ip, now))
+
+    @staticmethod
+    def _with_headers(error: BinanceError, headers: dict[str, str]) -> BinanceError:
+        error.headers.update(headers)
+        return error
+
+
+def _request_refusal(state: _IpState, over: Pool, now: int) -> BinanceError:
+    """429 for going over `over`, or 418 once the IP has ignored enough 429s in the same window."""
+    if state.limited_until > now:
+        state.ignored_429 += 1
+        if state.ignored_429 >= BAN_AFTER_IGNORED_429:
+            return _ban(state, now)
+    else:
+        state.limited_until = over.window_end(now)
+        state.ignored_429 = 0
+    return errors.too_much_weight(over.limit, over.interval_text, _seconds(over.window_end(now) - now))
+
+
+def _ban(state: _IpState, now: int) -> BinanceError:
+    """Ban the IP: 2 minutes the first time, 4x longer each time after, at most 3 days."""
+    state.banned_until = now + min(FIRST_BAN_MS * BAN_GROWTH**state.bans, MAX_BAN_MS)
+    state.bans += 1
+    state.limited_until = 0
+    state.ignored_429 = 0
+    return _ban_error(state.banned_until, now)
+
+
+def _ban_error(until_ms: int, now: int) -> BinanceError:
+    return errors.ip_banned(until_ms, _seconds(until_ms - now))
+
+
+def _seconds(ms: int) -> int:
+    """Milliseconds rounded up to whole seconds, for Retry-After."""
+    return -(-ms // 1000)
