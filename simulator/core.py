@@ -19,6 +19,7 @@ from simulator.engine.engine import Engine
 from simulator.engine.events import Event
 from simulator.engine.fees import FeeSchedule, FeeTier
 from simulator.engine.instrument import format_atoms, to_atoms
+from simulator.market.maker import MarketMaker
 
 RECENT_EVENTS = 10_000
 
@@ -43,6 +44,8 @@ class Simulator:
         for account in self.config.accounts:
             self.demo_keys.append(self.create_account(account.name, account.api_key, account.secret,
                                                       account.fee_tier, account.spot))
+        self.market_maker = MarketMaker(self.engine, self.config.market_maker, self.seed) \
+            if self.config.market_maker.enabled else None
 
     def create_account(self, name: str = "", api_key: str | None = None, secret: str | None = None,
                        fee_tier: int = 0, balances: dict[str, Decimal] | None = None) -> ApiKey:

@@ -136,8 +136,9 @@ class Params:
             return None
         value = self._values[name]
         if not value:
-            empty = errors.empty_orig_client_order_id if name.startswith("orig") else errors.empty_new_client_order_id
-            raise empty()
+            if name.startswith("orig"):
+                raise errors.empty_orig_client_order_id()
+            raise errors.empty_new_client_order_id()
         if not _CLIENT_ORDER_ID.fullmatch(value):
             raise errors.illegal_chars(name, CLIENT_ORDER_ID_RANGE)
         return value
