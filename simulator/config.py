@@ -360,7 +360,8 @@ def _prove_grid(spec: InstrumentSpec, path: str) -> None:
     try:
         Instrument(spec)
     except ValueError as exc:
-        raise ConfigError(f"{path} ({spec.symbol}): {exc}") from None
+        reason = str(exc).removeprefix(f"{spec.symbol}: ")  # some engine messages start with the symbol
+        raise ConfigError(f"{path} ({spec.symbol}): {reason}") from None
 
 
 def _perpetual(value: Any, path: str) -> PerpetualSpec:

@@ -161,8 +161,8 @@ class Engine:
 
     def deposit(self, account_id: int, asset: str, amount: int) -> None:
         account = self.account(account_id)
-        if amount <= 0:
-            raise Rejected(Reject.INVALID_AMOUNT, "a deposit must be positive")
+        if type(amount) is not int or amount <= 0:  # integer atoms only: never a float for money
+            raise Rejected(Reject.INVALID_AMOUNT, "a deposit must be a positive number of atoms")
         balance = account.balance(asset)
         balance[0] += amount
         self.deposits[asset] = self.deposits.get(asset, 0) + amount
@@ -170,8 +170,8 @@ class Engine:
 
     def withdraw(self, account_id: int, asset: str, amount: int) -> None:
         account = self.account(account_id)
-        if amount <= 0:
-            raise Rejected(Reject.INVALID_AMOUNT, "a withdrawal must be positive")
+        if type(amount) is not int or amount <= 0:  # integer atoms only: never a float for money
+            raise Rejected(Reject.INVALID_AMOUNT, "a withdrawal must be a positive number of atoms")
         if account.free(asset) < amount:
             raise Rejected(Reject.INSUFFICIENT_BALANCE)
         account.balances[asset][0] -= amount
@@ -232,6 +232,14 @@ class Engine:
             raise Rejected(Reject.MARKET_CLOSED)
         if side not in SIDES or type_ not in ORDER_TYPES:
             raise Rejected(Reject.INVALID_ORDER, f"side {side!r} / type {type_!r}")
+        if type(qty) is not int or type(price) is not int or type(quote_qty) is not int or \
+                type(stop_price) is not int:
+            # Amounts are integer atoms (Instrument.parse_* at the edge); a float here would make money inexact.
+            raise Rejected(Reject.INVALID_ORDER, "amounts must be integer atoms")
+        if quote_qty and type_ != MARKET:
+            # Fix: quote_qty used to slip through on other types and replace their qty with a market plan's fill
+            # (or crash on None for stop orders); only a MARKET order may be sized in quote.
+            raise Rejected(Reject.INVALID_ORDER, "quote_qty is only used by MARKET orders")
         is_buy = side == BUY
         tif = self._check_tif(type_, tif)
         if stp is None:
@@ -262,7 +270,7 @@ class Engine:
             raise Rejected(Reject.INVALID_ORDER, "stopPrice is not used by this order type")
         plan = None
         if type_ == MARKET:
-            if (qty > 0) == (quote_qty > 0):
+            if qty < 0 or quote_qty < 0 or (qty > 0) == (quote_qty > 0):
                 raise Rejected(Reject.INVALID_ORDER, "a market order takes exactly one of qty and quote_qty")
             if qty:
                 inst.check_market_qty(qty)
@@ -273,6 +281,11 @@ class Engine:
             else:
                 inst.check_notional(quote_qty)
                 plan = self._plan(book, inst, account_id, is_buy, stp, 0, 0, quote_qty)
+            if not plan.steps:
+                # Fix: NO_LIQUIDITY was declared (and mapped by the dialect) but never raised. A market order
+                # that can reach no resting order (an empty side, or a quote budget short of one step at the
+                # best price) is refused instead of being accepted with nothing to do.
+                raise Rejected(Reject.NO_LIQUIDITY)
         elif type_ == LIMIT_MAKER:
             best = book.opposite(is_buy).best_price()
             if best is not None and (best <= price if is_buy else best >= price):
@@ -616,7 +629,7 @@ class Engine:
         inst = self.instruments[symbol]
         if not order.is_open:
             raise Rejected(Reject.UNKNOWN_ORDER)
-        if not order.executed < new_qty < order.qty:
+        if type(new_qty) is not int or not order.executed < new_qty < order.qty:
             raise Rejected(Reject.INVALID_AMEND, "the new quantity must be below the order's and above what filled")
         inst.check_qty(new_qty)
         now = self.clock.now_ms()
@@ -674,3 +687,10 @@ class Engine:
         self.instrument(symbol)
         book = self.books[symbol]
         return book.update_id, book.bids.depth(limit), book.asks.depth(limit)
+
+    def best_bid_ask(self, symbol: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+        """((bid price, qty) or None, (ask price, qty) or None): the top of the book (Binance's bookTicker)."""
+        self.instrument(symbol)
+        book = self.books[symbol]
+        bid, ask = book.bids.best(), book.asks.best()
+        return (bid.price, bid.qty) if bid else None, (ask.price, ask.qty) if ask else None
