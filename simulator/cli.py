@@ -1,32 +1,64 @@
-"""The `exsim` command line: `exsim serve` starts a simulator; more verbs drive a running one."""
+"""The `exsim` command line: `exsim serve` starts a simulator; the other verbs drive a running one through its
+control plane (simulator.control.cli_verbs)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
+import ipaddress
+import os
 import signal
+import socket
 import sys
 
 from aiohttp import web
 
 from simulator.config import ConfigError, load_config
+from simulator.control.cli_verbs import add_verbs
+from simulator.control.journal import Journal
+from simulator.control.persist import StateSaver
+from simulator.control.snapshot import SnapshotError, load_file
 from simulator.core import Simulator
 from simulator.server import create_app
+
+DEFAULT_STATE_INTERVAL_S = 10.0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exsim", description="A local fake exchange speaking Binance's dialect.")
-    verbs = parser.add_subparsers(dest="verb", required=True)
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     serve = verbs.add_parser("serve", help="start the simulator")
     serve.add_argument("--config", help="YAML config (default: the embedded fixtures/default.yaml)")
-    serve.add_argument("--host", help="address to bind (default from config: 127.0.0.1)")
+    serve.add_argument("--host", help="address to bind (default from config: 127.0.0.1); anything but loopback "
+                                      "needs --admin-token")
     serve.add_argument("--port", type=int, help="port (default from config: 8900; 0 picks a free one)")
     serve.add_argument("--seed", type=int, help="seed for every random choice (default from config)")
     serve.add_argument("--no-rate-limits", action="store_true", help="turn rate limits off (load tests)")
     serve.add_argument("--no-market-maker", action="store_true", help="start with an empty, quiet market")
+    serve.add_argument("--admin-token", default=os.environ.get("EXSIM_ADMIN_TOKEN"),
+                       help="require this token on every control request (or $EXSIM_ADMIN_TOKEN)")
+    serve.add_argument("--state", metavar="FILE", help="restore the state from FILE if it exists; save it there "
+                                                       "periodically and on shutdown")
+    serve.add_argument("--state-interval", type=float, default=DEFAULT_STATE_INTERVAL_S, metavar="SECONDS",
+                       help=f"how often to save --state (default {DEFAULT_STATE_INTERVAL_S:g})")
+    serve.add_argument("--journal", metavar="FILE", help="append every request and response to FILE (JSON lines)")
     serve.set_defaults(run=_serve)
+    add_verbs(verbs)
     args = parser.parse_args(argv)
     return args.run(args)
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when every address `host` names is a loopback one (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -41,17 +73,47 @@ def _serve(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, market_maker=dataclasses.replace(config.market_maker, enabled=False))
     host = args.host or config.server.host
     port = config.server.port if args.port is None else args.port
+    if not args.admin_token and not is_loopback_host(host):
+        print(f"exsim: refusing to bind {host}: the control plane would be open to the network; pass "
+              "--admin-token TOKEN (or set $EXSIM_ADMIN_TOKEN) to bind a non-loopback address", file=sys.stderr)
+        return 2
+    if args.state_interval <= 0:
+        print("exsim: --state-interval must be positive", file=sys.stderr)
+        return 2
+    if args.state and os.path.exists(args.state):
+        try:
+            sim = load_file(args.state)  # fully built before anything else happens: never half loaded
+        except SnapshotError as exc:
+            print(f"exsim: cannot restore state: {exc}", file=sys.stderr)
+            return 2
+        print(f"exsim: restored state from {args.state} (the config flags apply only to a new state)", flush=True)
+    else:
+        sim = Simulator(config, seed=args.seed)
     try:
-        asyncio.run(_run_server(config, host, port, args.seed))
+        asyncio.run(_run_server(sim, host, port, args))
     except OSError as exc:
         print(f"exsim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except StateError as exc:
+        print(f"exsim: {exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _run_server(config, host: str, port: int, seed: int | None) -> None:
-    sim = Simulator(config, seed=seed)
-    runner = web.AppRunner(create_app(sim), handle_signals=False, access_log=None)
+class StateError(Exception):
+    pass
+
+
+async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Namespace) -> None:
+    saver = StateSaver(sim, args.state) if args.state else None
+    if saver is not None:
+        try:
+            saver.save()  # at once: proves the file can be written, and a crash from now on has a state
+        except OSError as exc:
+            raise StateError(f"cannot write state file {args.state}: {exc.strerror or exc}") from None
+    journal = Journal(args.journal, clock=lambda: sim.clock.now_ms()) if args.journal else None
+    runner = web.AppRunner(create_app(sim, admin_token=args.admin_token, journal=journal), handle_signals=False,
+                           access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -60,19 +122,37 @@ async def _run_server(config, host: str, port: int, seed: int | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    _print_banner(sim, host, bound)
+    saving = asyncio.create_task(saver.run(args.state_interval)) if saver is not None else None
+    _print_banner(sim, host, bound, args)
     try:
         await stop.wait()
     finally:
         print("exsim: shutting down", flush=True)
+        if saving is not None:
+            saving.cancel()
+            await asyncio.gather(saving, return_exceptions=True)
         await runner.cleanup()
+        if saver is not None:
+            try:
+                saver.save()
+                print(f"exsim: state saved to {args.state}", flush=True)
+            except OSError as exc:
+                print(f"exsim: cannot save state to {args.state}: {exc.strerror or exc}", file=sys.stderr)
+        if journal is not None:
+            journal.close()
 
 
-def _print_banner(sim, host: str, port: int) -> None:
+def _print_banner(sim, host: str, port: int, args: argparse.Namespace) -> None:
     print(f"exsim listening on {host}:{port}", flush=True)
     print(f"  REST       http://{host}:{port}/api/v3", flush=True)
     print(f"  streams    ws://{host}:{port}/ws  ws://{host}:{port}/stream", flush=True)
     print(f"  ws-api     ws://{host}:{port}/ws-api/v3", flush=True)
+    access = "admin token required" if args.admin_token else "loopback clients only"
+    print(f"  control    http://{host}:{port}/_sim/v1  ({access})", flush=True)
+    if args.state:
+        print(f"  state      {args.state} (every {args.state_interval:g} s and on shutdown)", flush=True)
+    if args.journal:
+        print(f"  journal    {args.journal}", flush=True)
     for key in sim.demo_keys:
         print(f"  account {key.account_id}: api key {key.key}  secret {key.secret}", flush=True)
     print(f"PORT={port}", flush=True)

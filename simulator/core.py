@@ -1,17 +1,28 @@
 """The Simulator: one fake venue's whole state, built from a config, and the operations tests run on it.
 
 Everything a server, a test or the control plane touches hangs off this object: the engine, the clock, API
-keys, listenKeys, rate limits and the background market. It knows nothing of HTTP: the server wraps it, and
-tests can drive it directly in-process.
+keys, listenKeys, rate limits, the background market, the fault registry and the control plane's counterparty.
+It knows nothing of HTTP: the server wraps it, and tests can drive it directly in-process
+(`simulator.control.api.Control(sim)` offers the control plane's operations on it).
+
+`reset()` and `restore(document)` build a complete new Simulator first and only then swap its state into this
+object, so everything holding a reference to the Simulator (the server, the stream hub, tests) keeps a valid
+one, and a failure leaves the old state untouched. No part of a Simulator may hold a reference to the
+Simulator itself (the swap would leave it pointing at the discarded builder); parts reference each other.
 """
 from __future__ import annotations
 
 import random
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from simulator.clock import SimClock
 from simulator.config import Config, load_config
+from simulator.control.counterparty import Counterparty
+from simulator.control.fault_effects import FaultEffects
+from simulator.control.faults import FaultInjector
 from simulator.credentials import ApiKey, KeyRing
 from simulator.dialects.binance.listen_keys import ListenKeys
 from simulator.dialects.binance.ratelimit import RateLimiter
@@ -46,6 +57,57 @@ class Simulator:
                                                       account.fee_tier, account.spot))
         self.market_maker = MarketMaker(self.engine, self.config.market_maker, self.seed) \
             if self.config.market_maker.enabled else None
+        self.market_paused = False  # control plane: background liquidity off (its quotes canceled)
+        self.counterparty = Counterparty(self.engine)
+        self.faults = FaultInjector(
+            self.clock, random.Random(f"{self.seed}:faults"),
+            FaultEffects(self.engine, self.limiter, self.listen_keys, self.clock, self.counterparty))
+        # Called with the Simulator after reset/restore swapped new state in (e.g. to close stale streams).
+        self.on_swap: list[Callable[["Simulator"], None]] = []
+
+    # --- time -----------------------------------------------------------------------------------------
+    def tick(self, now: int | None = None) -> None:
+        """Let the background market and the faults catch up with the clock (the server calls this often)."""
+        now = self.clock.now_ms() if now is None else now
+        if self.market_maker is not None and not self.market_paused:
+            self.market_maker.tick(now)
+        self.faults.tick(now)
+
+    # --- whole-state operations -----------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The full state as a versioned JSON-ready document (simulator.control.snapshot)."""
+        from simulator.control.snapshot import dump
+        return dump(self)
+
+    @classmethod
+    def from_snapshot(cls, document: Any) -> "Simulator":
+        """A new Simulator holding exactly the state of `document`; SnapshotError if it is not a valid one."""
+        from simulator.control.snapshot import load
+        return load(document)
+
+    def restore(self, document: Any) -> None:
+        """Replace this simulator's state by the snapshot's; on any error nothing changes."""
+        self._swap_in(type(self).from_snapshot(document))
+
+    def reset(self) -> None:
+        """Back to the state the config and seed give at start. The clock keeps running (time never goes
+        backwards) but loses its skew; faults, accounts, orders and market data are all gone."""
+        self.clock.set_skew(0)
+        self._swap_in(type(self)(self.config, seed=self.seed, clock=self.clock))
+
+    def _swap_in(self, other: "Simulator") -> None:
+        """Take over `other`'s state. Engine listeners others attached to the old engine (the stream hub)
+        follow to the new one."""
+        own = self.recent_events.append
+        carried = [listener for listener in self.engine.listeners if listener != own]
+        callbacks = self.on_swap
+        self.__dict__.clear()
+        self.__dict__.update(other.__dict__)
+        self.on_swap = callbacks
+        for listener in carried:
+            self.engine.subscribe(listener)
+        for callback in list(callbacks):
+            callback(self)
 
     def create_account(self, name: str = "", api_key: str | None = None, secret: str | None = None,
                        fee_tier: int = 0, balances: dict[str, Decimal] | None = None) -> ApiKey:

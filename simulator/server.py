@@ -1,38 +1,54 @@
 """The aiohttp application: one Simulator behind the Binance dialect's REST and WebSocket endpoints.
 
-Routes come from the dialect modules; this module only assembles them and owns the lifecycle of the
-background jobs they register (started with the app, cancelled on shutdown).
+Routes come from the dialect modules and the control plane (`/_sim/v1/`, simulator.control.http); this module
+only assembles them and owns the lifecycle of the background jobs they register (started with the app,
+cancelled on shutdown). With a journal, its middleware is the outermost one, so it records what clients
+actually sent and received.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 
 from simulator.app_keys import BACKGROUND_JOBS, SIMULATOR, add_background_job, start_background, stop_background
+from simulator.control import http as control_http
+from simulator.control import journal as control_journal
 from simulator.core import Simulator
 from simulator.dialects.binance import spot_rest, streams
+
+log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 MARKET_TICK_S = 0.05
 
 
-def create_app(sim: Simulator) -> web.Application:
-    app = web.Application(middlewares=spot_rest.middlewares(), client_max_size=MAX_BODY_BYTES)
+def create_app(sim: Simulator, *, admin_token: str | None = None,
+               journal: control_journal.Journal | None = None) -> web.Application:
+    middlewares = list(spot_rest.middlewares())
+    if journal is not None:
+        middlewares.insert(0, control_journal.middleware(journal))
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY_BYTES)
     app[SIMULATOR] = sim
     app[BACKGROUND_JOBS] = []
+    if journal is not None:
+        app[control_journal.JOURNAL] = journal
     spot_rest.setup(app)
     streams.setup(app)
-    if sim.market_maker is not None:
-        add_background_job(app, _run_market)
+    control_http.setup(app, admin_token=admin_token)
+    add_background_job(app, _run_ticks)
     app.on_startup.append(start_background)
     app.on_shutdown.append(stop_background)
     return app
 
 
-async def _run_market(app: web.Application) -> None:
-    """Let the background market catch up with the clock, a few times a second."""
+async def _run_ticks(app: web.Application) -> None:
+    """Let the background market and the faults catch up with the clock, a few times a second."""
     sim = app[SIMULATOR]
     while True:
-        sim.market_maker.tick(sim.clock.now_ms())
+        try:
+            sim.tick()
+        except Exception:  # a bug in one tick must not stop the market for good
+            log.exception("background tick failed")
         await asyncio.sleep(MARKET_TICK_S)

@@ -102,7 +102,7 @@ class OrderBook:
         return self.asks if is_buy else self.bids
 
     def level_qty(self, is_bid: bool, price: int) -> int:
-        level = (self.bids if is_bid else self.asks).level(price)
+        level = self.bids.levels.get(-price) if is_bid else self.asks.levels.get(price)
         return level.qty if level else 0
 
     def is_crossed(self) -> bool:

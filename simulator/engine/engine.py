@@ -54,6 +54,9 @@ class _Plan(NamedTuple):
     taker_prevented: bool  # self-trade prevention stops the taker here
 
 
+_NOTHING_TO_TAKE = _Plan((), 0, 0, False)  # shared: a plan is never modified once made
+
+
 class Engine:
     def __init__(self, clock: Clock, rng: random.Random, fees: FeeSchedule | None = None,
                  instruments: Iterable[InstrumentSpec] = ()):
@@ -96,22 +99,31 @@ class Engine:
 
     def _flush(self, now: int, reason: str = "ORDER") -> None:
         """Emit the balance and depth changes the operation accumulated (fills first, then balances)."""
+        listeners = self.listeners
         if self._touched:
             touched, self._touched = self._touched, {}
+            accounts = self.accounts
             for account_id, asset in touched:
-                account = self.accounts[account_id]
+                account = accounts[account_id]
                 free, locked = account.balances[asset]
                 account.update_time = now
-                self._emit(BalanceUpdate(self._next_seq(), now, account_id, asset, free, locked, 0, reason))
+                self.seq += 1  # _next_seq() inlined: this loop runs for every balance every operation moves
+                event = BalanceUpdate(self.seq, now, account_id, asset, free, locked, 0, reason)
+                for listener in listeners:
+                    listener(event)
         if self._depth:
             changed, self._depth = self._depth, {}
             for symbol, levels in changed.items():
                 book = self.books[symbol]
                 book.update_id += 1
+                level_qty = book.level_qty
                 bids, asks = [], []
                 for is_bid, price in levels:
-                    (bids if is_bid else asks).append((price, book.level_qty(is_bid, price)))
-                self._emit(DepthUpdate(self._next_seq(), now, symbol, book.update_id, bids, asks))
+                    (bids if is_bid else asks).append((price, level_qty(is_bid, price)))
+                self.seq += 1
+                event = DepthUpdate(self.seq, now, symbol, book.update_id, bids, asks)
+                for listener in listeners:
+                    listener(event)
 
     # --- instruments -----------------------------------------------------------------------------------
     def add_instrument(self, spec: InstrumentSpec) -> Instrument:
@@ -202,13 +214,14 @@ class Engine:
         order = Order(self.next_order_id, client_id or self._new_client_id(), account_id, symbol, side, type_,
                       tif, price, qty, stop_price, quote_qty, stp, now)
         self.next_order_id += 1
+        if type_ not in STOP_TYPES:
+            order.working_time = now  # working from acceptance, so the NEW update already says so
         self._accept(account, order, inst, need)
         trades: list[Trade] = []
         book = self.books[symbol]
         if type_ in STOP_TYPES:
             book.stops[order.order_id] = order
         else:
-            order.working_time = now
             self._execute(order, inst, book, plan, trades, now)
         if trades:
             self._trigger_stops(inst, book, now)
@@ -222,12 +235,16 @@ class Engine:
         self._validate(account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id, stp)
 
     def _new_client_id(self) -> str:
-        return format(self.rng.getrandbits(88), "022x")
+        return "%022x" % self.rng.getrandbits(88)  # same text as format(.., "022x"), a third cheaper
 
     def _validate(self, account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id,
                   stp):
-        inst = self.instrument(symbol)
-        account = self.account(account_id)
+        inst = self.instruments.get(symbol)
+        if inst is None:
+            raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise Rejected(Reject.UNKNOWN_ACCOUNT, str(account_id))
         if inst.status != "TRADING":
             raise Rejected(Reject.MARKET_CLOSED)
         if side not in SIDES or type_ not in ORDER_TYPES:
@@ -254,10 +271,9 @@ class Engine:
         market = self.market[symbol]
         now = self.clock.now_ms()
         if type_ in LIMIT_PRICED:
-            inst.check_price(price)
-            inst.check_qty(qty)
-            inst.check_notional(inst.notional(price, qty))
-            inst.check_percent_price(is_buy, price, market.average_price(now, inst.avg_price_mins))
+            inst.check_limit(price, qty)  # PRICE_FILTER, LOT_SIZE, NOTIONAL
+            if inst.has_percent_price:  # the average price costs a walk over the recent klines: only if used
+                inst.check_percent_price(is_buy, price, market.average_price(now, inst.avg_price_mins))
         elif price:
             raise Rejected(Reject.INVALID_ORDER, "price is not used by this order type")
         if type_ in STOP_TYPES:
@@ -293,8 +309,8 @@ class Engine:
         elif type_ == LIMIT:
             plan = self._plan(book, inst, account_id, is_buy, stp, price, qty, 0)
         need = self._need_at_placement(inst, type_, is_buy, qty, price, stop_price, plan)
-        asset = inst.quote if is_buy else inst.base
-        if account.free(asset) < need:
+        balance = account.balances.get(inst.quote if is_buy else inst.base)
+        if (balance[0] if balance else 0) < need:
             raise Rejected(Reject.INSUFFICIENT_BALANCE)
         return inst, account, tif, stp, plan, need
 
@@ -347,10 +363,19 @@ class Engine:
     def _plan(self, book: OrderBook, inst: Instrument, account_id: int, is_buy: bool, stp: str, limit: int,
               qty: int, quote_budget: int) -> _Plan:
         """Walk the opposite side from the best price: fills up to qty (or quote_budget), up to limit."""
+        levels = (book.asks if is_buy else book.bids).levels
+        if not levels:
+            return _NOTHING_TO_TAKE
+        if limit:
+            # The commonest order of all, a limit that does not reach the best opposite price, stops here
+            # without walking the side.
+            best = levels.peekitem(0)[1].price
+            if best > limit if is_buy else best < limit:
+                return _NOTHING_TO_TAKE
         steps: list[tuple[Order, int]] = []
         filled = cost = 0
         unit, step = inst.base_unit, inst.step
-        for level in book.opposite(is_buy).best_levels():
+        for level in levels.values():
             price = level.price
             if limit and (price > limit if is_buy else price < limit):
                 break
@@ -408,7 +433,7 @@ class Engine:
             self._expire(taker, inst, EXPIRED, "UNFILLED_IOC_QUANTITY_EXPIRED", now)
 
     def _rest(self, order: Order, book: OrderBook) -> None:
-        book.side(order.is_buy).add(order)
+        (book.bids if order.is_buy else book.asks).add(order)
         self._depth_changed(order.symbol, order.is_buy, order.price)
 
     def _depth_changed(self, symbol: str, is_bid: bool, price: int) -> None:
@@ -422,14 +447,17 @@ class Engine:
         unit = inst.base_unit
         quote = price * qty // unit
         buyer, seller = (taker, maker) if taker.is_buy else (maker, taker)
-        buyer_account = self.accounts[buyer.account_id]
-        seller_account = self.accounts[seller.account_id]
+        accounts = self.accounts
+        buyer_account = accounts[buyer.account_id]
+        seller_account = accounts[seller.account_id]
         tiers = self.fees.tiers
-        buyer_rate = tiers[buyer_account.fee_tier].taker if buyer is taker else tiers[buyer_account.fee_tier].maker
-        seller_rate = tiers[seller_account.fee_tier].taker if seller is taker else \
-            tiers[seller_account.fee_tier].maker
-        buyer_fee = commission(qty, buyer_rate)
-        seller_fee = commission(quote, seller_rate)
+        buyer_tier, seller_tier = tiers[buyer_account.fee_tier], tiers[seller_account.fee_tier]
+        if buyer is taker:
+            buyer_fee = commission(qty, buyer_tier.taker)
+            seller_fee = commission(quote, seller_tier.maker)
+        else:
+            buyer_fee = commission(qty, buyer_tier.maker)
+            seller_fee = commission(quote, seller_tier.taker)
         base, quote_asset = inst.base, inst.quote
         # the buyer spends quote from its lock, freeing the gap between its own limit and the trade price
         release = buyer.price * qty // unit if buyer.price else quote
@@ -459,19 +487,21 @@ class Engine:
         self._record_trade(buyer_account, trade, buyer)
         self._record_trade(seller_account, trade, seller)
 
-        book.opposite(taker.is_buy).reduce(maker, qty)
+        side = book.bids if maker.is_buy else book.asks
+        side.reduce(maker, qty)
         for order in (maker, taker):
             order.executed += qty
             order.cum_quote += quote
             order.update_time = now
             order.status = FILLED if order.executed == order.qty else PARTIALLY_FILLED
         if maker.status == FILLED:
-            book.opposite(taker.is_buy).remove(maker)
+            side.remove(maker)
         self._depth_changed(inst.symbol, maker.is_buy, price)
-        seq = self._next_seq
-        self._emit(TradeEvent(seq(), now, trade))
-        self._emit(OrderUpdate(seq(), now, "TRADE", maker, trade))
-        self._emit(OrderUpdate(seq(), now, "TRADE", taker, trade))
+        emit, seq = self._emit, self.seq
+        self.seq = seq + 3
+        emit(TradeEvent(seq + 1, now, trade))
+        emit(OrderUpdate(seq + 2, now, "TRADE", maker, trade))
+        emit(OrderUpdate(seq + 3, now, "TRADE", taker, trade))
         if maker.status == FILLED:
             self._close(maker, inst)
         if taker.status == FILLED:

@@ -78,7 +78,8 @@ class Trade:
 
 
 class OrderUpdate(Event):
-    """An order changed: NEW, TRADE, CANCELED, EXPIRED, REPLACED (amended) or TRIGGERED."""
+    """An order changed: NEW (accepted, or a stop order triggered), TRADE, CANCELED, EXPIRED, TRADE_PREVENTION
+    or REPLACED (amended down)."""
 
     __slots__ = ("exec_type", "order", "status", "qty", "executed", "cum_quote", "trade", "cancel_client_id")
     kind = "order"

@@ -77,7 +77,7 @@ class Instrument:
         "spec", "symbol", "base", "quote", "base_precision", "quote_precision", "base_unit",
         "tick", "step", "min_qty", "max_qty", "min_price", "max_price", "min_notional", "max_notional",
         "market_min_qty", "market_max_qty", "bid_up", "bid_down", "ask_up", "ask_down",
-        "avg_price_mins", "max_num_orders", "status", "default_stp", "allowed_stp",
+        "avg_price_mins", "max_num_orders", "status", "default_stp", "allowed_stp", "has_percent_price",
     )
 
     def __init__(self, spec: InstrumentSpec):
@@ -111,6 +111,7 @@ class Instrument:
         self.bid_down = spec.bid_multiplier_down
         self.ask_up = spec.ask_multiplier_up
         self.ask_down = spec.ask_multiplier_down
+        self.has_percent_price = bool(self.bid_up or self.bid_down or self.ask_up or self.ask_down)
         self.avg_price_mins = spec.avg_price_mins
         self.max_num_orders = spec.max_num_orders
         if spec.status not in SYMBOL_STATUSES:
@@ -169,6 +170,25 @@ class Instrument:
             raise Rejected(Reject.PRICE_QTY_ZERO)
         if qty < self.min_qty or (self.max_qty and qty > self.max_qty) or qty % self.step:
             raise Rejected(Reject.LOT_SIZE)
+
+    def check_limit(self, price: int, qty: int) -> None:
+        """PRICE_FILTER, LOT_SIZE and NOTIONAL for a priced order, in that order, in one call.
+
+        The same rules as check_price, check_qty and check_notional, written out once more because every limit
+        order passes through here and three calls cost a tenth of a placement.
+        """
+        if price <= 0:
+            raise Rejected(Reject.PRICE_QTY_ZERO)
+        if (self.min_price and price < self.min_price) or (self.max_price and price > self.max_price) or \
+                price % self.tick:
+            raise Rejected(Reject.PRICE_FILTER)
+        if qty <= 0:
+            raise Rejected(Reject.PRICE_QTY_ZERO)
+        if qty < self.min_qty or (self.max_qty and qty > self.max_qty) or qty % self.step:
+            raise Rejected(Reject.LOT_SIZE)
+        notional = price * qty // self.base_unit
+        if notional < self.min_notional or (self.max_notional and notional > self.max_notional):
+            raise Rejected(Reject.NOTIONAL)
 
     def check_market_qty(self, qty: int) -> None:
         """MARKET_LOT_SIZE on top of LOT_SIZE, for market orders sized in base."""

@@ -182,3 +182,32 @@ def test_amounts_must_be_integer_atoms():
     rejects(Reject.INVALID_ORDER, engine.place_order, account, "BTCUSDT", "BUY", "LIMIT", qty=a("1"),
             price=Decimal(a("100")), tif="GTC")
     assert fingerprint(engine) == before
+
+
+def test_the_combined_limit_check_matches_the_three_separate_filters():
+    """check_limit (the hot path's one call) must decide exactly as check_price, check_qty, check_notional."""
+    inst = Instrument(make_spec(**SPEC))
+
+    def separately(price, qty):
+        try:
+            inst.check_price(price)
+            inst.check_qty(qty)
+            inst.check_notional(inst.notional(price, qty))
+        except Exception as exc:  # noqa: BLE001 - compared below
+            return exc.reason
+        return None
+
+    def combined(price, qty):
+        try:
+            inst.check_limit(price, qty)
+        except Exception as exc:  # noqa: BLE001
+            return exc.reason
+        return None
+
+    prices = [-a("1"), 0, a("0.99"), a("1"), a("4.99"), a("5.005"), a("100"), a("10000"), a("1000000"),
+              a("1000000.01")]
+    qtys = [-a("1"), 0, a("0.001"), a("0.002"), a("0.0025"), a("1"), a("100.001"), a("1000"), a("1000.001")]
+    outcomes = {(p, q): separately(p, q) for p in prices for q in qtys}
+    assert {combined(p, q) for p, q in outcomes} >= {Reject.PRICE_FILTER, Reject.LOT_SIZE, Reject.NOTIONAL,
+                                                     Reject.PRICE_QTY_ZERO, None}
+    assert {key: combined(*key) for key in outcomes} == outcomes

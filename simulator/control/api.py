@@ -1,0 +1,586 @@
+"""The control plane's operations on a Simulator, in-process: `Control(sim).deposit(1, "USDT", "100")`.
+
+Every method validates all of its input before it changes anything, raises `ControlError` (code, message, 4xx
+status) when it refuses, and returns a JSON-ready dict: exactly what the HTTP route of the same name answers.
+`ROUTES` maps each operation to its HTTP method, path and JSON field names; the server (`control.http`) and the
+client (`control.client`) are both generated from it, so the three can never disagree.
+
+Decimal amounts are strings in and out ("0.25"); numbers are accepted on input when they are ints or Decimals
+(the HTTP layer parses JSON numbers as Decimal), never floats. Event dicts (`events`) are the engine's
+canonical log, with amounts in integer atoms of their asset.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from simulator.control.errors import ControlError, bad_request, conflict, not_found
+from simulator.control.faults import KINDS, Fault
+from simulator.dialects.binance.auth import API_KEY_PATTERN
+from simulator.engine.audit import audit
+from simulator.engine.events import Trade
+from simulator.engine.instrument import SYMBOL_STATUSES, Instrument, to_atoms
+from simulator.engine.order import ORDER_TYPES, SIDES, Order
+from simulator.engine.rejection import Rejected
+
+MAX_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class Route:
+    op: str  # the Control method
+    method: str
+    path: str  # relative to /_sim/v1, with {placeholders} for path parameters
+    body: tuple[tuple[str, str], ...] = ()  # (JSON key, keyword argument)
+    query: tuple[tuple[str, str, type], ...] = ()  # (query key, keyword argument, type)
+    body_is: str | None = None  # the whole JSON body is this keyword argument
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("list_accounts", "GET", "/accounts"),
+    Route("create_account", "POST", "/accounts", body=(("name", "name"), ("apiKey", "api_key"),
+                                                      ("secret", "secret"), ("feeTier", "fee_tier"),
+                                                      ("balances", "balances"))),
+    Route("get_account", "GET", "/accounts/{account_id}"),
+    Route("deposit", "POST", "/accounts/{account_id}/deposit", body=(("asset", "asset"), ("amount", "amount"))),
+    Route("withdraw", "POST", "/accounts/{account_id}/withdraw", body=(("asset", "asset"), ("amount", "amount"))),
+    Route("set_fee_tier", "POST", "/accounts/{account_id}/fee-tier", body=(("tier", "tier"),)),
+    Route("create_listen_key", "POST", "/accounts/{account_id}/listen-keys"),
+    Route("list_listen_keys", "GET", "/listen-keys", query=(("accountId", "account_id", int),)),
+    Route("clock", "GET", "/clock"),
+    Route("advance_clock", "POST", "/clock/advance", body=(("ms", "ms"),)),
+    Route("set_skew", "POST", "/clock/skew", body=(("ms", "ms"),)),
+    Route("symbols", "GET", "/symbols"),
+    Route("set_symbol_status", "POST", "/symbols/{symbol}/status", body=(("status", "status"),)),
+    Route("prices", "GET", "/prices"),
+    Route("set_index", "POST", "/prices/index", body=(("symbol", "symbol"), ("price", "price"))),
+    Route("set_walk", "POST", "/prices/walk", body=(("enabled", "enabled"), ("symbol", "symbol"))),
+    Route("set_market_maker", "POST", "/market-maker", body=(("enabled", "enabled"),)),
+    Route("list_orders", "GET", "/orders", query=(("accountId", "account_id", int), ("symbol", "symbol", str),
+                                                  ("open", "open_only", bool))),
+    Route("place_order", "POST", "/orders", body=(
+        ("accountId", "account_id"), ("symbol", "symbol"), ("side", "side"), ("type", "type"),
+        ("quantity", "quantity"), ("price", "price"), ("timeInForce", "time_in_force"),
+        ("quoteOrderQty", "quote_order_qty"), ("stopPrice", "stop_price"), ("newClientOrderId", "client_order_id"),
+        ("selfTradePreventionMode", "stp"))),
+    Route("get_order", "GET", "/orders/{order_id}"),
+    Route("cancel_order", "DELETE", "/orders/{order_id}", query=(("asClient", "as_client", bool),)),
+    Route("take", "POST", "/orders/{order_id}/take", body=(("qty", "qty"),)),
+    Route("settle_funding", "POST", "/funding/settle", body=(("symbol", "symbol"),)),
+    Route("list_faults", "GET", "/faults"),
+    Route("add_fault", "POST", "/faults", body_is="spec"),
+    Route("clear_faults", "DELETE", "/faults"),
+    Route("get_fault", "GET", "/faults/{fault_id}"),
+    Route("clear_fault", "DELETE", "/faults/{fault_id}"),
+    Route("fault_kinds", "GET", "/fault-kinds"),
+    Route("limits", "GET", "/limits"),
+    Route("list_scenarios", "GET", "/scenarios"),
+    Route("load_scenario", "POST", "/scenarios/load", body=(("yaml", "yaml_text"), ("name", "name"))),
+    Route("run_scenario", "POST", "/scenarios/run", body=(("yaml", "yaml_text"), ("name", "name"))),
+    Route("snapshot", "GET", "/snapshot"),
+    Route("restore", "PUT", "/snapshot", body_is="document"),
+    Route("reset", "POST", "/reset"),
+    Route("events", "GET", "/events", query=(("after", "after", int), ("limit", "limit", int),
+                                             ("kind", "kind", str))),
+    Route("audit", "GET", "/audit"),
+    Route("tick", "POST", "/tick"),
+)
+PATH_PARAMS = {"account_id": int, "order_id": int, "fault_id": int, "symbol": str}
+
+
+# --- input checks ---------------------------------------------------------------------------------------
+def _int(value: Any, name: str, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
+        raise bad_request(f"{name}: expected an integer, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise bad_request(f"{name}: must be at least {minimum}")
+    return value
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise bad_request(f"{name}: expected true or false, got {value!r}")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise bad_request(f"{name}: expected a non-empty string")
+    return value.strip()
+
+
+def _decimal(value: Any, name: str) -> Decimal:
+    """A finite decimal from a string, an int or a Decimal; a float is refused (money is never float)."""
+    if isinstance(value, float):
+        raise bad_request(f"{name}: pass decimal amounts as strings (\"0.1\"), not floats")
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise bad_request(f"{name}: expected a decimal string, got {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise bad_request(f"{name}: not a decimal number: {value!r}") from None
+    if not number.is_finite():
+        raise bad_request(f"{name}: not a finite number: {value!r}")
+    return number
+
+
+class Control:
+    """The control plane on one Simulator. Cheap: make one per call or keep one; it holds only `sim`."""
+
+    def __init__(self, sim):
+        self.sim = sim
+
+    # --- helpers ---------------------------------------------------------------------------------------
+    @property
+    def engine(self):
+        return self.sim.engine
+
+    def _account(self, account_id: Any):
+        account_id = _int(account_id, "accountId", 1)
+        account = self.engine.accounts.get(account_id)
+        if account is None:
+            raise not_found("account", account_id)
+        return account
+
+    def _instrument(self, symbol: Any, name: str = "symbol") -> Instrument:
+        symbol = _text(symbol, name).upper()
+        inst = self.engine.instruments.get(symbol)
+        if inst is None:
+            raise ControlError("unknown_symbol", f"{name}: no symbol {symbol} (have: "
+                                                 f"{', '.join(sorted(self.engine.instruments))})", 404)
+        return inst
+
+    def _asset(self, asset: Any) -> str:
+        asset = _text(asset, "asset").upper()
+        if not asset.isalnum() or len(asset) > 20:
+            raise bad_request(f"asset: {asset!r} is not an asset name")
+        return asset
+
+    def _atoms(self, asset: str, amount: Any, name: str = "amount") -> int:
+        number = _decimal(amount, name)
+        if number <= 0:
+            raise bad_request(f"{name}: must be greater than zero")
+        precision = self.sim.asset_precision(asset)
+        try:
+            return to_atoms(number, precision)
+        except ValueError:
+            raise bad_request(f"{name}: {amount} has more than {precision} decimals for {asset}") from None
+
+    def _parse(self, inst: Instrument, value: Any, name: str, kind: str) -> int:
+        number = _decimal(value, name)
+        try:
+            return {"price": inst.parse_price, "qty": inst.parse_qty, "quote": inst.parse_quote}[kind](number)
+        except Rejected:
+            raise bad_request(f"{name}: {value} has too many decimals for {inst.symbol}") from None
+
+    def _order(self, order_id: Any) -> Order:
+        order_id = _int(order_id, "orderId", 1)
+        order = self.engine.orders.get(order_id)
+        if order is None:
+            raise not_found("order", order_id)
+        return order
+
+    def _mm(self):
+        if self.sim.market_maker is None:
+            raise conflict("no_market_maker", "the market maker is disabled in this simulator's config "
+                                              "(market_maker.enabled: false, or --no-market-maker)")
+        return self.sim.market_maker
+
+    def _fmt(self, asset: str, atoms: int) -> str:
+        return self.sim.format_amount(asset, atoms)
+
+    # --- rendering -------------------------------------------------------------------------------------
+    def render_order(self, order: Order) -> dict[str, Any]:
+        inst = self.engine.instruments[order.symbol]
+        return {
+            "orderId": order.order_id, "clientOrderId": order.client_id, "accountId": order.account_id,
+            "symbol": order.symbol, "side": order.side, "type": order.type, "timeInForce": order.tif,
+            "price": inst.format_price(order.price), "origQty": inst.format_qty(order.qty),
+            "executedQty": inst.format_qty(order.executed), "cumQuoteQty": inst.format_quote(order.cum_quote),
+            "stopPrice": inst.format_price(order.stop_price), "status": order.status,
+            "working": order.is_working, "time": order.time, "updateTime": order.update_time,
+        }
+
+    def render_trade(self, trade: Trade) -> dict[str, Any]:
+        inst = self.engine.instruments[trade.symbol]
+        return {
+            "tradeId": trade.trade_id, "symbol": trade.symbol, "price": inst.format_price(trade.price),
+            "qty": inst.format_qty(trade.qty), "quoteQty": inst.format_quote(trade.quote_qty), "time": trade.time,
+            "buyerOrderId": trade.buyer.order_id, "sellerOrderId": trade.seller.order_id,
+            "buyerAccountId": trade.buyer.account_id, "sellerAccountId": trade.seller.account_id,
+            "buyerIsMaker": trade.buyer_is_maker,
+            "buyerFee": self._fmt(trade.base, trade.buyer_fee), "buyerFeeAsset": trade.base,
+            "sellerFee": self._fmt(trade.quote, trade.seller_fee), "sellerFeeAsset": trade.quote,
+        }
+
+    def _account_summary(self, account) -> dict[str, Any]:
+        return {"id": account.account_id, "name": account.name, "feeTier": account.fee_tier,
+                "apiKeys": [k.key for k in self.sim.keys.keys_of(account.account_id)],
+                "openOrders": len(account.open_orders)}
+
+    def _balances(self, account) -> dict[str, dict[str, str]]:
+        return {asset: {"free": self._fmt(asset, free), "locked": self._fmt(asset, locked)}
+                for asset, (free, locked) in sorted(account.balances.items())}
+
+    def _fault(self, fault: Fault) -> dict[str, Any]:
+        return fault.to_dict(self.sim.clock.now_ms())
+
+    # --- accounts --------------------------------------------------------------------------------------
+    def list_accounts(self) -> dict[str, Any]:
+        return {"accounts": [self._account_summary(a) for a in self.engine.accounts.values()]}
+
+    def create_account(self, name: str | None = None, api_key: str | None = None, secret: str | None = None,
+                       fee_tier: int = 0, balances: dict[str, Any] | None = None) -> dict[str, Any]:
+        if name is not None:
+            name = _text(name, "name")
+            if any(a.name == name for a in self.engine.accounts.values()):
+                raise conflict("account_name_taken", f"name: an account named {name!r} exists already")
+        if api_key is not None:
+            if not isinstance(api_key, str) or not API_KEY_PATTERN.fullmatch(api_key):
+                raise bad_request("apiKey: must be 1-128 characters of A-Z, a-z, 0-9, '-' and '_'")
+            if self.sim.keys.get(api_key) is not None:
+                raise conflict("api_key_taken", "apiKey: this API key belongs to another account")
+        if secret is not None:
+            secret = _text(secret, "secret")
+        fee_tier = _int(fee_tier, "feeTier", 0)
+        if fee_tier >= len(self.engine.fees.tiers):
+            raise bad_request(f"feeTier: no fee tier {fee_tier} (tiers 0..{len(self.engine.fees.tiers) - 1})")
+        if balances is not None and not isinstance(balances, dict):
+            raise bad_request("balances: expected a mapping of asset to decimal amount")
+        amounts: dict[str, Decimal] = {}
+        for asset, amount in (balances or {}).items():
+            asset = self._asset(asset)
+            number = _decimal(amount, f"balances.{asset}")
+            if number < 0:
+                raise bad_request(f"balances.{asset}: must not be negative")
+            if number:
+                self._atoms(asset, number, f"balances.{asset}")  # checks the precision now, before any change
+            amounts[asset] = number
+        key = self.sim.create_account(name or "", api_key, secret, fee_tier, amounts)
+        account = self.engine.accounts[key.account_id]
+        return {"id": account.account_id, "name": account.name, "feeTier": account.fee_tier,
+                "apiKey": key.key, "secret": key.secret, "balances": self._balances(account)}
+
+    def get_account(self, account_id: int) -> dict[str, Any]:
+        account = self._account(account_id)
+        keys = self.sim.keys.keys_of(account.account_id)
+        return {**self._account_summary(account),
+                "apiKeys": [{"apiKey": k.key, "secret": k.secret} for k in keys],
+                "balances": self._balances(account),
+                "openOrders": [self.render_order(o) for o in self.engine.open_orders(account.account_id)],
+                "updateTime": account.update_time}
+
+    def deposit(self, account_id: int, asset: str, amount: Any) -> dict[str, Any]:
+        account = self._account(account_id)
+        asset = self._asset(asset)
+        atoms = self._atoms(asset, amount)
+        self.engine.deposit(account.account_id, asset, atoms)
+        return {"accountId": account.account_id, "asset": asset, "amount": self._fmt(asset, atoms),
+                "balance": self._balances(account)[asset]}
+
+    def withdraw(self, account_id: int, asset: str, amount: Any) -> dict[str, Any]:
+        account = self._account(account_id)
+        asset = self._asset(asset)
+        atoms = self._atoms(asset, amount)
+        if account.free(asset) < atoms:
+            raise conflict("insufficient_balance", f"account {account.account_id} has only "
+                                                   f"{self._fmt(asset, account.free(asset))} {asset} free")
+        self.engine.withdraw(account.account_id, asset, atoms)
+        return {"accountId": account.account_id, "asset": asset, "amount": self._fmt(asset, atoms),
+                "balance": self._balances(account)[asset]}
+
+    def set_fee_tier(self, account_id: int, tier: int) -> dict[str, Any]:
+        account = self._account(account_id)
+        tier = _int(tier, "tier", 0)
+        if tier >= len(self.engine.fees.tiers):
+            raise bad_request(f"tier: no fee tier {tier} (tiers 0..{len(self.engine.fees.tiers) - 1})")
+        self.engine.set_fee_tier(account.account_id, tier)
+        return self._account_summary(account)
+
+    def create_listen_key(self, account_id: int) -> dict[str, Any]:
+        account = self._account(account_id)
+        key = self.sim.listen_keys.create(account.account_id, self.sim.clock.now_ms())
+        return {"listenKey": key, "accountId": account.account_id}
+
+    def list_listen_keys(self, account_id: int | None = None) -> dict[str, Any]:
+        if account_id is not None:
+            account_id = self._account(account_id).account_id
+        now = self.sim.clock.now_ms()
+        return {"listenKeys": [
+            {"listenKey": k["key"], "accountId": k["account_id"], "expiresAt": k["expires_at"],
+             "alive": k["expires_at"] > now}
+            for k in self.sim.listen_keys.state() if account_id is None or k["account_id"] == account_id]}
+
+    # --- clock -----------------------------------------------------------------------------------------
+    def clock(self) -> dict[str, Any]:
+        clock = self.sim.clock
+        return {"now": clock.now_ms(), "serverTime": clock.server_time_ms(), "advancedMs": clock.advanced_ms,
+                "skewMs": clock.skew_ms, "frozen": clock.frozen}
+
+    def advance_clock(self, ms: int) -> dict[str, Any]:
+        ms = _int(ms, "ms", 0)
+        self.sim.clock.advance(ms)
+        self.sim.tick()
+        return self.clock()
+
+    def set_skew(self, ms: int) -> dict[str, Any]:
+        self.sim.clock.set_skew(_int(ms, "ms"))
+        return self.clock()
+
+    # --- symbols and prices ----------------------------------------------------------------------------
+    def symbols(self) -> dict[str, Any]:
+        return {"symbols": {symbol: {"status": inst.status, "base": inst.base, "quote": inst.quote,
+                                     "tickSize": inst.format_price(inst.tick), "stepSize": inst.format_qty(inst.step)}
+                            for symbol, inst in self.engine.instruments.items()}}
+
+    def set_symbol_status(self, symbol: str, status: str) -> dict[str, Any]:
+        inst = self._instrument(symbol)
+        if status not in SYMBOL_STATUSES:
+            raise bad_request(f"status: {status!r} is not one of {', '.join(SYMBOL_STATUSES)}")
+        if inst.status != status:
+            self.engine.set_symbol_status(inst.symbol, status)
+        return {"symbol": inst.symbol, "status": inst.status}
+
+    def prices(self) -> dict[str, Any]:
+        mm = self.sim.market_maker
+        if mm is None:
+            return {"marketMaker": None, "prices": {}}
+        return {"marketMaker": {"paused": self.sim.market_paused},
+                "prices": {symbol: {"index": self.engine.instruments[symbol].format_price(price),
+                                    "walking": mm.index.walking[symbol]}
+                           for symbol, price in sorted(mm.index.prices.items())}}
+
+    def set_index(self, symbol: str, price: Any) -> dict[str, Any]:
+        mm = self._mm()
+        inst = self._instrument(symbol)
+        if inst.symbol not in mm.index.prices:
+            raise conflict("not_quoted", f"symbol: the market maker does not quote {inst.symbol}")
+        atoms = self._parse(inst, price, "price", "price")
+        if atoms < inst.tick:
+            raise bad_request(f"price: must be at least one tick ({inst.format_price(inst.tick)})")
+        mm.index.set(inst.symbol, atoms)
+        if not self.sim.market_paused:
+            mm.requote(inst.symbol)
+        return self.prices()
+
+    def set_walk(self, enabled: bool, symbol: str | None = None) -> dict[str, Any]:
+        mm = self._mm()
+        enabled = _bool(enabled, "enabled")
+        if symbol is not None:
+            inst = self._instrument(symbol)
+            if inst.symbol not in mm.index.prices:
+                raise conflict("not_quoted", f"symbol: the market maker does not quote {inst.symbol}")
+            symbols = [inst.symbol]
+        else:
+            symbols = list(mm.index.prices)
+        for name in symbols:
+            mm.index.walking[name] = enabled
+        return self.prices()
+
+    def set_market_maker(self, enabled: bool) -> dict[str, Any]:
+        """Pause (its quotes are canceled, no background trades) or resume (it quotes again now)."""
+        mm = self._mm()
+        enabled = _bool(enabled, "enabled")
+        if not enabled and not self.sim.market_paused:
+            self.sim.market_paused = True
+            for symbol in mm.symbols:
+                if any(o.symbol == symbol for o in self.engine.accounts[mm.account_id].open_orders.values()):
+                    self.engine.cancel_all(mm.account_id, symbol)
+                mm.quotes[symbol] = {}
+        elif enabled and self.sim.market_paused:
+            self.sim.market_paused = False
+            for symbol in mm.symbols:
+                mm.requote(symbol)
+        return self.prices()
+
+    # --- orders ----------------------------------------------------------------------------------------
+    def list_orders(self, account_id: int | None = None, symbol: str | None = None,
+                    open_only: bool = True) -> dict[str, Any]:
+        open_only = _bool(open_only, "open")
+        if account_id is not None:
+            account_id = self._account(account_id).account_id
+        if symbol is not None:
+            symbol = self._instrument(symbol).symbol
+        if open_only:
+            accounts = [self.engine.accounts[account_id]] if account_id else self.engine.accounts.values()
+            orders = sorted((o for a in accounts for o in a.open_orders.values()), key=lambda o: o.order_id)
+        else:
+            orders = [o for o in self.engine.orders.values() if account_id is None or o.account_id == account_id]
+        return {"orders": [self.render_order(o) for o in orders if symbol is None or o.symbol == symbol]}
+
+    def place_order(self, account_id: int, symbol: str, side: str, type: str, quantity: Any = None,
+                    price: Any = None, time_in_force: str | None = None, quote_order_qty: Any = None,
+                    stop_price: Any = None, client_order_id: str | None = None,
+                    stp: str | None = None) -> dict[str, Any]:
+        """An order on behalf of any account, through the engine's normal path (filters, balance, matching)."""
+        account = self._account(account_id)
+        inst = self._instrument(symbol)
+        if side not in SIDES:
+            raise bad_request(f"side: {side!r} is not one of {', '.join(SIDES)}")
+        if type not in ORDER_TYPES:
+            raise bad_request(f"type: {type!r} is not one of {', '.join(ORDER_TYPES)}")
+        kwargs: dict[str, Any] = {
+            "qty": self._parse(inst, quantity, "quantity", "qty") if quantity is not None else 0,
+            "price": self._parse(inst, price, "price", "price") if price is not None else 0,
+            "quote_qty": self._parse(inst, quote_order_qty, "quoteOrderQty", "quote")
+            if quote_order_qty is not None else 0,
+            "stop_price": self._parse(inst, stop_price, "stopPrice", "price") if stop_price is not None else 0,
+            "tif": _text(time_in_force, "timeInForce").upper() if time_in_force is not None else None,
+            "client_id": _text(client_order_id, "newClientOrderId") if client_order_id is not None else None,
+            "stp": _text(stp, "selfTradePreventionMode").upper() if stp is not None else None,
+        }
+        try:
+            result = self.engine.place_order(account.account_id, inst.symbol, side, type, **kwargs)
+        except Rejected as exc:
+            raise ControlError("order_rejected", f"the engine refused the order: {exc}", 400,
+                               reason=exc.reason.value) from None
+        return {"order": self.render_order(result.order), "trades": [self.render_trade(t) for t in result.trades]}
+
+    def get_order(self, order_id: int) -> dict[str, Any]:
+        order = self._order(order_id)
+        account = self.engine.accounts[order.account_id]
+        trades = [self.render_trade(t) for t, o in account.trades.get(order.symbol, ()) if o is order]
+        return {"order": self.render_order(order), "trades": trades}
+
+    def cancel_order(self, order_id: int, as_client: bool = False) -> dict[str, Any]:
+        """Cancel any account's order. `as_client`: as the account's own REST cancel would, through the cancel
+        fault hook (fill_during_cancel), so a scenario can show that fault's effect without a connector."""
+        order = self._order(order_id)
+        as_client = _bool(as_client, "asClient")
+        if not order.is_open:
+            raise conflict("order_not_open", f"order {order.order_id} is {order.status}")
+        fault = None
+        if as_client:
+            fault = self.sim.faults.before_cancel(order.account_id, order.symbol, order.order_id)
+        try:
+            self.engine.cancel_order(order.account_id, order.symbol, order.order_id)
+        except Rejected as exc:
+            raise ControlError("cancel_rejected", f"the engine refused the cancel: {exc}", 409,
+                               reason=exc.reason.value, order=self.render_order(order),
+                               fault=fault.fault_id if fault else None) from None
+        return {"order": self.render_order(order)}
+
+    def take(self, order_id: int, qty: Any) -> dict[str, Any]:
+        """Trade exactly `qty` of a resting order at its price against the control plane's counterparty."""
+        order = self._order(order_id)
+        inst = self.engine.instruments[order.symbol]
+        atoms = self._parse(inst, qty, "qty", "qty")
+        result = self.sim.counterparty.take(order.order_id, atoms)
+        return {"order": self.render_order(order), "taker": self.render_order(result.order),
+                "trades": [self.render_trade(t) for t in result.trades]}
+
+    # --- funding ---------------------------------------------------------------------------------------
+    def settle_funding(self, symbol: str | None = None) -> dict[str, Any]:
+        perpetuals = [p.symbol for p in self.sim.config.perpetuals]
+        if symbol is not None:
+            symbol = _text(symbol, "symbol").upper()
+            if symbol not in perpetuals:
+                raise ControlError("unknown_perpetual", f"symbol: no perpetual {symbol} (configured: "
+                                                        f"{', '.join(perpetuals) or 'none'})", 404)
+        raise conflict("funding_needs_perpetuals",
+                       "funding settlement needs the perpetuals (USD-M) engine, which this simulator does not run "
+                       "yet; the route stays so clients and scenarios can be written against it")
+
+    # --- faults ----------------------------------------------------------------------------------------
+    def list_faults(self) -> dict[str, Any]:
+        return {"faults": [self._fault(f) for f in self.sim.faults.list()]}
+
+    def add_fault(self, spec: dict[str, Any]) -> dict[str, Any]:
+        return self._fault(self.sim.faults.add(spec))
+
+    def get_fault(self, fault_id: int) -> dict[str, Any]:
+        self.sim.faults.tick()
+        return self._fault(self.sim.faults.get(_int(fault_id, "faultId", 1)))
+
+    def clear_faults(self) -> dict[str, Any]:
+        return {"cleared": [f.fault_id for f in self.sim.faults.clear(None)]}
+
+    def clear_fault(self, fault_id: int) -> dict[str, Any]:
+        return {"cleared": [f.fault_id for f in self.sim.faults.clear(_int(fault_id, "faultId", 1))]}
+
+    @staticmethod
+    def fault_kinds() -> dict[str, Any]:
+        return {"kinds": {kind: {"description": meta.description, "wired": meta.wired,
+                                 "params": {key: {"required": required, "default": default}
+                                            for key, (_, required, default) in meta.params.items()}}
+                          for kind, meta in KINDS.items()}}
+
+    def limits(self) -> dict[str, Any]:
+        """What the rate limiter would do to the next request because of a forced refusal (a fault)."""
+        forced = self.sim.limiter._forced
+        now = self.sim.clock.now_ms()
+        refusing = forced[0] if forced is not None and now < forced[1] else None
+        return {"enabled": self.sim.limiter.enabled, "forced": refusing,
+                "forcedUntil": forced[1] if refusing else None,
+                "rateLimits": self.sim.limiter.rate_limits_payload()}
+
+    # --- scenarios -------------------------------------------------------------------------------------
+    @staticmethod
+    def list_scenarios() -> dict[str, Any]:
+        from simulator.control.scenarios import shipped_scenarios
+        return {"scenarios": [{"name": s.name, "file": s.source, "description": s.description,
+                               "reproduces": list(s.reproduces)} for s in shipped_scenarios()]}
+
+    @staticmethod
+    def load_scenario(yaml_text: str | None = None, name: str | None = None) -> dict[str, Any]:
+        from simulator.control.scenarios import resolve
+        scenario = resolve(yaml_text, name)
+        return {"name": scenario.name, "description": scenario.description, "steps": len(scenario.steps),
+                "reproduces": list(scenario.reproduces)}
+
+    def run_scenario(self, yaml_text: str | None = None, name: str | None = None) -> dict[str, Any]:
+        """Play a scenario in-process to the end (waits advance a frozen clock, or sleep on a running one)."""
+        from simulator.control.scenarios import play_in_process, resolve
+        scenario = resolve(yaml_text, name)
+        return play_in_process(scenario, self.sim).to_dict()
+
+    # --- whole state -----------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        return self.sim.snapshot()
+
+    def restore(self, document: Any) -> dict[str, Any]:
+        from simulator.control.snapshot import SnapshotError
+        try:
+            self.sim.restore(document)
+        except SnapshotError as exc:
+            raise ControlError("invalid_snapshot", str(exc), 400) from None
+        return self._summary()
+
+    def reset(self) -> dict[str, Any]:
+        self.sim.reset()
+        return self._summary()
+
+    def _summary(self) -> dict[str, Any]:
+        return {"accounts": len(self.engine.accounts), "openOrders": sum(len(a.open_orders)
+                                                                        for a in self.engine.accounts.values()),
+                "seq": self.engine.seq, "clock": self.clock()}
+
+    def events(self, after: int = 0, limit: int = 1000, kind: str | None = None) -> dict[str, Any]:
+        """Recent engine events with seq > after, oldest first; `gap` says some were already dropped."""
+        after = _int(after, "after", 0)
+        limit = _int(limit, "limit", 1)
+        limit = min(limit, MAX_EVENTS)
+        recent = self.sim.recent_events
+        oldest = recent[0].seq if recent else self.engine.seq + 1
+        picked = []
+        for event in recent:
+            if event.seq > after and (kind is None or event.kind == kind):
+                picked.append(event.as_dict())
+                if len(picked) >= limit:
+                    break
+        return {"events": picked, "lastSeq": self.engine.seq, "gap": after + 1 < oldest and after < self.engine.seq}
+
+    def audit(self) -> dict[str, Any]:
+        problems = audit(self.engine)
+        return {"ok": not problems, "problems": problems}
+
+    def tick(self) -> dict[str, Any]:
+        self.sim.tick()
+        return {"now": self.sim.clock.now_ms()}
+
+
+def signature_of(op: str) -> inspect.Signature:
+    return inspect.signature(getattr(Control, op))

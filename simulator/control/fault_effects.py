@@ -1,0 +1,202 @@
+"""What the state-changing fault kinds do to the simulator, kept in line with the live faults on every tick.
+
+`FaultEffects.sync(injector, now)` runs after every add, clear and tick: it works out what the live faults want
+(a skew, symbol statuses, a forced rate-limit refusal) and changes only what differs, remembering what was there
+before the first fault took hold so the last one to go restores it. One-shot kinds (listen_key_expire,
+partial_fill) fire here once they start. `before_cancel` is the cancel hook of fill_during_cancel.
+
+It holds the simulator's parts (engine, limiter, listenKeys, clock, counterparty), never the Simulator itself,
+so a reset or restore that swaps a new state into the Simulator keeps every reference consistent.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.control.errors import ControlError
+from simulator.control.faults import Fault, FaultInjector, FaultSpecError
+from simulator.engine.rejection import Rejected
+
+
+class FaultEffects:
+    """What the state-changing kinds do. Holds the simulator's parts (never the Simulator itself)."""
+
+    def __init__(self, engine, limiter, listen_keys, clock, counterparty):
+        self.engine = engine
+        self.limiter = limiter
+        self.listen_keys = listen_keys
+        self.clock = clock
+        self.counterparty = counterparty
+        self.skew_baseline: int | None = None  # the skew before the first clock_skew fault took hold
+        self.status_baseline: dict[str, str] = {}  # symbol -> status before a halt/maintenance took hold
+        self.forced: list | None = None  # [status, until] the rate limiter was last forced to, by us
+
+    def check(self, norm: dict[str, Any]) -> None:
+        """Refuse a spec that names things this simulator does not have (before anything is registered)."""
+        kind = norm["kind"]
+        symbols = norm["params"].get("symbols") or []
+        if kind in ("halt", "partial_fill", "maintenance", "fill_during_cancel") and norm["symbol"]:
+            symbols = [*symbols, norm["symbol"]]
+        for symbol in symbols:
+            if symbol not in self.engine.instruments:
+                raise FaultSpecError("symbols" if symbol in (norm["params"].get("symbols") or []) else "symbol",
+                                     f"unknown symbol {symbol!r}")
+        if norm["account_id"] is not None and norm["account_id"] not in self.engine.accounts:
+            raise FaultSpecError("accountId", f"no account {norm['account_id']}")
+        if kind == "partial_fill":
+            any_inst = self.engine.instruments.get(norm["symbol"] or "")
+            order_id = norm["params"].get("orderId")
+            if order_id is not None:
+                order = self.engine.orders.get(order_id)
+                if order is None:
+                    raise FaultSpecError("orderId", f"no order {order_id}")
+                any_inst = self.engine.instruments[order.symbol]
+            if any_inst is not None:
+                self._qty(any_inst, norm["params"]["qty"], "qty")
+
+    @staticmethod
+    def _qty(inst, text: str, key: str) -> int:
+        try:
+            qty = inst.parse_qty(text)
+        except Rejected:
+            raise FaultSpecError(key, f"{text} has more decimals than {inst.symbol} allows") from None
+        if qty % inst.step:
+            raise FaultSpecError(key, f"{text} is not a multiple of the step size {inst.format_qty(inst.step)}")
+        return qty
+
+    # --- bringing state in line ----------------------------------------------------------------------
+    def sync(self, injector: FaultInjector, now: int) -> None:
+        live = [f for f in injector.faults.values() if f.is_active(now)]
+        self._sync_skew([f for f in live if f.kind == "clock_skew"])
+        self._sync_statuses([f for f in live if f.kind in ("halt", "maintenance")], now)
+        self._sync_rate_limit([f for f in live if f.kind == "rate_limit"], now)
+        for fault in live:
+            if fault.kind == "listen_key_expire":
+                self._expire_listen_keys(fault, now)
+            elif fault.kind == "partial_fill":
+                self._partial_fill(fault, now)
+
+    def _sync_skew(self, live: list[Fault]) -> None:
+        if live:
+            if self.skew_baseline is None:
+                self.skew_baseline = self.clock.skew_ms
+            wanted = live[-1].params["ms"]
+        elif self.skew_baseline is not None:
+            wanted, self.skew_baseline = self.skew_baseline, None
+        else:
+            return
+        if self.clock.skew_ms != wanted:
+            self.clock.set_skew(wanted)
+
+    def _sync_statuses(self, live: list[Fault], now: int) -> None:
+        wanted: dict[str, str] = {}
+        for fault in live:  # in id order: the latest fault decides a symbol's status
+            if fault.kind == "halt":
+                symbols = [fault.symbol]
+            else:
+                symbols = fault.params.get("symbols") or ([fault.symbol] if fault.symbol else
+                                                          sorted(self.engine.instruments))
+            for symbol in symbols:
+                wanted[symbol] = fault.params["status"]
+        for symbol in wanted:
+            if symbol not in self.status_baseline:
+                self.status_baseline[symbol] = self.engine.instruments[symbol].status
+        for symbol in list(self.status_baseline):
+            if symbol not in wanted:
+                wanted[symbol] = self.status_baseline.pop(symbol)
+        for symbol, status in sorted(wanted.items()):
+            if self.engine.instruments[symbol].status != status:
+                self.engine.set_symbol_status(symbol, status)
+
+    def _sync_rate_limit(self, live: list[Fault], now: int) -> None:
+        if live:
+            fault = live[-1]
+            wanted = [fault.params["status"], fault.ends_at]
+            if self.forced != wanted:
+                self.limiter.force(wanted[0], wanted[1])
+                self.forced = wanted
+        elif self.forced is not None:
+            if self.forced[1] > now:
+                self.limiter.force(self.forced[0], 0)  # a time in the past ends the forced refusal
+            self.forced = None
+
+    def _expire_listen_keys(self, fault: Fault, now: int) -> None:
+        wanted = fault.params.get("listenKey")
+        keys = [k["key"] for k in self.listen_keys.state()
+                if (wanted is None or k["key"] == wanted) and
+                (fault.account_id is None or k["account_id"] == fault.account_id) and k["expires_at"] > now]
+        for key in keys:
+            self.listen_keys.expire_now(key)
+        fault.hits += 1
+        fault.remaining = 0
+        fault.log.append(f"expired {len(keys)} listenKey(s)" + (f": {', '.join(keys)}" if keys else ""))
+
+    def _partial_fill(self, fault: Fault, now: int) -> None:
+        named = self.engine.orders.get(fault.params.get("orderId", 0))
+        if named is not None and not named.is_open:
+            fault.remaining = 0
+            fault.log.append(f"order {named.order_id} is {named.status}: nothing to fill")
+            return
+        order = self._target_order(fault)
+        if order is None:
+            return  # not there yet: it fires when the order appears (or never, if the fault expires first)
+        inst = self.engine.instruments[order.symbol]
+        qty = min(self._qty(inst, fault.params["qty"], "qty"), order.remaining)
+        try:
+            self.counterparty.take(order.order_id, qty)
+        except ControlError as exc:
+            fault.log.append(f"order {order.order_id}: not filled: {exc.message}")
+            fault.remaining = 0
+            return
+        fault.hits += 1
+        fault.remaining = 0
+        fault.log.append(f"filled {inst.format_qty(qty)} of order {order.order_id}")
+
+    def _target_order(self, fault: Fault):
+        engine = self.engine
+        order_id = fault.params.get("orderId")
+        if order_id is not None:
+            order = engine.orders.get(order_id)
+        elif "clientOrderId" in fault.params:
+            account = engine.accounts.get(fault.account_id)
+            order = account.client_ids.get(fault.params["clientOrderId"]) if account else None
+            if order is not None and order.symbol != fault.symbol:
+                order = None
+        else:
+            account = engine.accounts.get(fault.account_id)
+            candidates = sorted((o for o in (account.open_orders.values() if account else ())
+                                 if o.is_working and (fault.symbol is None or o.symbol == fault.symbol)),
+                                key=lambda o: o.order_id)
+            order = candidates[0] if candidates else None
+        if order is None or not order.is_open or not order.is_working:
+            return None
+        return order
+
+    # --- the cancel hook -----------------------------------------------------------------------------
+    def before_cancel(self, injector: FaultInjector, account_id: int, symbol: str, order_id: int | None = None,
+                      client_id: str | None = None) -> Fault | None:
+        try:
+            order = self.engine.find_order(account_id, symbol, order_id, client_id)
+        except Rejected:
+            return None  # the cancel itself will answer Unknown order
+        if not order.is_open or not order.is_working:
+            return None
+        fault = injector.match("fill_during_cancel", symbol=symbol, account_id=account_id)
+        if fault is None:
+            return None
+        try:
+            self.counterparty.take(order.order_id, order.remaining)
+            fault.log.append(f"filled order {order.order_id} just before its cancel")
+        except ControlError as exc:
+            fault.log.append(f"order {order.order_id}: could not fill before cancel: {exc.message}")
+        return fault
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"skew_baseline": self.skew_baseline, "status_baseline": dict(self.status_baseline),
+                "forced": self.forced}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        self.skew_baseline = state["skew_baseline"]
+        self.status_baseline = dict(state["status_baseline"])
+        self.forced = list(state["forced"]) if state["forced"] is not None else None

@@ -1,0 +1,487 @@
+"""Fault injection: a seeded registry of faults, and the effects of those that act on the simulator's state.
+
+A fault is a spec (one flat mapping, the same in JSON, YAML scenarios and the CLI):
+
+    {"kind": "http_error", "status": 503,                 # the kind and its own parameters
+     "endpoint": "POST /api/v3/order", "symbol": "BTCUSDT", "stream": "btcusdt@depth*", "accountId": 3,
+     "count": 2, "probability": "0.5", "durationMs": 10000, "afterMs": 0}
+
+Targets (all optional; a fault with a target only matches a call that names the same thing):
+  endpoint   "METHOD /path" or "/path" (any method), shell-style wildcards allowed ("/api/v3/*")
+  stream     a stream name, wildcards allowed ("btcusdt@depth*"); a user data stream is named by its listenKey
+  symbol     exact symbol (case-insensitive)
+  accountId  the account the request or stream belongs to
+Budget (all optional): `count` matches at most that many times; `probability` (decimal in [0, 1], at most 6
+decimals) matches each eligible call with that chance, drawn from the injector's own seeded RNG; `durationMs`
+ends it that long after it starts, on the simulator's clock; `afterMs` delays its start. With no count and no
+duration it lasts until cleared.
+
+`FaultInjector.match(kind, endpoint=..., stream=..., symbol=..., account_id=...)` is the one call a REST or WS
+hook point makes: the first live fault of that kind whose targets fit, with its count consumed and its
+probability drawn, or None. See WIRING below for each hook point.
+
+Some kinds act on the simulator's state directly, whatever the transport (`fault_effects.FaultEffects`):
+  halt               the symbol's status becomes `status` (HALT) while the fault lives, then what it was before
+  maintenance        every symbol (or `symbols`) shows `status` (BREAK) while it lives; REST 503s await wiring
+  rate_limit         the rate limiter refuses every request with `status` 429 or 418 for `ms`
+  clock_skew         the server clock is skewed by `ms` while it lives, then restored
+  listen_key_expire  once, on start: the account's listenKeys (or `listenKey`) expire now
+  partial_fill       once, on start: `qty` of an order (`orderId`, or `clientOrderId` + symbol + accountId, or the
+                     account's oldest open order) trades against the control plane's counterparty
+fill_during_cancel acts from the cancel hook (`FaultInjector.before_cancel`): the order is filled completely just
+before the cancel runs, so the cancel answers "Unknown order".
+
+WIRING (the later pass). Each hook point is one lookup, `sim.faults.match(kind, ...)`, with
+`sim = request.app[SIMULATOR]`; endpoint is f"{request.method} {request.path}", symbol the request's `symbol`
+parameter (upper case) or None, account_id the authenticated account or None:
+  REST, http.serve(), after parsing the params and BEFORE charging weight:
+    maintenance          -> answer maintenance_response() (503); nothing else runs
+  REST, http.serve(), after authenticate() (so accountId targets work), before the handler:
+    http_error           -> answer http_error_response(f); the handler does NOT run
+    http_latency         -> await asyncio.sleep(f.params["ms"] / 1000), then go on
+  REST, http.serve(), after the handler ran (the change is applied):
+    http_unknown_status  -> answer unknown_status_response() (503 -1007) instead of the real answer
+    http_blackhole       -> answer nothing: wait f.params.get("holdMs") ms (None: until the client gives up),
+                            then close request.transport
+  REST DELETE /api/v3/order, ws-api order.cancel and cancelReplace's cancel half, just before
+  engine.cancel_order:  sim.faults.before_cancel(account_id, symbol, order_id, client_id)
+  WS (stream_hub), stream = the market stream name ("btcusdt@depth@100ms") or, for user data, the listenKey
+  (ws-api user data subscriptions: stream None); account_id the user stream's account:
+    per outgoing message: ws_silence (drop it), depth_gap (a <sym>@depth diff only, with symbol=sym: drop it;
+      consecutive hits drop consecutive diffs, so the next U jumps past the last u + 1), ws_delay (send it
+      f.params["ms"] later), ws_duplicate (send it twice), ws_reorder (hold it, send it after the next one)
+    ping handling: ws_silence (no pong)
+    hub loop, per connection, each pass: match("ws_close", stream=..., account_id=..., scope="stream" for a
+      market connection or "listenKey" for a user data one) -> close it
+  WS journal: app.get(journal.JOURNAL) is the Journal when the server runs with --journal; call .ws(...).
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from simulator.control.errors import ControlError
+from simulator.engine.instrument import SYMBOL_STATUSES
+
+if TYPE_CHECKING:
+    from simulator.control.fault_effects import FaultEffects
+
+PPM = 1_000_000
+
+PENDING, ACTIVE, EXHAUSTED, EXPIRED = "pending", "active", "exhausted", "expired"
+
+
+class FaultSpecError(ControlError):
+    """An invalid fault spec; `field` names the offending key (or "" for the spec as a whole)."""
+
+    def __init__(self, field_name: str, reason: str):
+        super().__init__("invalid_fault", f"{field_name}: {reason}" if field_name else reason, 400,
+                         field=field_name)
+        self.field = field_name
+        self.reason = reason
+
+
+# --- parameter parsers: (value, key) -> value, or FaultSpecError ------------------------------------------
+Parser = Callable[[Any, str], Any]
+
+
+def _int(minimum: int | None = None, allowed: Iterable[int] | None = None) -> Parser:
+    allowed = tuple(allowed) if allowed else None
+
+    def parse(value: Any, key: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
+            raise FaultSpecError(key, f"expected an integer, got {value!r}")
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise FaultSpecError(key, f"expected an integer, got {value!r}") from None
+        if not number.is_finite() or number != number.to_integral_value():
+            raise FaultSpecError(key, f"expected an integer, got {value!r}")
+        number = int(number)
+        if allowed is not None and number not in allowed:
+            raise FaultSpecError(key, f"{number} is not one of {', '.join(map(str, allowed))}")
+        if minimum is not None and number < minimum:
+            raise FaultSpecError(key, f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FaultSpecError(key, "expected a non-empty string")
+    return value.strip()
+
+
+def _one_of(*allowed: str) -> Parser:
+    def parse(value: Any, key: str) -> str:
+        if value not in allowed:
+            raise FaultSpecError(key, f"{value!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _decimal_text(value: Any, key: str) -> str:
+    """A positive decimal amount, kept as its exact string (no float ever)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise FaultSpecError(key, f"expected a decimal string such as \"0.1\", got {value!r}")
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FaultSpecError(key, f"not a decimal number: {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise FaultSpecError(key, "must be a positive decimal number")
+    return str(value).strip()
+
+
+def _symbols(value: Any, key: str) -> list[str]:
+    if not isinstance(value, list) or not value:
+        raise FaultSpecError(key, "expected a non-empty list of symbols")
+    return [_text(item, f"{key}[{index}]").upper() for index, item in enumerate(value)]
+
+
+def _probability(value: Any, key: str) -> int:
+    """Decimal in [0, 1] with at most 6 decimals, as parts per million."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
+        raise FaultSpecError(key, f"expected a decimal in [0, 1], got {value!r}")
+    try:
+        number = Decimal(str(value).strip())  # a JSON/YAML float is read through its shortest repr, exactly
+    except InvalidOperation:
+        raise FaultSpecError(key, f"not a decimal number: {value!r}") from None
+    if not number.is_finite() or not 0 <= number <= 1:
+        raise FaultSpecError(key, "must be between 0 and 1")
+    scaled = number * PPM
+    if scaled != scaled.to_integral_value():
+        raise FaultSpecError(key, "at most 6 decimals")
+    return int(scaled)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    params: Mapping[str, tuple[Parser, bool, Any]]  # key -> (parser, required, default)
+    description: str
+    wired: bool  # True: has its full effect today; False: registry only until the REST/WS hooks are wired
+    one_shot: bool = False  # fires once when it starts (count is always 1)
+    no_budget: bool = False  # lasts by time only: count and probability do not apply
+    needs: tuple[str, ...] = ()  # targets that must be given
+
+
+_WS_STATUS = ("all", "stream", "listenKey")
+_HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s != "TRADING")
+
+KINDS: dict[str, KindSpec] = {
+    "http_latency": KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms", False),
+    "http_error": KindSpec({"status": (_int(allowed=(500, 502, 503)), False, 503),
+                            "code": (_int(), False, None), "msg": (_text, False, None)},
+                           "answer 500/502/503 with a Binance body; the request is NOT applied", False),
+    "http_unknown_status": KindSpec({}, "apply the request, then answer 503 -1007 'execution status unknown'",
+                                    False),
+    "http_blackhole": KindSpec({"holdMs": (_int(0), False, None)},
+                               "apply the request, never answer (hold, then drop the connection)", False),
+    "maintenance": KindSpec({"symbols": (_symbols, False, None),
+                             "status": (_one_of(*_HALT_STATUSES), False, "BREAK")},
+                            "symbols show a non-TRADING status; every REST endpoint answers 503", False),
+    "halt": KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
+                     "the symbol's trading is halted until cleared", True, no_budget=True, needs=("symbol",)),
+    "rate_limit": KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
+                           "every request is refused 429 (or 418 banned) for ms", True, no_budget=True),
+    "ws_close": KindSpec({"scope": (_one_of(*_WS_STATUS), False, "all")},
+                         "close WebSocket connections (all, a stream's, or user data ones)", False),
+    "ws_silence": KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered", False),
+    "ws_delay": KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms", False),
+    "ws_duplicate": KindSpec({}, "send WebSocket messages twice", False),
+    "ws_reorder": KindSpec({}, "swap consecutive WebSocket messages", False),
+    "depth_gap": KindSpec({}, "drop depth diffs (one per hit) so update ids jump", False),
+    "listen_key_expire": KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", True,
+                                  one_shot=True),
+    "clock_skew": KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", True,
+                           no_budget=True),
+    "fill_during_cancel": KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order",
+                                   False),
+    "partial_fill": KindSpec({"qty": (_decimal_text, True, None), "orderId": (_int(1), False, None),
+                              "clientOrderId": (_text, False, None)},
+                             "qty of an order trades against the counterparty at an exact moment", True,
+                             one_shot=True),
+}
+
+_TARGETS = ("endpoint", "stream", "symbol", "accountId")
+_BUDGET = ("count", "probability", "durationMs", "afterMs")
+_COMMON = ("kind", *_TARGETS, *_BUDGET)
+
+
+@dataclass
+class Fault:
+    fault_id: int
+    kind: str
+    params: dict[str, Any]
+    endpoint: str | None = None
+    stream: str | None = None
+    symbol: str | None = None
+    account_id: int | None = None
+    count: int | None = None
+    remaining: int | None = None
+    probability_ppm: int | None = None
+    created_at: int = 0
+    starts_at: int = 0
+    ends_at: int | None = None
+    hits: int = 0
+    log: list[str] = field(default_factory=list)  # what its effects did, newest last
+
+    def state(self, now: int) -> str:
+        if self.remaining == 0:
+            return EXHAUSTED
+        if now < self.starts_at:
+            return PENDING
+        if self.ends_at is not None and now >= self.ends_at:
+            return EXPIRED
+        return ACTIVE
+
+    def is_active(self, now: int) -> bool:
+        return self.state(now) == ACTIVE
+
+    def targets(self, endpoint: str | None, stream: str | None, symbol: str | None,
+                account_id: int | None, scope: str | None = None) -> bool:
+        wanted_scope = self.params.get("scope")
+        if wanted_scope not in (None, "all") and scope != wanted_scope:
+            return False
+        if self.endpoint is not None:
+            if endpoint is None:
+                return False
+            pattern = self.endpoint
+            subject = endpoint if " " in pattern else endpoint.partition(" ")[2] or endpoint
+            if not fnmatchcase(subject, pattern):
+                return False
+        if self.stream is not None and (stream is None or not fnmatchcase(stream, self.stream)):
+            return False
+        if self.symbol is not None and (symbol is None or symbol.upper() != self.symbol):
+            return False
+        if self.account_id is not None and account_id != self.account_id:
+            return False
+        return True
+
+    def to_dict(self, now: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.fault_id, "kind": self.kind, **self.params}
+        for key, value in (("endpoint", self.endpoint), ("stream", self.stream), ("symbol", self.symbol),
+                           ("accountId", self.account_id), ("count", self.count)):
+            if value is not None:
+                out[key] = value
+        if self.probability_ppm is not None:
+            out["probability"] = str((Decimal(self.probability_ppm) / PPM).normalize())
+        out.update({"remaining": self.remaining, "state": self.state(now), "hits": self.hits,
+                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at,
+                    "wired": KINDS[self.kind].wired})
+        if self.log:
+            out["log"] = list(self.log)
+        return out
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything, for snapshots."""
+        return {"fault_id": self.fault_id, "kind": self.kind, "params": self.params, "endpoint": self.endpoint,
+                "stream": self.stream, "symbol": self.symbol, "account_id": self.account_id, "count": self.count,
+                "remaining": self.remaining, "probability_ppm": self.probability_ppm,
+                "created_at": self.created_at, "starts_at": self.starts_at, "ends_at": self.ends_at,
+                "hits": self.hits, "log": list(self.log)}
+
+
+def validate_spec(spec: Any) -> dict[str, Any]:
+    """Check a fault spec; the normalised spec (kind params parsed, defaults filled) or FaultSpecError."""
+    if not isinstance(spec, Mapping):
+        raise FaultSpecError("", "a fault spec must be a mapping with at least a 'kind'")
+    if "kind" not in spec:
+        raise FaultSpecError("kind", f"required (one of {', '.join(KINDS)})")
+    kind = spec["kind"]
+    if kind not in KINDS:
+        raise FaultSpecError("kind", f"unknown fault {kind!r} (known: {', '.join(KINDS)})")
+    meta = KINDS[kind]
+    for key in spec:
+        if key not in _COMMON and key not in meta.params:
+            known = ", ".join([*meta.params, *_TARGETS, *_BUDGET]) or "none"
+            raise FaultSpecError(str(key), f"unknown key for fault {kind} (allowed: {known})")
+    out: dict[str, Any] = {"kind": kind, "params": {}}
+    for key, (parse, required, default) in meta.params.items():
+        if key in spec and spec[key] is not None:
+            out["params"][key] = parse(spec[key], key)
+        elif required:
+            raise FaultSpecError(key, f"required for fault {kind}")
+        elif default is not None:
+            out["params"][key] = default
+    out["endpoint"] = _endpoint(spec["endpoint"], "endpoint") if spec.get("endpoint") is not None else None
+    out["stream"] = _text(spec["stream"], "stream") if spec.get("stream") is not None else None
+    out["symbol"] = _text(spec["symbol"], "symbol").upper() if spec.get("symbol") is not None else None
+    out["account_id"] = _int(1)(spec["accountId"], "accountId") if spec.get("accountId") is not None else None
+    out["count"] = _int(1)(spec["count"], "count") if spec.get("count") is not None else None
+    out["probability_ppm"] = _probability(spec["probability"], "probability") \
+        if spec.get("probability") is not None else None
+    out["duration_ms"] = _int(1)(spec["durationMs"], "durationMs") if spec.get("durationMs") is not None else None
+    out["after_ms"] = _int(0)(spec["afterMs"], "afterMs") if spec.get("afterMs") is not None else 0
+    for target in meta.needs:
+        if out[{"accountId": "account_id"}.get(target, target)] is None:
+            raise FaultSpecError(target, f"required for fault {kind}")
+    if meta.no_budget:
+        for key in ("count", "probability"):
+            if spec.get(key) is not None:
+                raise FaultSpecError(key, f"not used by fault {kind}: it lasts until cleared"
+                                          f"{' or for its ms' if kind == 'rate_limit' else ' or for durationMs'}")
+    if meta.one_shot:
+        if spec.get("count") not in (None, 1):
+            raise FaultSpecError("count", f"fault {kind} fires once; add one fault per firing")
+        if spec.get("probability") is not None:
+            raise FaultSpecError("probability", f"not used by fault {kind}: it fires once when it starts")
+        out["count"] = 1
+    if kind == "rate_limit":
+        if out["duration_ms"] is not None:
+            raise FaultSpecError("durationMs", "rate_limit lasts its ms")
+        out["duration_ms"] = out["params"]["ms"]
+    if kind == "listen_key_expire" and out["account_id"] is None and "listenKey" not in out["params"]:
+        raise FaultSpecError("accountId", "listen_key_expire needs accountId or listenKey")
+    if kind == "partial_fill":
+        params = out["params"]
+        if "orderId" in params and "clientOrderId" in params:
+            raise FaultSpecError("clientOrderId", "give orderId or clientOrderId, not both")
+        if "orderId" not in params and out["account_id"] is None:
+            raise FaultSpecError("accountId", "partial_fill needs orderId, or accountId (with clientOrderId "
+                                              "and symbol, or alone for the account's oldest open order)")
+        if "clientOrderId" in params and out["symbol"] is None:
+            raise FaultSpecError("symbol", "required with clientOrderId")
+    return out
+
+
+def _endpoint(value: Any, key: str) -> str:
+    text = _text(value, key)
+    method, _, path = text.rpartition(" ")
+    if not path.startswith("/") and not path.startswith("*"):
+        raise FaultSpecError(key, f"expected '/path' or 'METHOD /path', got {text!r}")
+    if method and not method.isalpha():
+        raise FaultSpecError(key, f"bad HTTP method {method!r}")
+    return f"{method.upper()} {path}" if method else path
+
+
+class FaultInjector:
+    """The registry: add, list, clear and match faults, on the simulator's clock with a seeded RNG."""
+
+    def __init__(self, clock, rng: random.Random, effects: FaultEffects | None = None):
+        self.clock = clock
+        self.rng = rng
+        self.effects = effects
+        self.faults: dict[int, Fault] = {}
+        self.next_id = 1
+
+    # --- registry ------------------------------------------------------------------------------------
+    def add(self, spec: Mapping[str, Any]) -> Fault:
+        """Validate and register a fault; its effect (if any) applies now or when it starts."""
+        norm = validate_spec(spec)
+        if self.effects is not None:
+            self.effects.check(norm)
+        now = self.clock.now_ms()
+        starts = now + norm["after_ms"]
+        fault = Fault(self.next_id, norm["kind"], norm["params"], norm["endpoint"], norm["stream"],
+                      norm["symbol"], norm["account_id"], norm["count"], norm["count"], norm["probability_ppm"],
+                      now, starts, starts + norm["duration_ms"] if norm["duration_ms"] is not None else None)
+        self.next_id += 1
+        self.faults[fault.fault_id] = fault
+        self.tick(now)
+        return fault
+
+    def get(self, fault_id: int) -> Fault:
+        fault = self.faults.get(fault_id)
+        if fault is None:
+            raise ControlError("unknown_fault", f"no fault {fault_id}", 404)
+        return fault
+
+    def list(self) -> list[Fault]:
+        self.tick()
+        return list(self.faults.values())
+
+    def clear(self, fault_id: int | None = None) -> list[Fault]:
+        """Remove one fault (or all); effects they held are undone. The removed faults."""
+        if fault_id is None:
+            removed = list(self.faults.values())
+            self.faults.clear()
+        else:
+            removed = [self.get(fault_id)]
+            del self.faults[fault_id]
+        self.tick()
+        return removed
+
+    def active(self, kind: str | None = None, now: int | None = None) -> list[Fault]:
+        now = self.clock.now_ms() if now is None else now
+        return [f for f in self.faults.values() if (kind is None or f.kind == kind) and f.is_active(now)]
+
+    # --- the hook-point lookup -----------------------------------------------------------------------
+    def match(self, kind: str, *, endpoint: str | None = None, stream: str | None = None,
+              symbol: str | None = None, account_id: int | None = None, scope: str | None = None) -> Fault | None:
+        """The first live fault of `kind` targeting this call, its count consumed and probability drawn.
+
+        `scope` ("stream" or "listenKey") only matters to ws_close, whose `scope` parameter picks the kind of
+        connection it closes."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}")
+        now = self.clock.now_ms()
+        for fault in self.faults.values():
+            if fault.kind != kind or not fault.is_active(now):
+                continue
+            if not fault.targets(endpoint, stream, symbol, account_id, scope):
+                continue
+            if fault.probability_ppm is not None and self.rng.randrange(PPM) >= fault.probability_ppm:
+                continue
+            fault.hits += 1
+            if fault.remaining is not None:
+                fault.remaining -= 1
+            return fault
+        return None
+
+    def before_cancel(self, account_id: int, symbol: str, order_id: int | None = None,
+                      client_id: str | None = None) -> Fault | None:
+        """The cancel hook (REST and ws-api, just before engine.cancel_order): with a fill_during_cancel fault
+        matching, the order is filled completely first, so the cancel that follows answers Unknown order."""
+        if self.effects is None:
+            return None
+        return self.effects.before_cancel(self, account_id, symbol, order_id, client_id)
+
+    # --- time ----------------------------------------------------------------------------------------
+    def tick(self, now: int | None = None) -> None:
+        """Bring effects in line with the faults live now: start, end, fire one-shots."""
+        if self.effects is not None:
+            self.effects.sync(self, self.clock.now_ms() if now is None else now)
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"next_id": self.next_id, "faults": [f.state_dict() for f in self.faults.values()],
+                "effects": self.effects.state() if self.effects is not None else None}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        self.next_id = state["next_id"]
+        self.faults = {}
+        for item in state["faults"]:
+            fault = Fault(**{**item, "params": dict(item["params"]), "log": list(item["log"])})
+            self.faults[fault.fault_id] = fault
+        if self.effects is not None and state.get("effects") is not None:
+            self.effects.restore(state["effects"])
+
+
+# --- wire bodies for the hooks --------------------------------------------------------------------------
+def http_error_response(fault: Fault) -> tuple[int, dict[str, Any]]:
+    """(status, Binance JSON body) for an http_error fault."""
+    status = fault.params.get("status", 503)
+    default_code, default_msg = {
+        500: (-1000, "An unknown error occurred while processing the request."),
+        502: (-1000, "An unknown error occurred while processing the request."),
+        503: (-1008, "Server is currently overloaded with other requests. Please try again in a few minutes."),
+    }[status]
+    return status, {"code": fault.params.get("code", default_code), "msg": fault.params.get("msg", default_msg)}
+
+
+def unknown_status_response() -> tuple[int, dict[str, Any]]:
+    """503 -1007: the request was applied, but the client cannot know it."""
+    return 503, {"code": -1007, "msg": "Timeout waiting for response from backend server. "
+                                      "Send status unknown; execution status unknown."}
+
+
+def maintenance_response() -> tuple[int, dict[str, Any]]:
+    return 503, {"code": -1008, "msg": "Server is currently overloaded with other requests. "
+                                      "Please try again in a few minutes."}

@@ -1,0 +1,246 @@
+"""The control plane over HTTP: `/_sim/v1/...`, JSON in and out, generated from `api.ROUTES`.
+
+Mounted by the server as a sub-application, so every path under the prefix is answered here: unknown paths get a
+JSON 404, wrong methods a JSON 405, and every refusal is `{"error": {"code": ..., "message": ...}}` with a 4xx
+status. The `guard` middleware runs before anything else:
+
+* without an admin token, only loopback peers are served (others get 403 `loopback_only`);
+* with one (`exsim serve --admin-token`), every request must carry it, as `X-Exsim-Admin-Token: T` or
+  `Authorization: Bearer T` (missing: 401 `admin_token_required`, wrong: 403 `bad_admin_token`), whoever the
+  peer. Trading API keys (`X-MBX-APIKEY`) are never looked at here: they grant nothing.
+"""
+from __future__ import annotations
+
+import hmac
+import inspect
+import ipaddress
+import json
+import logging
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from aiohttp import web
+
+from simulator.app_keys import SIMULATOR
+from simulator.control.api import PATH_PARAMS, ROUTES, Control, Route, signature_of
+from simulator.control.errors import ControlError, bad_request
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/_sim/v1"
+TOKEN_HEADER = "X-Exsim-Admin-Token"
+ADMIN_TOKEN = web.AppKey("exsim_admin_token", str)
+MAX_BODY = 4 * 1024 * 1024
+MAX_SNAPSHOT_BODY = 512 * 1024 * 1024
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+# --- responses ------------------------------------------------------------------------------------------
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=json.dumps(data, separators=(",", ":"), default=_default).encode(), status=status,
+                        content_type="application/json", charset="utf-8")
+
+
+def error_response(error: ControlError) -> web.Response:
+    return json_response(error.to_body(), error.status)
+
+
+# --- who may call ---------------------------------------------------------------------------------------
+def is_loopback(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def presented_token(headers: Mapping[str, str]) -> str | None:
+    token = headers.get(TOKEN_HEADER)
+    if token:
+        return token.strip()
+    scheme, _, value = (headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def admin_refusal(remote: str | None, headers: Mapping[str, str], token: str | None) -> ControlError | None:
+    """Why this request may not use the control plane, or None if it may."""
+    if token is None:
+        if not is_loopback(remote):
+            return ControlError("loopback_only", "the control plane answers loopback clients only; start exsim "
+                                                 "with --admin-token to allow other hosts", 403)
+        return None
+    presented = presented_token(headers)
+    if presented is None:
+        return ControlError("admin_token_required", f"send the admin token as {TOKEN_HEADER} or "
+                                                    "'Authorization: Bearer <token>'", 401)
+    if not hmac.compare_digest(presented.encode(), token.encode()):
+        return ControlError("bad_admin_token", "the admin token is not valid (trading API keys grant no control "
+                                               "access)", 403)
+    return None
+
+
+@web.middleware
+async def guard(request: web.Request, handler) -> web.StreamResponse:
+    refusal = admin_refusal(request.remote, request.headers, request.app.get(ADMIN_TOKEN))
+    if refusal is not None:
+        return error_response(refusal)
+    try:
+        return await handler(request)
+    except ControlError as exc:
+        return error_response(exc)
+    except web.HTTPException:
+        raise
+    except Exception:  # a bug: logged, answered as JSON rather than a traceback
+        log.exception("control plane error in %s %s", request.method, request.path)
+        return error_response(ControlError("internal", "the simulator failed to handle this request; see its log",
+                                           500))
+
+
+# --- requests -------------------------------------------------------------------------------------------
+async def read_json(request: web.Request, limit: int) -> Any:
+    """The JSON body (None when empty), numbers read as int or Decimal, never float."""
+    length = request.content_length
+    if length is not None and length > limit:
+        raise ControlError("body_too_large", f"the request body is over {limit} bytes", 413)
+    if length is not None and length <= request.client_max_size:
+        raw = await request.read()  # (possibly already read, and cached, by the journal)
+    else:  # over the server's general body limit (a snapshot upload) or chunked: stream it, up to `limit`
+        chunks, size = [], 0
+        async for chunk in request.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise ControlError("body_too_large", f"the request body is over {limit} bytes", 413)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw, parse_float=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise bad_request(f"the body is not valid JSON: {exc}") from None
+
+
+def _convert(value: str, kind: type, name: str) -> Any:
+    if kind is int:
+        if not re.fullmatch(r"-?[0-9]{1,18}", value):
+            raise bad_request(f"{name}: expected an integer, got {value!r}")
+        return int(value)
+    if kind is bool:
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise bad_request(f"{name}: expected true or false, got {value!r}")
+    return value
+
+
+async def call_kwargs(request: web.Request, route: Route) -> dict[str, Any]:
+    """The Control method's keyword arguments from path, query and body; a ControlError for anything amiss."""
+    params = [p for p in signature_of(route.op).parameters.values() if p.name != "self"]
+    kwargs: dict[str, Any] = {}
+    for name, value in request.match_info.items():
+        kwargs[name] = _convert(value, PATH_PARAMS[name], name)
+    query_keys = {key: (kwarg, kind) for key, kwarg, kind in route.query}
+    for key in request.query:
+        if key not in query_keys:
+            allowed = ", ".join(query_keys) or "none"
+            raise bad_request(f"{key}: unknown query parameter (allowed: {allowed})")
+        if len(request.query.getall(key)) > 1:
+            raise bad_request(f"{key}: given more than once")
+        kwarg, kind = query_keys[key]
+        kwargs[kwarg] = _convert(request.query[key], kind, key)
+    limit = MAX_SNAPSHOT_BODY if route.body_is == "document" else MAX_BODY
+    body = await read_json(request, limit) if request.can_read_body else None
+    if route.body_is is not None:
+        if body is None:
+            raise bad_request(f"the request body must be the {route.body_is} (JSON)")
+        kwargs[route.body_is] = body
+    elif body is not None:
+        if not isinstance(body, dict):
+            raise bad_request("the body must be a JSON object")
+        fields = dict(route.body)
+        for key, value in body.items():
+            if key not in fields:
+                raise bad_request(f"{key}: unknown field (allowed: {', '.join(fields) or 'none'})")
+            if value is not None:
+                kwargs[fields[key]] = value
+    json_names = {kwarg: key for key, kwarg in route.body}
+    json_names.update({kwarg: key for key, kwarg, _ in route.query})
+    for param in params:
+        if param.default is inspect.Parameter.empty and param.name not in kwargs:
+            raise bad_request(f"{json_names.get(param.name, param.name)}: required")
+    return kwargs
+
+
+def _handler(route: Route):
+    async def handle(request: web.Request) -> web.Response:
+        kwargs = await call_kwargs(request, route)
+        control = Control(request.config_dict[SIMULATOR])
+        return json_response(getattr(control, route.op)(**kwargs))
+
+    handle.__name__ = f"control_{route.op}"
+    return handle
+
+
+async def run_scenario(request: web.Request) -> web.Response:
+    """Server-side play: waits are `asyncio.sleep`s, so the server (and its market) keeps running meanwhile."""
+    import asyncio
+
+    from simulator.control.scenarios import Player, resolve
+    route = next(r for r in ROUTES if r.op == "run_scenario")
+    kwargs = await call_kwargs(request, route)
+    scenario = resolve(**kwargs)
+    player = Player(scenario, Control(request.config_dict[SIMULATOR]))
+    game = player.play()
+    try:
+        ms = next(game)
+        while True:
+            await asyncio.sleep(ms / 1000)
+            ms = game.send(None)
+    except StopIteration as stop:
+        return json_response(stop.value.to_dict())
+
+
+def _pattern(path: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(path)) + "$")
+
+
+_PATTERNS = [(_pattern(route.path), route.method) for route in ROUTES]
+
+
+async def not_found(request: web.Request) -> web.Response:
+    tail = "/" + request.match_info.get("tail", "")
+    allowed = sorted({method for pattern, method in _PATTERNS if pattern.match(tail)})
+    if allowed:
+        return error_response(ControlError("method_not_allowed", f"{request.method} {PREFIX}{tail}: use "
+                                                                 f"{' or '.join(allowed)}", 405))
+    return error_response(ControlError("unknown_path", f"no control route {request.method} {PREFIX}{tail}", 404))
+
+
+def create_control_app(admin_token: str | None = None) -> web.Application:
+    control = web.Application(middlewares=[guard])
+    if admin_token is not None:
+        control[ADMIN_TOKEN] = admin_token
+    for route in ROUTES:
+        handler = run_scenario if route.op == "run_scenario" else _handler(route)
+        control.router.add_route(route.method, route.path, handler)
+    control.router.add_route("*", "/{tail:.*}", not_found)
+    return control
+
+
+def setup(app: web.Application, admin_token: str | None = None) -> None:
+    """Mount the control plane on the server's app (which holds the Simulator under SIMULATOR)."""
+    app.add_subapp(PREFIX, create_control_app(admin_token))

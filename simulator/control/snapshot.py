@@ -1,0 +1,421 @@
+"""Snapshots: a Simulator's whole state as a versioned JSON document, and a new Simulator built from one.
+
+    {"format": "exsim-snapshot", "version": 1, "seed": ..., "config": {...}, "clock": {...}, "rng": {...},
+     "engine": {...}, "keys": [...], "listen_keys": [...], "limiter": {...}, "market_maker": {...} | null,
+     "market_paused": false, "counterparty": null, "faults": {...}, "recent_events": [...]}
+
+Everything is integers and strings (amounts in atoms, as the engine holds them; config decimals as strings); a
+RNG is its `getstate()`. The engine is read and rebuilt attribute by attribute here (the engine has no
+serialisation of its own): accounts, balances, every order, books with their queue order, pending stops, trades
+(each stored once, referenced by symbol and id), klines, update ids, sequence, id counters, fees collected and the
+deposit/withdrawal ledger. The same operations after a restore give the same events as they would have given on
+the original.
+
+`load` validates as it builds and audits the result (the engine's invariants must hold), so a corrupt or
+foreign document is refused with `SnapshotError` and never half loaded: it builds a brand-new Simulator, which
+the caller swaps in only when it is complete (`Simulator.restore`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import tempfile
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.clock import SimClock
+from simulator.config import ConfigError, parse_config
+from simulator.credentials import ApiKey
+from simulator.dialects.binance.ratelimit import _IpState
+from simulator.engine.account import Account
+from simulator.engine.audit import audit
+from simulator.engine.book import OrderBook
+from simulator.engine.events import Trade
+from simulator.engine.market_data import Kline, MarketData
+from simulator.engine.order import BUY, Order
+from simulator.market.index_price import IndexPrices
+from simulator.market.maker import MarketMaker
+
+if TYPE_CHECKING:
+    from simulator.core import Simulator
+
+FORMAT = "exsim-snapshot"
+VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """Not a snapshot this version can load; the message says why."""
+
+
+# --- small pieces ---------------------------------------------------------------------------------------
+def config_to_dict(config: Any) -> Any:
+    """A Config back into the plain mapping `parse_config` reads (decimals as strings)."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return {f.name: config_to_dict(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    if isinstance(config, Decimal):
+        return str(config)
+    if isinstance(config, Mapping):
+        return {str(k): config_to_dict(v) for k, v in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [config_to_dict(v) for v in config]
+    return config
+
+
+def rng_state(rng: random.Random) -> list:
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), None if gauss is None else float.hex(gauss)]
+
+
+def rng_from(state: list) -> random.Random:
+    rng = random.Random()
+    version, internal, gauss = state
+    rng.setstate((version, tuple(internal), None if gauss is None else float.fromhex(gauss)))
+    return rng
+
+
+class FrozenEvent:
+    """An event carried over by a snapshot: its canonical dict, nothing more."""
+
+    __slots__ = ("seq", "time", "kind", "_data")
+
+    def __init__(self, data: dict[str, Any]):
+        self.seq = data["seq"]
+        self.time = data["time"]
+        self.kind = data["kind"]
+        self._data = data
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+# --- dumping --------------------------------------------------------------------------------------------
+def dump(sim: "Simulator") -> dict[str, Any]:
+    clock = sim.clock
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "seed": sim.seed,
+        "config": config_to_dict(sim.config),
+        "clock": {"frozen_at": clock._frozen, "advanced_ms": clock.advanced_ms, "skew_ms": clock.skew_ms},
+        "rng": {"engine": rng_state(sim.rng), "keys": rng_state(sim.keys._rng),
+                "listen_keys": rng_state(sim.listen_keys._rng), "faults": rng_state(sim.faults.rng)},
+        "engine": _dump_engine(sim.engine),
+        "keys": [[k.key, k.secret, k.account_id] for k in sim.keys.all()],
+        "demo_keys": [k.key for k in sim.demo_keys],
+        "listen_keys": sim.listen_keys.state(),
+        "limiter": _dump_limiter(sim.limiter),
+        "market_maker": _dump_market_maker(sim.market_maker) if sim.market_maker is not None else None,
+        "market_paused": sim.market_paused,
+        "counterparty": sim.counterparty.account_id,
+        "faults": sim.faults.state(),
+        "recent_events": [event.as_dict() for event in sim.recent_events],
+    }
+
+
+def _dump_engine(engine) -> dict[str, Any]:
+    trades: dict[tuple[str, int], Trade] = {}
+    accounts = []
+    for account in engine.accounts.values():
+        for history in account.trades.values():
+            for trade, _ in history:
+                trades[(trade.symbol, trade.trade_id)] = trade
+        accounts.append({
+            "account_id": account.account_id, "name": account.name, "fee_tier": account.fee_tier,
+            "balances": [[asset, free, locked] for asset, (free, locked) in account.balances.items()],
+            "open_orders": list(account.open_orders),
+            "client_ids": [[cid, order.order_id] for cid, order in account.client_ids.items()],
+            "open_count": [[symbol, count] for symbol, count in account.open_count.items()],
+            "orders": [[symbol, [o.order_id for o in orders]] for symbol, orders in account.orders.items()],
+            "trades": [[symbol, [[t.trade_id, o.order_id] for t, o in history]]
+                       for symbol, history in account.trades.items()],
+            "update_time": account.update_time,
+        })
+    market = {}
+    for symbol, data in engine.market.items():
+        for trade in data.trades:
+            trades[(trade.symbol, trade.trade_id)] = trade
+        if data.last_trade is not None:
+            trades[(symbol, data.last_trade.trade_id)] = data.last_trade
+        market[symbol] = {"trades": [t.trade_id for t in data.trades],
+                          "klines": [k.state() for k in data.klines],
+                          "last_trade": data.last_trade.trade_id if data.last_trade else None}
+    books = {}
+    for symbol, book in engine.books.items():
+        books[symbol] = {
+            "update_id": book.update_id,
+            "bids": [[level.price, list(level.orders)] for level in book.bids.best_levels()],
+            "asks": [[level.price, list(level.orders)] for level in book.asks.best_levels()],
+            "stops": list(book.stops),
+        }
+    return {
+        "seq": engine.seq,
+        "next_order_id": engine.next_order_id,
+        "next_account_id": engine.next_account_id,
+        "next_trade_id": dict(engine.next_trade_id),
+        "deposits": dict(engine.deposits),
+        "withdrawals": dict(engine.withdrawals),
+        "fees_collected": dict(engine.fees_collected),
+        "symbol_status": {symbol: inst.status for symbol, inst in engine.instruments.items()},
+        "accounts": accounts,
+        "orders": [order.state() for order in engine.orders.values()],
+        "trades": [trade.state() for _, trade in sorted(trades.items())],
+        "books": books,
+        "market": market,
+    }
+
+
+def _dump_limiter(limiter) -> dict[str, Any]:
+    return {
+        "enabled": limiter.enabled,
+        "windows": [[index, subject, start, used] for (index, subject), (start, used) in limiter._windows.items()],
+        "ips": [[ip, dataclasses.asdict(state)] for ip, state in limiter._ips.items()],
+        "forced": list(limiter._forced) if limiter._forced is not None else None,
+    }
+
+
+def _dump_market_maker(mm: MarketMaker) -> dict[str, Any]:
+    return {
+        "rng": rng_state(mm.rng),
+        "index_rng": rng_state(mm.index._rng),
+        "prices": dict(mm.index.prices),
+        "walking": dict(mm.index.walking),
+        "account_id": mm.account_id,
+        "counterparties": list(mm.counterparties),
+        "symbols": list(mm.symbols),
+        "quotes": {symbol: [[side, price, order_id] for (side, price), order_id in quotes.items()]
+                   for symbol, quotes in mm.quotes.items()},
+        "next_requote": mm._next_requote,
+        "next_trade": mm._next_trade,
+    }
+
+
+# --- loading --------------------------------------------------------------------------------------------
+def load(document: Any) -> "Simulator":
+    """A new Simulator with the document's state, or SnapshotError (nothing else is touched)."""
+    if not isinstance(document, Mapping) or document.get("format") != FORMAT:
+        raise SnapshotError(f"not an exsim snapshot (expected \"format\": \"{FORMAT}\")")
+    if document.get("version") != VERSION:
+        raise SnapshotError(f"unsupported snapshot version {document.get('version')!r}; this exsim reads "
+                            f"version {VERSION}")
+    try:
+        config = parse_config(document["config"])
+    except ConfigError as exc:
+        raise SnapshotError(f"snapshot config: {exc}") from None
+    except KeyError:
+        raise SnapshotError("snapshot: missing 'config'") from None
+    try:
+        sim = _build(document, config)
+    except SnapshotError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise SnapshotError(f"snapshot is malformed: {type(exc).__name__}: {exc}") from None
+    problems = audit(sim.engine)
+    if problems:
+        raise SnapshotError(f"snapshot is inconsistent: {problems[0]}"
+                            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return sim
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _build(doc: Mapping[str, Any], config) -> "Simulator":
+    from simulator.core import Simulator
+
+    clock_state = doc["clock"]
+    frozen = clock_state["frozen_at"]
+    clock = SimClock(frozen_at_ms=None if frozen is None else _int(frozen))
+    clock.advanced_ms = _int(clock_state["advanced_ms"])
+    clock.skew_ms = _int(clock_state["skew_ms"])
+    # A normal build gives every part its wiring; each part's state is then replaced by the document's.
+    sim = Simulator(config, seed=_int(doc["seed"]), clock=clock)
+    rngs = doc["rng"]
+    sim.rng.setstate(rng_from(rngs["engine"]).getstate())  # the engine holds this very object
+    sim.keys._rng = rng_from(rngs["keys"])
+    sim.listen_keys._rng = rng_from(rngs["listen_keys"])
+    sim.faults.rng = rng_from(rngs["faults"])
+
+    _load_engine(sim.engine, doc["engine"])
+    sim.keys._by_key = {}
+    for key, secret, account_id in doc["keys"]:
+        if _int(account_id) not in sim.engine.accounts:
+            raise SnapshotError(f"snapshot: API key {key!r} belongs to no account")
+        sim.keys._by_key[key] = ApiKey(key, secret, account_id)
+    sim.demo_keys = [sim.keys._by_key[key] for key in doc["demo_keys"]]
+    sim.listen_keys.restore(doc["listen_keys"])
+    _load_limiter(sim.limiter, doc["limiter"])
+    if doc["market_maker"] is None:
+        sim.market_maker = None
+    else:
+        sim.market_maker = _load_market_maker(sim.engine, config.market_maker, doc["market_maker"])
+    sim.market_paused = bool(doc["market_paused"])
+    counterparty = doc["counterparty"]
+    sim.counterparty.account_id = None if counterparty is None else _int(counterparty)
+    sim.faults.restore(doc["faults"])
+    sim.recent_events.clear()
+    sim.recent_events.extend(FrozenEvent(dict(e)) for e in doc["recent_events"])
+    return sim
+
+
+def _load_engine(engine, state: Mapping[str, Any]) -> None:
+    orders: dict[int, Order] = {}
+    for item in state["orders"]:
+        order = Order.__new__(Order)
+        for name in Order.__slots__:
+            if name != "is_buy":
+                setattr(order, name, item[name])
+        order.is_buy = order.side == BUY
+        if order.symbol not in engine.instruments:
+            raise SnapshotError(f"snapshot: order {order.order_id} is for unknown symbol {order.symbol!r}")
+        orders[_int(order.order_id)] = order
+
+    trades: dict[tuple[str, int], Trade] = {}
+    for item in state["trades"]:
+        inst = engine.instruments[item["symbol"]]
+        trade = Trade(item["trade_id"], item["symbol"], item["price"], item["qty"], item["quote_qty"], item["time"],
+                      orders[item["buyer"]], orders[item["seller"]], item["buyer_is_maker"], item["buyer_fee"],
+                      item["seller_fee"], inst.base, inst.quote)
+        trades[(trade.symbol, trade.trade_id)] = trade
+
+    accounts: dict[int, Account] = {}
+    for item in state["accounts"]:
+        account = Account(_int(item["account_id"]), item["name"], _int(item["fee_tier"]))
+        engine.fees.tier(account.fee_tier)
+        account.balances = {asset: [_int(free), _int(locked)] for asset, free, locked in item["balances"]}
+        account.open_orders = {oid: orders[oid] for oid in item["open_orders"]}
+        account.client_ids = {cid: orders[oid] for cid, oid in item["client_ids"]}
+        account.open_count = {symbol: _int(count) for symbol, count in item["open_count"]}
+        account.orders = {symbol: [orders[oid] for oid in ids] for symbol, ids in item["orders"]}
+        account.trades = {symbol: [(trades[(symbol, tid)], orders[oid]) for tid, oid in history]
+                          for symbol, history in item["trades"]}
+        account.update_time = _int(item["update_time"])
+        accounts[account.account_id] = account
+
+    books = {}
+    for symbol in engine.instruments:
+        saved = state["books"][symbol]
+        book = OrderBook(symbol)
+        book.update_id = _int(saved["update_id"])
+        for side, levels in ((book.bids, saved["bids"]), (book.asks, saved["asks"])):
+            for price, ids in levels:
+                for oid in ids:
+                    order = orders[oid]
+                    if order.price != price or order.is_buy != side.is_bid:
+                        raise SnapshotError(f"snapshot: order {oid} does not belong at {symbol} level {price}")
+                    side.add(order)
+        book.stops = {oid: orders[oid] for oid in saved["stops"]}
+        books[symbol] = book
+
+    market = {}
+    for symbol, inst in engine.instruments.items():
+        saved = state["market"][symbol]
+        data = MarketData(symbol, inst.base_unit)
+        data.trades.extend(trades[(symbol, tid)] for tid in saved["trades"])
+        data.klines.extend(Kline.from_state(values) for values in saved["klines"])
+        data.last_trade = trades[(symbol, saved["last_trade"])] if saved["last_trade"] is not None else None
+        market[symbol] = data
+
+    for symbol, status in state["symbol_status"].items():
+        if status != engine.instruments[symbol].status:
+            engine.instruments[symbol].status = status  # set directly: restoring is not a status change
+    engine.orders = orders
+    engine.accounts = accounts
+    engine.books = books
+    engine.market = market
+    engine.seq = _int(state["seq"])
+    engine.next_order_id = _int(state["next_order_id"])
+    engine.next_account_id = _int(state["next_account_id"])
+    engine.next_trade_id = {symbol: _int(state["next_trade_id"][symbol]) for symbol in engine.instruments}
+    engine.deposits = {k: _int(v) for k, v in state["deposits"].items()}
+    engine.withdrawals = {k: _int(v) for k, v in state["withdrawals"].items()}
+    engine.fees_collected = {k: _int(v) for k, v in state["fees_collected"].items()}
+
+
+def _load_limiter(limiter, state: Mapping[str, Any]) -> None:
+    limiter.enabled = bool(state["enabled"])
+    limiter._windows = {(index, subject): [start, used] for index, subject, start, used in state["windows"]}
+    limiter._ips = {ip: _IpState(**fields) for ip, fields in state["ips"]}
+    limiter._forced = tuple(state["forced"]) if state["forced"] is not None else None
+
+
+def _load_market_maker(engine, config, state: Mapping[str, Any]) -> MarketMaker:
+    mm = MarketMaker.__new__(MarketMaker)
+    mm.engine = engine
+    mm.config = config
+    mm.rng = rng_from(state["rng"])
+    mm.index = IndexPrices(rng_from(state["index_rng"]), config.volatility_bps)
+    for symbol, price in state["prices"].items():
+        mm.index._instruments[symbol] = engine.instruments[symbol]
+        mm.index.prices[symbol] = _int(price)
+        mm.index.walking[symbol] = bool(state["walking"][symbol])
+    mm.account_id = _int(state["account_id"])
+    mm.counterparties = [_int(a) for a in state["counterparties"]]
+    mm.symbols = list(state["symbols"])
+    mm.quotes = {symbol: {(side, price): order_id for side, price, order_id in quotes}
+                 for symbol, quotes in state["quotes"].items()}
+    mm._next_requote = _int(state["next_requote"])
+    mm._next_trade = _int(state["next_trade"])
+    return mm
+
+
+# --- files ----------------------------------------------------------------------------------------------
+def to_json(document: Mapping[str, Any]) -> str:
+    return json.dumps(document, separators=(",", ":"))
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Crash-safe write: a temp file in the same directory, fsync, rename over the target, fsync the dir."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_file(sim: "Simulator", path: str | Path) -> None:
+    write_atomic(path, to_json(dump(sim)))
+
+
+def read_file(path: str | Path) -> dict[str, Any]:
+    """A snapshot document from a file, or SnapshotError naming the file and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{path}: not valid JSON (corrupt or truncated?): {exc}") from None
+
+
+def load_file(path: str | Path) -> "Simulator":
+    document = read_file(path)
+    try:
+        return load(document)
+    except SnapshotError as exc:
+        raise SnapshotError(f"{path}: {exc}") from None

@@ -1,0 +1,254 @@
+"""Binance REST plumbing: endpoint declarations, the request pipeline and the JSON error middleware.
+
+Every REST endpoint is declared once as an `Endpoint` (method, path, security type, weight, handler) and served by
+the same pipeline, in Binance's order:
+
+1. read the body (a body over the server's `client_max_size` becomes -1101, never aiohttp's text 413) and the
+   parameters from query and body, whatever the Content-Type and method (`Params.parse`);
+2. charge the request's weight to its IP (the weight may depend on the parameters) - every response, errors
+   included, carries `X-MBX-USED-WEIGHT-1M`; a refusal here is 429/418;
+3. authenticate by security type: NONE ignores any API key header, USER_STREAM needs a valid key, TRADE and
+   USER_DATA need key + timestamp + signature (auth.verify);
+4. run the handler, which returns a JSON-ready value or raises `BinanceError`.
+
+A handler that raises anything else is a bug: it is logged and answered with a JSON -1000, never a traceback.
+Unknown paths and methods get a JSON 404 from `json_errors`, the middleware.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_urldispatcher import MatchInfoError
+
+from simulator.app_keys import SIMULATOR
+from simulator.core import Simulator
+from simulator.dialects.binance import auth, errors
+from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.params import Params
+
+log = logging.getLogger(__name__)
+
+# Security types (reference §1.3).
+NONE, TRADE, USER_DATA, USER_STREAM = "NONE", "TRADE", "USER_DATA", "USER_STREAM"
+SIGNED = frozenset((TRADE, USER_DATA))
+API_KEY_HEADER = "X-MBX-APIKEY"
+UNKNOWN_PATH_WEIGHT = 1
+
+Weight = int | Callable[[Params], int]
+Handler = Callable[["Call"], Any]
+
+
+class BinanceErrorWithData(BinanceError):
+    """An error body with a `data` member (cancelReplace: -2021 / -2022 carry both halves' outcomes)."""
+
+    def __init__(self, status: int, code: int, msg: str, data: dict[str, Any]):
+        super().__init__(status, code, msg)
+        self.data = data
+
+    def to_body(self) -> dict[str, Any]:
+        return {"code": self.code, "msg": self.msg, "data": self.data}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    security: str
+    weight: Weight
+    handler: Handler
+
+    def weight_for(self, params: Params | None) -> int:
+        """The request weight; the default of a parameter-dependent weight when the parameters are unusable."""
+        if isinstance(self.weight, int):
+            return self.weight
+        try:
+            return self.weight(params if params is not None else Params({}))
+        except BinanceError:
+            return self.weight(Params({}))
+
+
+@dataclass
+class Call:
+    """One request on its way through an endpoint: the simulator, the parameters, who sent it."""
+
+    sim: Simulator
+    params: Params
+    request: web.Request
+    api_key: str | None = None
+    account_id: int | None = None
+    # headers to add to a successful response only (X-MBX-ORDER-COUNT-*: rejected orders may omit them)
+    success_headers: dict[str, str] = field(default_factory=dict)
+
+    def charge_order(self) -> None:
+        """Count one new order for this account: 429 -1015 when over an ORDERS pool."""
+        self.success_headers.update(self.sim.limiter.charge_order(self.account_id))
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=json.dumps(data, separators=(",", ":")).encode(),
+        status=status,
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+def error_response(error: BinanceError, headers: dict[str, str]) -> web.Response:
+    return json_response(error.to_body(), error.status, {**headers, **error.headers})
+
+
+def client_ip(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def raw_query(request: web.Request) -> str:
+    """The query string exactly as sent (still percent-encoded): what the client signed."""
+    return request.raw_path.partition("?")[2].partition("#")[0]
+
+
+async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
+    sim = request.app[SIMULATOR]
+    headers: dict[str, str] = {}
+    try:
+        params: Params | None = None
+        problem: BinanceError | None = None
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            problem = errors.too_many_parameters()
+        else:
+            try:
+                params = Params.parse(raw_query(request), body)
+            except BinanceError as exc:
+                problem = exc
+        headers.update(sim.limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
+        if problem is not None:
+            raise problem
+        faults = _Faults(sim, request, params)
+        refusal = await faults.before()
+        if refusal is not None:
+            return json_response(refusal[1], refusal[0], headers)
+        call = Call(sim, params, request)
+        authenticate(call, endpoint.security)
+        data = endpoint.handler(call)
+        if isinstance(data, Awaitable):
+            data = await data
+        headers.update(call.success_headers)
+        replaced = await faults.after(call.account_id)
+        if replaced is not None:
+            return json_response(replaced[1], replaced[0], headers)
+        return json_response(data, 200, headers)
+    except BinanceError as exc:
+        return error_response(exc, headers)
+    except _Dropped:
+        return web.Response(status=503)  # never reaches the client: its connection is closed
+    except Exception:  # a bug: log it, answer like Binance does when it does not know what happened
+        log.exception("unexpected error in %s %s", endpoint.method, endpoint.path)
+        return error_response(errors.unknown_error(), headers)
+
+
+class _Faults:
+    """The control plane's REST fault hooks (simulator.control.faults, WIRING): refuse before the handler runs
+    (maintenance, http_error), delay (http_latency), or hide the outcome of an applied request
+    (http_unknown_status: 503 -1007; http_blackhole: no answer, then the connection drops)."""
+
+    def __init__(self, sim: Simulator, request: web.Request, params: Params):
+        self.injector = getattr(sim, "faults", None)
+        self.request = request
+        self.endpoint = f"{request.method} {request.path}"
+        symbol = params.optional("symbol")
+        self.symbol = symbol.upper() if symbol else None
+        key = sim.keys.get(request.headers.get(API_KEY_HEADER) or "")
+        self.account_id = key.account_id if key else None
+
+    def _match(self, kind: str, account_id: int | None = None):
+        return self.injector.match(kind, endpoint=self.endpoint, symbol=self.symbol,
+                                   account_id=account_id if account_id is not None else self.account_id)
+
+    async def before(self) -> tuple[int, dict[str, Any]] | None:
+        if self.injector is None or not self.injector.faults:
+            return None
+        from simulator.control import faults
+        if self._match("maintenance") is not None:
+            return faults.maintenance_response()
+        fault = self._match("http_error")
+        if fault is not None:
+            return faults.http_error_response(fault)
+        fault = self._match("http_latency")
+        if fault is not None:
+            await asyncio.sleep(fault.params["ms"] / 1000)
+        return None
+
+    async def after(self, account_id: int | None) -> tuple[int, dict[str, Any]] | None:
+        if self.injector is None or not self.injector.faults:
+            return None
+        from simulator.control import faults
+        if self._match("http_unknown_status", account_id) is not None:
+            return faults.unknown_status_response()
+        fault = self._match("http_blackhole", account_id)
+        if fault is not None:
+            transport = self.request.transport
+            hold = fault.params.get("holdMs")
+            if hold is not None:
+                await asyncio.sleep(hold / 1000)
+            else:
+                while transport is not None and not transport.is_closing():
+                    await asyncio.sleep(0.05)
+            if transport is not None:
+                transport.close()
+            raise _Dropped()
+        return None
+
+
+class _Dropped(Exception):
+    """The connection was dropped on purpose (http_blackhole): there is nobody left to answer."""
+
+
+def authenticate(call: Call, security: str) -> None:
+    if security == NONE:
+        return
+    sim = call.sim
+    header = call.request.headers.get(API_KEY_HEADER)
+    if security in SIGNED:
+        api_key = auth.verify(call.params, header, sim.keys.secret_of, sim.clock.server_time_ms())
+    else:
+        auth.api_key_secret(header, sim.keys.secret_of)
+        api_key = header
+    call.api_key = api_key
+    call.account_id = sim.keys.get(api_key).account_id
+
+
+def add_endpoints(app: web.Application, endpoints: list[Endpoint]) -> None:
+    for endpoint in endpoints:
+        app.router.add_route(endpoint.method, endpoint.path, _bind(endpoint))
+
+
+def _bind(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handler(request: web.Request) -> web.Response:
+        return await serve(request, endpoint)
+
+    handler.__name__ = f"binance_{endpoint.method.lower()}_{endpoint.path.strip('/').replace('/', '_')}"
+    return handler
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler) -> web.StreamResponse:
+    """Unknown paths and methods: a JSON 404 with the weight header, instead of aiohttp's text answer.
+
+    Only requests no route matched are touched: a route's own HTTP exceptions (WebSocket, control plane) pass.
+    """
+    if not isinstance(request.match_info, MatchInfoError):
+        return await handler(request)
+    sim = request.app[SIMULATOR]
+    try:
+        headers = sim.limiter.charge_request(client_ip(request), UNKNOWN_PATH_WEIGHT)
+    except BinanceError as exc:
+        return error_response(exc, {})
+    return error_response(errors.not_found(), headers)

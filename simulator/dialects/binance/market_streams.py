@@ -1,0 +1,229 @@
+"""Spot market stream names and their payloads (reference §5.1-§5.2), spelled as Binance spells them.
+
+`parse_stream` turns a stream name such as `btcusdt@depth@100ms` into a `StreamSpec`; the `render_*` functions
+turn engine state or events into the JSON-ready dicts Binance pushes. Rendering reads the engine at the moment
+it is called, which is why the hub renders real-time payloads inside the engine listener, and interval
+payloads (diff depth, partial depth, tickers, klines) when their interval ends.
+
+Supported names (symbols lowercase; `<sym>` is matched case-insensitively):
+  <sym>@trade  <sym>@aggTrade  <sym>@bookTicker  <sym>@avgPrice  <sym>@ticker  <sym>@miniTicker
+  <sym>@depth  <sym>@depth@100ms  <sym>@depth@1000ms            diff depth, U/u on the book's update ids
+  <sym>@depth5|10|20[@100ms|@1000ms]                           partial depth snapshots
+  <sym>@kline_<1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|12h|1d>
+  !ticker@arr  !miniTicker@arr                                  symbols that traded in the last second
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from simulator.engine.book import OrderBook
+from simulator.engine.events import DepthUpdate, Trade
+from simulator.engine.instrument import Instrument
+from simulator.engine.market_data import MINUTE_MS, Kline, MarketData
+
+# kinds
+TRADE = "trade"
+AGG_TRADE = "aggTrade"
+BOOK_TICKER = "bookTicker"
+AVG_PRICE = "avgPrice"
+TICKER = "ticker"
+MINI_TICKER = "miniTicker"
+DIFF_DEPTH = "depthUpdate"
+PARTIAL_DEPTH = "partialDepth"
+KLINE = "kline"
+ALL_TICKERS = "!ticker@arr"
+ALL_MINI_TICKERS = "!miniTicker@arr"
+
+REAL_TIME = 0
+DEFAULT_SPEED_MS = 1000
+FAST_SPEED_MS = 100
+KLINE_SPEED_MS = 2000
+PARTIAL_LEVELS = (5, 10, 20)
+KLINE_INTERVALS_MS = {
+    "1m": MINUTE_MS, "3m": 3 * MINUTE_MS, "5m": 5 * MINUTE_MS, "15m": 15 * MINUTE_MS, "30m": 30 * MINUTE_MS,
+    "1h": 60 * MINUTE_MS, "2h": 120 * MINUTE_MS, "4h": 240 * MINUTE_MS, "6h": 360 * MINUTE_MS,
+    "8h": 480 * MINUTE_MS, "12h": 720 * MINUTE_MS, "1d": 1440 * MINUTE_MS,
+}
+
+_NAME = re.compile(r"(?P<symbol>[A-Za-z0-9]{1,30})@(?P<rest>[A-Za-z0-9_@]+)")
+_DEPTH = re.compile(r"depth(?P<levels>5|10|20)?(?:@(?P<speed>100|1000)ms)?")
+_SIMPLE = {"trade": TRADE, "aggTrade": AGG_TRADE, "bookTicker": BOOK_TICKER, "avgPrice": AVG_PRICE,
+           "ticker": TICKER, "miniTicker": MINI_TICKER}
+_SIMPLE_SPEED = {TRADE: REAL_TIME, AGG_TRADE: REAL_TIME, BOOK_TICKER: REAL_TIME, AVG_PRICE: DEFAULT_SPEED_MS,
+                 TICKER: DEFAULT_SPEED_MS, MINI_TICKER: DEFAULT_SPEED_MS}
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """What one market stream name asks for. `symbol` is the engine's (upper-case) spelling."""
+
+    kind: str
+    symbol: str | None = None
+    speed_ms: int = REAL_TIME  # 0 = pushed as events happen
+    levels: int = 0  # partial depth
+    interval: str = ""  # kline
+
+
+def parse_stream(name: str) -> StreamSpec | None:
+    """The spec of a market stream name, or None if it names no market stream."""
+    if name == ALL_TICKERS or name == ALL_MINI_TICKERS:
+        return StreamSpec(name, None, DEFAULT_SPEED_MS)
+    match = _NAME.fullmatch(name)
+    if match is None:
+        return None
+    symbol, rest = match["symbol"].upper(), match["rest"]
+    if rest in _SIMPLE:
+        kind = _SIMPLE[rest]
+        return StreamSpec(kind, symbol, _SIMPLE_SPEED[kind])
+    depth = _DEPTH.fullmatch(rest)
+    if depth is not None:
+        speed = int(depth["speed"] or DEFAULT_SPEED_MS)
+        if depth["levels"]:
+            return StreamSpec(PARTIAL_DEPTH, symbol, speed, levels=int(depth["levels"]))
+        return StreamSpec(DIFF_DEPTH, symbol, speed)
+    if rest.startswith("kline_") and rest[6:] in KLINE_INTERVALS_MS:
+        return StreamSpec(KLINE, symbol, KLINE_SPEED_MS, interval=rest[6:])
+    return None
+
+
+# --- real-time payloads -----------------------------------------------------------------------------------
+def render_trade(inst: Instrument, trade: Trade, event_time: int) -> dict:
+    return {"e": "trade", "E": event_time, "s": inst.symbol, "t": trade.trade_id,
+            "p": inst.format_price(trade.price), "q": inst.format_qty(trade.qty), "T": trade.time,
+            "m": trade.buyer_is_maker, "M": True}
+
+
+def render_agg_trade(inst: Instrument, trade: Trade, event_time: int) -> dict:
+    """One aggregate per trade: the aggregate id is the trade id, so it matches a 1:1 REST aggTrades."""
+    return {"e": "aggTrade", "E": event_time, "s": inst.symbol, "a": trade.trade_id,
+            "p": inst.format_price(trade.price), "q": inst.format_qty(trade.qty), "f": trade.trade_id,
+            "l": trade.trade_id, "T": trade.time, "m": trade.buyer_is_maker, "M": True}
+
+
+def best_levels(book: OrderBook) -> tuple[int, int, int, int]:
+    """(bid price, bid qty, ask price, ask qty) in atoms; zeros for an empty side."""
+    bid, ask = book.bids.best(), book.asks.best()
+    return (bid.price if bid else 0, bid.qty if bid else 0, ask.price if ask else 0, ask.qty if ask else 0)
+
+
+def render_book_ticker(inst: Instrument, update_id: int, best: tuple[int, int, int, int]) -> dict:
+    """Spot bookTicker has no `e` and no `E`; `u` is the book's update id (the depth sequence)."""
+    bid, bid_qty, ask, ask_qty = best
+    return {"u": update_id, "s": inst.symbol, "b": inst.format_price(bid), "B": inst.format_qty(bid_qty),
+            "a": inst.format_price(ask), "A": inst.format_qty(ask_qty)}
+
+
+# --- interval payloads ------------------------------------------------------------------------------------
+class DepthBatch:
+    """DepthUpdates of one symbol merged over an interval: the first and last update id, and the latest
+    absolute quantity of every level that changed (0 = level gone)."""
+
+    __slots__ = ("first_id", "last_id", "bids", "asks")
+
+    def __init__(self, first_id: int):
+        self.first_id = first_id
+        self.last_id = first_id
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+
+    def add(self, update: DepthUpdate) -> None:
+        self.last_id = update.update_id
+        for price, qty in update.bids:
+            self.bids[price] = qty
+        for price, qty in update.asks:
+            self.asks[price] = qty
+
+
+def render_depth_diff(inst: Instrument, batch: DepthBatch, event_time: int) -> dict:
+    price, qty = inst.format_price, inst.format_qty
+    return {"e": "depthUpdate", "E": event_time, "s": inst.symbol, "U": batch.first_id, "u": batch.last_id,
+            "b": [[price(p), qty(q)] for p, q in sorted(batch.bids.items(), reverse=True)],
+            "a": [[price(p), qty(q)] for p, q in sorted(batch.asks.items())]}
+
+
+def render_partial_depth(inst: Instrument, book: OrderBook, levels: int) -> dict:
+    price, qty = inst.format_price, inst.format_qty
+    return {"lastUpdateId": book.update_id,
+            "bids": [[price(p), qty(q)] for p, q in book.bids.depth(levels)],
+            "asks": [[price(p), qty(q)] for p, q in book.asks.depth(levels)]}
+
+
+def render_avg_price(inst: Instrument, market: MarketData, now: int) -> dict | None:
+    average = market.average_price(now, inst.avg_price_mins)
+    if average is None:
+        return None
+    last = market.last_trade
+    return {"e": "avgPrice", "E": now, "s": inst.symbol, "i": f"{inst.avg_price_mins}m",
+            "w": inst.format_price(average), "T": last.time if last else now}
+
+
+def _percent(change: int, base: int) -> str:
+    if not base:
+        return "0.000"
+    return str((Decimal(change) * 100 / Decimal(base)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
+
+
+def render_mini_ticker(inst: Instrument, market: MarketData, now: int) -> dict:
+    stats = market.stats_24h(now)
+    price, qty = inst.format_price, inst.format_qty
+    return {"e": "24hrMiniTicker", "E": now, "s": inst.symbol, "c": price(stats.last), "o": price(stats.open),
+            "h": price(stats.high), "l": price(stats.low), "v": qty(stats.volume),
+            "q": inst.format_quote(stats.quote_volume)}
+
+
+def render_ticker(inst: Instrument, market: MarketData, book: OrderBook, now: int) -> dict:
+    stats = market.stats_24h(now)
+    price, qty = inst.format_price, inst.format_qty
+    weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
+    bid, bid_qty, ask, ask_qty = best_levels(book)
+    return {"e": "24hrTicker", "E": now, "s": inst.symbol, "p": price(stats.last - stats.open),
+            "P": _percent(stats.last - stats.open, stats.open), "w": price(weighted),
+            "x": price(stats.prev_close), "c": price(stats.last), "Q": qty(stats.last_qty),
+            "b": price(bid), "B": qty(bid_qty), "a": price(ask), "A": qty(ask_qty),
+            "o": price(stats.open), "h": price(stats.high), "l": price(stats.low), "v": qty(stats.volume),
+            "q": inst.format_quote(stats.quote_volume), "O": stats.open_time, "C": stats.close_time,
+            "F": stats.first_id, "L": stats.last_id, "n": stats.count}
+
+
+def kline_bucket(market: MarketData, start: int, interval_ms: int) -> list[Kline]:
+    """The 1-minute klines that fall in [start, start + interval)."""
+    end = start + interval_ms
+    picked = []
+    for kline in reversed(market.klines):
+        if kline.open_time < start:
+            break
+        if kline.open_time < end:
+            picked.append(kline)
+    picked.reverse()
+    return picked
+
+
+def render_kline(inst: Instrument, market: MarketData, interval: str, start: int, closed: bool,
+                 now: int) -> dict | None:
+    """The kline of `interval` opening at `start`, built from the engine's 1-minute klines; a quiet interval
+    repeats the previous close with zero volume. None before the symbol's first trade."""
+    interval_ms = KLINE_INTERVALS_MS[interval]
+    klines = kline_bucket(market, start, interval_ms)
+    price, qty = inst.format_price, inst.format_qty
+    if klines:
+        first, last = klines[0], klines[-1]
+        body = {"f": first.first_id, "L": last.last_id, "o": price(first.open), "c": price(last.close),
+                "h": price(max(k.high for k in klines)), "l": price(min(k.low for k in klines)),
+                "v": qty(sum(k.volume for k in klines)), "n": sum(k.count for k in klines),
+                "q": inst.format_quote(sum(k.quote_volume for k in klines)),
+                "V": qty(sum(k.taker_buy_volume for k in klines)),
+                "Q": inst.format_quote(sum(k.taker_buy_quote for k in klines))}
+    else:
+        previous = [k for k in market.klines if k.open_time < start]
+        if not previous:
+            return None
+        close = price(previous[-1].close)
+        zero_qty, zero_quote = qty(0), inst.format_quote(0)
+        body = {"f": -1, "L": -1, "o": close, "c": close, "h": close, "l": close, "v": zero_qty, "n": 0,
+                "q": zero_quote, "V": zero_qty, "Q": zero_quote}
+    kline = {"t": start, "T": start + interval_ms - 1, "s": inst.symbol, "i": interval, "f": body["f"],
+             "L": body["L"], "o": body["o"], "c": body["c"], "h": body["h"], "l": body["l"], "v": body["v"],
+             "n": body["n"], "x": closed, "q": body["q"], "V": body["V"], "Q": body["Q"], "B": "0"}
+    return {"e": "kline", "E": now, "s": inst.symbol, "k": kline}

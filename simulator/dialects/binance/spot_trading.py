@@ -1,0 +1,323 @@
+"""Spot signed endpoints (TRADE / USER_DATA) and the listenKey endpoints (USER_STREAM).
+
+Every lookup is scoped to the API key's account: an order id of another account is simply not found (-2013 on a
+query, -2011 on a cancel), exactly like an id that never existed.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from simulator.dialects.binance import errors, spot_orders, spot_params, spot_payloads
+from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.http import (TRADE, USER_DATA, USER_STREAM, BinanceErrorWithData, Call,
+                                             Endpoint)
+from simulator.dialects.binance.params import Params
+from simulator.engine.engine import Engine
+from simulator.engine.events import Event, OrderUpdate
+from simulator.engine.instrument import Instrument
+from simulator.engine.order import CANCELED, Order
+from simulator.engine.rejection import Rejected
+
+HISTORY_DEFAULT, HISTORY_MAX = 500, 1000
+MAX_WINDOW_HOURS = 24
+CANCEL_RESTRICTIONS = ("ONLY_NEW", "ONLY_PARTIALLY_FILLED")
+CANCEL_REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
+RATE_LIMIT_EXCEEDED_MODES = ("DO_NOTHING", "CANCEL_ONLY")
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+@contextmanager
+def cancel_ids(engine: Engine) -> Iterator[dict[int, str]]:
+    """Collect order id -> the cancel's client order id from the engine's CANCELED events while cancelling."""
+    ids: dict[int, str] = {}
+
+    def listen(event: Event) -> None:
+        if isinstance(event, OrderUpdate) and event.exec_type == CANCELED:
+            ids[event.order.order_id] = event.cancel_client_id
+
+    engine.subscribe(listen)
+    try:
+        yield ids
+    finally:
+        engine.unsubscribe(listen)
+
+
+def _order_ids(params: Params, id_name: str, client_name: str) -> tuple[int | None, str | None]:
+    """orderId / origClientOrderId (or the cancelReplace names): at least one, else -1102."""
+    order_id = params.integer(id_name)
+    client_id = params.client_order_id(client_name)
+    if order_id is None and client_id is None:
+        raise errors.mandatory_one_of(client_name, id_name)
+    return order_id, client_id
+
+
+def _find(call: Call, inst: Instrument, order_id: int | None, client_id: str | None, *, cancel: bool) -> Order:
+    """The account's order; with both ids the id decides and the client id must match it (-2039)."""
+    try:
+        order = call.sim.engine.find_order(call.account_id, inst.symbol, order_id,
+                                           None if order_id is not None else client_id)
+    except Rejected as rejected:
+        raise spot_orders.reject(rejected, cancel=cancel) from None
+    if order_id is not None and client_id is not None and order.client_id != client_id:
+        raise errors.client_order_id_mismatch()
+    return order
+
+
+def _cancel(call: Call, inst: Instrument, order: Order, cancel_client_id: str | None,
+            restriction: str | None) -> dict[str, Any]:
+    engine = call.sim.engine
+    faults = getattr(call.sim, "faults", None)
+    if faults is not None:  # control plane hook: a fill_during_cancel fault fills the order first
+        faults.before_cancel(call.account_id, inst.symbol, order.order_id, None)
+    with cancel_ids(engine) as ids:
+        try:
+            engine.cancel_order(call.account_id, inst.symbol, order.order_id, None, cancel_client_id or "",
+                                restriction)
+        except Rejected as rejected:
+            raise spot_orders.reject(rejected, cancel=True) from None
+    return spot_payloads.canceled_order(order, inst, ids.get(order.order_id, cancel_client_id or ""))
+
+
+# --- orders ------------------------------------------------------------------------------------------------
+def new_order(call: Call) -> dict[str, Any]:
+    order = spot_orders.parse(call.sim.engine, call.params)
+    call.charge_order()
+    return order.render(order.place(call.sim.engine, call.account_id))
+
+
+def test_order_weight(params: Params) -> int:
+    return 20 if params.boolean("computeCommissionRates") else 1
+
+
+def test_order(call: Call) -> dict[str, Any]:
+    order = spot_orders.parse(call.sim.engine, call.params)
+    compute = call.params.boolean("computeCommissionRates")
+    order.test(call.sim.engine, call.account_id)
+    if not compute:
+        return {}
+    engine = call.sim.engine
+    tier = engine.fees.tier(engine.account(call.account_id).fee_tier)
+    zero = {"maker": spot_payloads.rate(0), "taker": spot_payloads.rate(0)}
+    return {
+        "standardCommissionForOrder": {"maker": spot_payloads.rate(tier.maker),
+                                       "taker": spot_payloads.rate(tier.taker)},
+        "specialCommissionForOrder": zero,
+        "taxCommissionForOrder": zero,
+        "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB",
+                     "discount": spot_payloads.rate(0)},
+    }
+
+
+def query_order(call: Call) -> dict[str, Any]:
+    inst = spot_params.symbol(call.sim.engine, call.params)
+    order_id, client_id = _order_ids(call.params, "orderId", "origClientOrderId")
+    return spot_payloads.query_order(_find(call, inst, order_id, client_id, cancel=False), inst)
+
+
+def cancel_order(call: Call) -> dict[str, Any]:
+    params = call.params
+    inst = spot_params.symbol(call.sim.engine, params)
+    order_id, client_id = _order_ids(params, "orderId", "origClientOrderId")
+    cancel_client_id = params.client_order_id("newClientOrderId")
+    restriction = params.enum("cancelRestrictions", CANCEL_RESTRICTIONS, errors.invalid_cancel_restrictions)
+    order = _find(call, inst, order_id, client_id, cancel=True)
+    return _cancel(call, inst, order, cancel_client_id, restriction)
+
+
+def open_orders_weight(params: Params) -> int:
+    return 6 if params.optional("symbol") is not None else 80
+
+
+def open_orders(call: Call) -> list[dict[str, Any]]:
+    engine = call.sim.engine
+    inst = spot_params.optional_symbol(engine, call.params)
+    orders = engine.open_orders(call.account_id, inst.symbol if inst else None)
+    return [spot_payloads.query_order(order, engine.instruments[order.symbol]) for order in orders]
+
+
+def cancel_open_orders(call: Call) -> list[dict[str, Any]]:
+    engine = call.sim.engine
+    inst = spot_params.symbol(engine, call.params)
+    with cancel_ids(engine) as ids:
+        try:
+            orders = engine.cancel_all(call.account_id, inst.symbol)
+        except Rejected as rejected:
+            raise spot_orders.reject(rejected, cancel=True) from None
+    return [spot_payloads.canceled_order(order, inst, ids.get(order.order_id, "")) for order in orders]
+
+
+def all_orders(call: Call) -> list[dict[str, Any]]:
+    params = call.params
+    engine = call.sim.engine
+    inst = spot_params.symbol(engine, params)
+    from_id = params.integer("orderId")
+    start, end = spot_params.time_window(params, MAX_WINDOW_HOURS)
+    limit = spot_params.limit(params, HISTORY_DEFAULT, HISTORY_MAX)
+    orders = engine.account(call.account_id).orders.get(inst.symbol, [])
+    picked = [order for order in orders
+              if (from_id is None or order.order_id >= from_id)
+              and (start is None or order.time >= start) and (end is None or order.time <= end)]
+    picked = picked[:limit] if from_id is not None or start is not None else picked[-limit:]
+    return [spot_payloads.query_order(order, inst) for order in picked]
+
+
+def my_trades_weight(params: Params) -> int:
+    return 5 if params.optional("orderId") is not None else 20
+
+
+def my_trades(call: Call) -> list[dict[str, Any]]:
+    params = call.params
+    engine = call.sim.engine
+    inst = spot_params.symbol(engine, params)
+    order_id = params.integer("orderId")
+    from_id = params.integer("fromId")
+    start, end = spot_params.time_window(params, MAX_WINDOW_HOURS)
+    limit = spot_params.limit(params, HISTORY_DEFAULT, HISTORY_MAX)
+    timed = start is not None or end is not None
+    if timed and (order_id is not None or from_id is not None):
+        raise errors.bad_combo()  # allowed: orderId [+ fromId], or startTime/endTime, or fromId alone
+    history = engine.account(call.account_id).trades.get(inst.symbol, [])
+    picked = [(trade, order) for trade, order in history
+              if (order_id is None or order.order_id == order_id)
+              and (from_id is None or trade.trade_id >= from_id)
+              and (start is None or trade.time >= start) and (end is None or trade.time <= end)]
+    picked = picked[:limit] if from_id is not None or start is not None else picked[-limit:]
+    return [spot_payloads.my_trade(trade, order, inst) for trade, order in picked]
+
+
+# --- cancelReplace -----------------------------------------------------------------------------------------
+def cancel_replace_failed(data: dict[str, Any], status: int = 400) -> BinanceError:
+    return BinanceErrorWithData(status, -2022, "Order cancel-replace failed.", data)
+
+
+def cancel_replace_partly_failed(data: dict[str, Any], status: int = 409) -> BinanceError:
+    return BinanceErrorWithData(status, -2021, "Order cancel-replace partially failed.", data)
+
+
+def cancel_replace(call: Call) -> dict[str, Any]:
+    """Cancel one order and place another on the same symbol (reference: Binance's cancelReplace table).
+
+    Parameters, the new order's filters and the order count are checked before anything is cancelled; then the
+    cancel runs, and the placement unless the cancel failed under STOP_ON_FAILURE.
+    """
+    params, engine = call.params, call.sim.engine
+    new = spot_orders.parse(engine, params)
+    mode = params.enum("cancelReplaceMode", CANCEL_REPLACE_MODES, required=True)
+    order_id, client_id = _order_ids(params, "cancelOrderId", "cancelOrigClientOrderId")
+    cancel_client_id = params.client_order_id("cancelNewClientOrderId")
+    restriction = params.enum("cancelRestrictions", CANCEL_RESTRICTIONS, errors.invalid_cancel_restrictions)
+    limit_mode = params.enum("orderRateLimitExceededMode", RATE_LIMIT_EXCEEDED_MODES) or "DO_NOTHING"
+    _check_filters_first(new, engine, call.account_id)
+    over_limit: BinanceError | None = None
+    try:
+        call.charge_order()
+    except BinanceError as exc:
+        if limit_mode == "DO_NOTHING":
+            raise
+        over_limit = exc
+
+    cancel_response: dict[str, Any] | None = None
+    cancel_error: BinanceError | None = None
+    try:
+        order = _find(call, new.inst, order_id, client_id, cancel=True)
+        cancel_response = _cancel(call, new.inst, order, cancel_client_id, restriction)
+    except BinanceError as exc:
+        cancel_error = exc
+    data: dict[str, Any] = {
+        "cancelResult": "FAILURE" if cancel_error else "SUCCESS",
+        "newOrderResult": "NOT_ATTEMPTED",
+        "cancelResponse": cancel_error.to_body() if cancel_error else cancel_response,
+        "newOrderResponse": None,
+    }
+    if over_limit is not None:  # CANCEL_ONLY: the cancel ran, the new order may not
+        data["newOrderResult"] = "FAILURE" if cancel_error is None else "NOT_ATTEMPTED"
+        data["newOrderResponse"] = over_limit.to_body()
+        error = cancel_replace_failed if cancel_error else cancel_replace_partly_failed
+        failure = error(data, 429)
+        failure.headers.update(over_limit.headers)
+        raise failure
+    if cancel_error is not None and mode == "STOP_ON_FAILURE":
+        raise cancel_replace_failed(data)
+
+    try:
+        data["newOrderResponse"] = new.render(new.place(engine, call.account_id))
+        data["newOrderResult"] = "SUCCESS"
+    except BinanceError as exc:
+        data["newOrderResponse"] = exc.to_body()
+        data["newOrderResult"] = "FAILURE"
+    if cancel_error is None and data["newOrderResult"] == "SUCCESS":
+        return data
+    call.success_headers.clear()
+    if cancel_error is not None and data["newOrderResult"] == "FAILURE":
+        raise cancel_replace_failed(data)
+    raise cancel_replace_partly_failed(data)
+
+
+def _check_filters_first(new: spot_orders.NewOrder, engine: Engine, account_id: int) -> None:
+    """Binance evaluates the new order's filters before cancelling: a filter failure cancels nothing.
+
+    Checks that depend on the cancel (balance, open-order count, the client id the cancel frees) wait for the
+    placement itself.
+    """
+    try:
+        engine.test_order(account_id, new.inst.symbol, **new.engine_kwargs())
+    except Rejected as rejected:
+        if rejected.reason in spot_orders.FILTER_REJECTS:
+            raise spot_orders.reject(rejected) from None
+
+
+# --- account -----------------------------------------------------------------------------------------------
+def account_info(call: Call) -> dict[str, Any]:
+    sim = call.sim
+    omit_zero = call.params.boolean("omitZeroBalances")
+    account = sim.engine.account(call.account_id)
+    assets: dict[str, None] = {}
+    for inst in sim.engine.instruments.values():
+        assets[inst.base] = assets[inst.quote] = None
+    assets.update(dict.fromkeys(account.balances))
+    balances = []
+    for asset in assets:
+        free, locked = account.balances.get(asset, (0, 0))
+        if omit_zero and not free and not locked:
+            continue
+        balances.append({"asset": asset, "free": sim.format_amount(asset, free),
+                         "locked": sim.format_amount(asset, locked)})
+    tier = sim.engine.fees.tier(account.fee_tier)
+    return spot_payloads.account(account, tier, balances)
+
+
+# --- listenKeys --------------------------------------------------------------------------------------------
+def new_listen_key(call: Call) -> dict[str, str]:
+    return {"listenKey": call.sim.listen_keys.create(call.account_id, call.sim.clock.now_ms())}
+
+
+def keepalive_listen_key(call: Call) -> dict:
+    key = call.params.required("listenKey")
+    if not call.sim.listen_keys.keepalive(key, call.account_id, call.sim.clock.now_ms()):
+        raise errors.invalid_listen_key()
+    return {}
+
+
+def close_listen_key(call: Call) -> dict:
+    key = call.params.required("listenKey")
+    if not call.sim.listen_keys.close(key, call.account_id, call.sim.clock.now_ms()):
+        raise errors.invalid_listen_key()
+    return {}
+
+
+ENDPOINTS = [
+    Endpoint("POST", "/api/v3/order", TRADE, 1, new_order),
+    Endpoint("POST", "/api/v3/order/test", TRADE, test_order_weight, test_order),
+    Endpoint("GET", "/api/v3/order", USER_DATA, 4, query_order),
+    Endpoint("DELETE", "/api/v3/order", TRADE, 1, cancel_order),
+    Endpoint("POST", "/api/v3/order/cancelReplace", TRADE, 1, cancel_replace),
+    Endpoint("GET", "/api/v3/openOrders", USER_DATA, open_orders_weight, open_orders),
+    Endpoint("DELETE", "/api/v3/openOrders", TRADE, 1, cancel_open_orders),
+    Endpoint("GET", "/api/v3/allOrders", USER_DATA, 20, all_orders),
+    Endpoint("GET", "/api/v3/myTrades", USER_DATA, my_trades_weight, my_trades),
+    Endpoint("GET", "/api/v3/account", USER_DATA, 20, account_info),
+    Endpoint("POST", "/api/v3/userDataStream", USER_STREAM, 2, new_listen_key),
+    Endpoint("PUT", "/api/v3/userDataStream", USER_STREAM, 2, keepalive_listen_key),
+    Endpoint("DELETE", "/api/v3/userDataStream", USER_STREAM, 2, close_listen_key),
+]

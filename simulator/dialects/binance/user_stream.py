@@ -1,0 +1,208 @@
+"""Spot user data events (reference §6.2): executionReport, outboundAccountPosition, balanceUpdate.
+
+Rendering happens inside the engine listener, so each payload captures the order and balances as they were
+when the event happened. Events reach an account's sinks in engine order: a fill's executionReports first, then
+ONE outboundAccountPosition per account for the whole operation, listing the assets it touched.
+
+The engine emits an operation's BalanceUpdates together, after its order updates (engine.py docstring), and at
+most one per (account, asset). So a pending group of balances ends at the first event that is not a balance of
+an ordinary operation, at a balance the group already holds, or, for the last operation of a synchronous step,
+in a `call_soon` callback (which runs before anything else can touch the engine).
+
+Sinks are where events go: a listenKey stream (raw `/ws/<key>` or combined, wrapped with the key as stream name)
+or a WebSocket API subscription (wrapped as {"subscriptionId": N, "event": {...}}). A listenKey sink stops
+receiving as soon as its key is closed or expires; on expiry the sweep pushes `listenKeyExpired` first.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from simulator.engine.events import BalanceUpdate, OrderUpdate
+from simulator.engine.instrument import Instrument
+from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, STOP_TYPES, GTC
+
+if TYPE_CHECKING:
+    from simulator.core import Simulator
+    from simulator.dialects.binance.stream_hub import Connection
+
+ORDER_REASON = "ORDER"
+TRANSFER_REASONS = ("DEPOSIT", "WITHDRAW")
+# Expiry reasons Binance spells in `eR`; the engine's others (STP, stop re-lock) have no Binance spelling.
+EXPIRY_REASONS = frozenset(
+    ("UNFILLED_IOC_QUANTITY_EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED", "INSUFFICIENT_LIQUIDITY"))
+
+
+def dumps(payload: object) -> str:
+    return json.dumps(payload, separators=(",", ":"))
+
+
+# --- rendering --------------------------------------------------------------------------------------------
+def render_execution_report(event: OrderUpdate, inst: Instrument, event_time: int) -> dict:
+    order, trade = event.order, event.trade
+    price, qty, quote = inst.format_price, inst.format_qty, inst.format_quote
+    if trade is not None:
+        fee, fee_asset = trade.fee_for(order)
+        last_qty, last_price, last_quote = qty(trade.qty), price(trade.price), quote(trade.quote_qty)
+        commission = qty(fee) if fee_asset == inst.base else quote(fee)
+        trade_id, maker = trade.trade_id, trade.is_maker(order)
+    else:
+        fee_asset, commission = None, "0"
+        last_qty, last_price, last_quote = qty(0), price(0), quote(0)
+        trade_id, maker = -1, False
+    canceled = event.exec_type == CANCELED
+    # The engine emits NEW before it stamps the working time of an order that goes straight to the book.
+    working_time = order.working_time
+    if working_time < 0 and event.exec_type == NEW and order.type not in STOP_TYPES:
+        working_time = order.time
+    on_book = (event.status in (NEW, PARTIALLY_FILLED) and working_time >= 0 and order.price > 0
+               and order.tif == GTC)
+    report = {
+        "e": "executionReport", "E": event_time, "s": order.symbol,
+        "c": event.cancel_client_id if canceled else order.client_id,
+        "S": order.side, "o": order.type, "f": order.tif, "q": qty(event.qty), "p": price(order.price),
+        "P": price(order.stop_price), "F": qty(0), "g": -1,
+        "C": order.client_id if canceled else "",
+        "x": event.exec_type, "X": event.status, "r": "NONE", "i": order.order_id,
+        "l": last_qty, "z": qty(event.executed), "L": last_price, "n": commission, "N": fee_asset,
+        "T": event.time, "t": trade_id, "I": event.seq, "w": on_book, "m": maker, "M": False,
+        "O": order.time, "Z": quote(event.cum_quote), "Y": last_quote, "Q": quote(order.quote_qty),
+    }
+    if working_time >= 0:
+        report["W"] = working_time
+    report["V"] = order.stp
+    if event.exec_type == EXPIRED and order.expiry_reason in EXPIRY_REASONS:
+        report["eR"] = order.expiry_reason
+    return report
+
+
+def render_account_position(balances: list[BalanceUpdate], fmt: Callable[[str, int], str]) -> dict:
+    last = balances[-1]
+    return {"e": "outboundAccountPosition", "E": last.time, "u": last.time,
+            "B": [{"a": b.asset, "f": fmt(b.asset, b.free), "l": fmt(b.asset, b.locked)} for b in balances]}
+
+
+def render_balance_update(event: BalanceUpdate, fmt: Callable[[str, int], str]) -> dict:
+    return {"e": "balanceUpdate", "E": event.time, "a": event.asset, "d": fmt(event.asset, event.delta),
+            "T": event.time}
+
+
+# --- sinks ------------------------------------------------------------------------------------------------
+class UserSink:
+    """One destination of an account's events on one connection."""
+
+    __slots__ = ("conn", "account_id", "listen_key", "stream_name", "subscription_id")
+
+    def __init__(self, conn: Connection, account_id: int, *, listen_key: str | None = None,
+                 subscription_id: int | None = None):
+        self.conn = conn
+        self.account_id = account_id
+        self.listen_key = listen_key
+        self.subscription_id = subscription_id
+        self.stream_name = json.dumps(listen_key) if listen_key is not None else ""
+
+    def frame(self, text: str) -> str:
+        """The payload text wrapped the way this sink's clients expect it."""
+        if self.subscription_id is not None:
+            return f'{{"subscriptionId":{self.subscription_id},"event":{text}}}'
+        if self.conn.combined:
+            return f'{{"stream":{self.stream_name},"data":{text}}}'
+        return text
+
+
+class UserStreams:
+    """Which connections want which account's events, and the translation of engine events for them."""
+
+    def __init__(self, sim: Simulator):
+        self.sim = sim
+        self.sinks: dict[int, dict[UserSink, None]] = {}  # account id -> sinks, in subscription order
+        self._pending: list[BalanceUpdate] = []
+        self._pending_keys: set[tuple[int, str]] = set()
+        self._flush_scheduled = False
+
+    # --- registry --------------------------------------------------------------------------------------
+    def add(self, sink: UserSink) -> None:
+        self.sinks.setdefault(sink.account_id, {})[sink] = None
+
+    def remove(self, sink: UserSink) -> None:
+        sinks = self.sinks.get(sink.account_id)
+        if sinks is not None:
+            sinks.pop(sink, None)
+            if not sinks:
+                del self.sinks[sink.account_id]
+
+    def listen_key_sinks(self, key: str) -> list[UserSink]:
+        return [sink for sinks in self.sinks.values() for sink in sinks if sink.listen_key == key]
+
+    # --- engine events ---------------------------------------------------------------------------------
+    def on_order(self, event: OrderUpdate) -> None:
+        self.flush_balances()
+        order = event.order
+        if order.account_id not in self.sinks:
+            return
+        inst = self.sim.engine.instruments[order.symbol]
+        self._deliver(order.account_id, dumps(render_execution_report(event, inst, event.time)))
+
+    def on_balance(self, event: BalanceUpdate) -> None:
+        if event.reason in TRANSFER_REASONS:
+            self.flush_balances()
+            if event.account_id in self.sinks:
+                fmt = self.sim.format_amount
+                self._deliver(event.account_id, dumps(render_balance_update(event, fmt)))
+                self._deliver(event.account_id, dumps(render_account_position([event], fmt)))
+            return
+        if event.account_id not in self.sinks:
+            return
+        key = (event.account_id, event.asset)
+        if key in self._pending_keys:  # a second balance of the same asset: a new operation began
+            self.flush_balances()
+        self._pending.append(event)
+        self._pending_keys.add(key)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            try:
+                asyncio.get_running_loop().call_soon(self.flush_balances)
+            except RuntimeError:  # no loop, hence no connection either: nothing can be waiting
+                self.flush_balances()
+
+    def on_other(self) -> None:
+        """Any other engine event ends the operation whose balances are pending."""
+        if self._pending:
+            self.flush_balances()
+
+    def flush_balances(self) -> None:
+        self._flush_scheduled = False
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        self._pending_keys.clear()
+        by_account: dict[int, list[BalanceUpdate]] = {}
+        for event in pending:
+            by_account.setdefault(event.account_id, []).append(event)
+        for account_id, balances in by_account.items():
+            self._deliver(account_id, dumps(render_account_position(balances, self.sim.format_amount)))
+
+    def _deliver(self, account_id: int, text: str) -> None:
+        sinks = self.sinks.get(account_id)
+        if not sinks:
+            return
+        now = self.sim.clock.now_ms()
+        for sink in list(sinks):
+            if sink.listen_key is not None and self.sim.listen_keys.account_of(sink.listen_key, now) != account_id:
+                self.remove(sink)  # closed or expired: nothing more on this key
+                sink.conn.user_sinks.pop(sink.listen_key, None)
+                continue
+            sink.conn.send(sink.frame(text))
+
+    # --- listenKey expiry --------------------------------------------------------------------------------
+    def sweep_listen_keys(self) -> None:
+        """Remove expired listenKeys; each connection on one gets `listenKeyExpired`, then nothing more."""
+        now = self.sim.clock.now_ms()
+        for expired in self.sim.listen_keys.sweep(now):
+            text = dumps({"e": "listenKeyExpired", "E": now, "listenKey": expired.key})
+            for sink in self.listen_key_sinks(expired.key):
+                sink.conn.send(sink.frame(text))
+                self.remove(sink)
+                sink.conn.user_sinks.pop(expired.key, None)

@@ -1,0 +1,58 @@
+"""The journal: one JSON line per request and per response (and per WS message, via its hook), flushed as
+written, secrets redacted."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from simulator.control.journal import Journal
+from tests.control.servers import ControlServer, raw
+
+
+def lines(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_journal_writes_flushed_lines(tmp_path):
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, clock=lambda: 42)
+    journal.ws("out", 7, "/ws", '{"e":"trade"}')
+    assert lines(path) == [{"n": 1, "t": 42, "type": "ws", "direction": "out", "connection": 7, "path": "/ws",
+                            "data": '{"e":"trade"}'}]  # readable before close: flushed per line
+    journal.write({"type": "note", "text": "x"})
+    journal.close()
+    journal.write({"type": "after close"})  # ignored, not an error
+    assert [r["n"] for r in lines(path)] == [1, 2]
+    again = Journal(path)  # append-only: a restart continues the file
+    again.write({"type": "restart"})
+    again.close()
+    assert len(lines(path)) == 3
+
+
+def test_rest_requests_and_responses_are_journaled(sim, tmp_path):
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, clock=sim.clock.now_ms)
+    server = ControlServer(sim, journal=journal, admin_token="s3cret").start()
+    try:
+        with urllib.request.urlopen(server.base_url + "/api/v3/time?x=1", timeout=10) as response:
+            assert response.status == 200
+        status, created = raw(server.base_url + "/_sim/v1/accounts", "POST", b'{"name": "zed"}',
+                              {"X-Exsim-Admin-Token": "s3cret", "Content-Type": "application/json"})
+        assert status == 200
+        assert raw(server.base_url + "/api/v3/nope")[0] == 404
+    finally:
+        server.stop()
+        journal.close()
+    records = lines(path)
+    assert [(r["type"], r["id"]) for r in records] == [("request", 1), ("response", 1), ("request", 2),
+                                                      ("response", 2), ("request", 3), ("response", 3)]
+    time_request, time_response = records[0], records[1]
+    assert (time_request["method"], time_request["path"], time_request["query"]) == ("GET", "/api/v3/time", "x=1")
+    assert time_response["status"] == 200 and "serverTime" in json.loads(time_response["body"])
+    assert "X-MBX-USED-WEIGHT-1M" in time_response["headers"]
+    create_request, create_response = records[2], records[3]
+    assert create_request["body"] == '{"name": "zed"}'
+    assert create_request["headers"]["X-Exsim-Admin-Token"] == "<redacted>"
+    assert json.loads(create_response["body"])["apiKey"] == created["apiKey"]
+    assert records[5]["status"] == 404
+    assert all(isinstance(r["t"], int) for r in records)

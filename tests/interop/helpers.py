@@ -1,0 +1,49 @@
+"""Shared scenery for the interop tests: repointing ccxt, and a market arranged on the server thread."""
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from simulator.core import Simulator
+
+DEMO_KEY, DEMO_SECRET = "demo-api-key", "demo-api-secret"
+SYMBOL = "BTCUSDT"
+ASK, BID, LAST = "60000", "59000", "59500"  # the counterparty's resting quotes and the seeded public trade
+
+
+def repoint(exchange, base_url: str) -> None:
+    """Point every REST url of a ccxt exchange at the simulator, keeping each path (reference §10.1)."""
+    for name, url in exchange.urls["api"].items():
+        if isinstance(url, str):
+            exchange.urls["api"][name] = base_url + urlsplit(url).path
+
+
+def ccxt_options() -> dict:
+    # No USD-M REST yet: load spot and coin-M (whose /dapi exchangeInfo stub is empty) but not /fapi.
+    return {"fetchMarkets": {"types": ["spot", "inverse"]}}
+
+
+def arrange_market(sim: Simulator) -> None:
+    """Run on the server thread: a counterparty quotes 1 BTC at 59000 / 60000, after one trade at 59500.
+
+    Two extra accounts through the engine directly, as the control plane would: nothing here uses the wire.
+    """
+    engine = sim.engine
+    inst = engine.instruments[SYMBOL]
+    maker = sim.create_account("counterparty", balances={"BTC": Decimal(5), "USDT": Decimal(1_000_000)})
+    taker = sim.create_account("tape", balances={"BTC": Decimal(5), "USDT": Decimal(1_000_000)})
+
+    def place(account_id: int, side: str, qty: str, price: str) -> None:
+        engine.place_order(account_id, SYMBOL, side, "LIMIT", qty=inst.parse_qty(qty),
+                           price=inst.parse_price(price), tif="GTC")
+
+    place(maker.account_id, "SELL", "0.1", LAST)
+    place(taker.account_id, "BUY", "0.1", LAST)  # the public trade
+    place(maker.account_id, "SELL", "1", ASK)
+    place(maker.account_id, "BUY", "1", BID)
+
+
+def free_and_locked(sim: Simulator, api_key: str, asset: str) -> tuple[int, int]:
+    account = sim.engine.account(sim.keys.get(api_key).account_id)
+    free, locked = account.balances.get(asset, (0, 0))
+    return free, locked
