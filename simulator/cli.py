@@ -44,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--journal", metavar="FILE", help="append every request and response to FILE (JSON lines)")
     serve.set_defaults(run=_serve)
     add_verbs(verbs)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # KEY=VALUE pairs given after an option (`fault add KIND --spec {...} count=2`) still belong to the verb
+        target = getattr(args, "extra_into", None)
+        if target is None or any("=" not in item or item.startswith("-") for item in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        getattr(args, target).extend(extra)
     return args.run(args)
 
 

@@ -316,6 +316,7 @@ def add_verbs(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("kind")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters, targets and budget")
     p.add_argument("--spec", help="more of the spec as a JSON object")
+    p.set_defaults(extra_into="params")
     verb(faults, "list", _fault_list, "list faults")
     p = verb(faults, "clear", _fault_clear, "clear one fault, or all")
     p.add_argument("id", type=int, nargs="?")

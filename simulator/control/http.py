@@ -163,7 +163,7 @@ async def call_kwargs(request: web.Request, route: Route) -> dict[str, Any]:
         kwarg, kind = query_keys[key]
         kwargs[kwarg] = _convert(request.query[key], kind, key)
     limit = MAX_SNAPSHOT_BODY if route.body_is == "document" else MAX_BODY
-    body = await read_json(request, limit) if request.can_read_body else None
+    body = await read_json(request, limit) if request.body_exists else None  # (read: may be cached)
     if route.body_is is not None:
         if body is None:
             raise bad_request(f"the request body must be the {route.body_is} (JSON)")

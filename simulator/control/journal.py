@@ -109,7 +109,7 @@ def middleware(journal: Journal):
         request_id = journal.next_id()
         body = None
         length = request.content_length
-        if request.can_read_body and length is not None and length <= request.client_max_size:
+        if request.body_exists and length is not None and length <= request.client_max_size:
             body = await request.read()  # cached by aiohttp: the handler reads the same bytes
         # A body of unknown or excessive length is left to the handler (which refuses or streams it) unread.
         journal.request(request_id, request.method, request.path, request.query_string, request.remote,

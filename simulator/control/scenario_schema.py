@@ -386,7 +386,7 @@ class _Validator:
         for key in extras:
             if key not in ("note", "expectError"):
                 raise self.fail(self.line_of(raw, key, line), f"{path}.{key}",
-                                f"unknown key (a step has one action, plus optional note and expectError)")
+                                "unknown key (a step has one action, plus optional note and expectError)")
         note = self.text(raw, "note", path, line, None) if action != "note" else None
         expect_error = self.text(raw, "expectError", path, line, None)
         if expect_error is not None and action not in _FAILABLE:

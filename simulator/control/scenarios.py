@@ -21,8 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from simulator.control.errors import ControlError
-from simulator.control.scenario_schema import (Scenario, ScenarioError, Step, load_scenario_file,  # noqa: F401
+from simulator.control.scenario_schema import (Scenario, ScenarioError, Step, load_scenario_file,
                                                load_scenario_text, resolve, shipped_files, shipped_scenarios)
+
+__all__ = ["Entry", "Player", "Result", "Scenario", "ScenarioError", "Step", "drive", "load_scenario_file",
+           "load_scenario_text", "play_in_process", "play_remote", "resolve", "shipped_files", "shipped_scenarios"]
 
 
 @dataclass

@@ -202,13 +202,12 @@ class Engine:
                     client_id: str | None = None, stp: str | None = None) -> PlaceResult:
         """Validate, accept and match one order. Amounts are atoms (see Instrument.parse_*)."""
         try:
-            inst, account, tif, stp, plan, need = self._validate(
+            inst, account, tif, stp, plan, need, now = self._validate(
                 account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id, stp)
         except Rejected as rejected:
             self._emit(OrderRejected(self._next_seq(), self.clock.now_ms(), account_id, symbol,
                                      client_id or "", side, type_, rejected.reason.value))
             raise
-        now = self.clock.now_ms()
         if quote_qty:
             qty = plan.filled  # a quote-sized market order is for what its budget buys now
         order = Order(self.next_order_id, client_id or self._new_client_id(), account_id, symbol, side, type_,
@@ -312,7 +311,7 @@ class Engine:
         balance = account.balances.get(inst.quote if is_buy else inst.base)
         if (balance[0] if balance else 0) < need:
             raise Rejected(Reject.INSUFFICIENT_BALANCE)
-        return inst, account, tif, stp, plan, need
+        return inst, account, tif, stp, plan, need, now
 
     @staticmethod
     def _check_tif(type_: str, tif: str | None) -> str:
@@ -461,12 +460,12 @@ class Engine:
         base, quote_asset = inst.base, inst.quote
         # the buyer spends quote from its lock, freeing the gap between its own limit and the trade price
         release = buyer.price * qty // unit if buyer.price else quote
-        balance = buyer_account.balance(quote_asset)
+        balance = buyer_account.balances[quote_asset]  # exists: it holds the buyer's lock
         balance[1] -= release
         balance[0] += release - quote
         buyer.locked -= release
-        buyer_account.balance(base)[0] += qty - buyer_fee
-        balance = seller_account.balance(base)
+        buyer_account.balance(base)[0] += qty - buyer_fee  # balance() creates what may not exist yet
+        balance = seller_account.balances[base]  # exists: it holds the seller's lock
         balance[1] -= qty
         seller.locked -= qty
         seller_account.balance(quote_asset)[0] += quote - seller_fee
@@ -542,7 +541,8 @@ class Engine:
 
     def _close(self, order: Order, inst: Instrument) -> None:
         """A final order leaves the account's open set; whatever it still held goes back to free."""
-        self._unlock(order, inst)
+        if order.locked:
+            self._unlock(order, inst)
         account = self.accounts[order.account_id]
         del account.open_orders[order.order_id]
         if account.client_ids.get(order.client_id) is order:
@@ -591,8 +591,11 @@ class Engine:
     def find_order(self, account_id: int, symbol: str, order_id: int | None = None,
                    client_id: str | None = None) -> Order:
         """An account's order on a symbol by id or client id (open first, then the latest closed one)."""
-        account = self.account(account_id)
-        self.instrument(symbol)
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise Rejected(Reject.UNKNOWN_ACCOUNT, str(account_id))
+        if symbol not in self.instruments:
+            raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
         if order_id is not None:
             order = self.orders.get(order_id)
             if order is None or order.account_id != account_id or order.symbol != symbol:

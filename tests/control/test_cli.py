@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's usage errors
+        code = exc.code
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -44,10 +47,14 @@ def test_verbs_against_a_live_server(live_server, capsys, tmp_path):
     code, out, _ = run(capsys, "fault", "add", "http_error", "status=503", "endpoint=POST /api/v3/order",
                        "count=2", *url)
     assert code == 0 and "http_error" in out and "remaining 2" in out
+    code, out, _ = run(capsys, "fault", "add", "ws_delay", "--spec", '{"stream": "btcusdt@*"}', "ms=250", *url)
+    assert code == 0 and "ws_delay" in out and "ms=250" in out and "stream=btcusdt@*" in out
+    code, _, err = run(capsys, "fault", "add", "ws_delay", "ms=1", "--bogus", *url)
+    assert code == 2 and "unrecognized arguments: --bogus" in err
     code, out, _ = run(capsys, "fault", "list", *url)
     assert "http_error" in out and "active" in out
     code, out, _ = run(capsys, "fault", "clear", *url)
-    assert code == 0 and "cleared 1 fault(s)" in out
+    assert code == 0 and "cleared 2 fault(s)" in out
     code, out, _ = run(capsys, "clock", "advance", "1500", "--json", *url)
     assert json.loads(out)["advancedMs"] == 1500
     snapshot = tmp_path / "snap.json"

@@ -2,6 +2,8 @@
 written, secrets redacted."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import urllib.request
 
@@ -38,14 +40,20 @@ def test_rest_requests_and_responses_are_journaled(sim, tmp_path):
             assert response.status == 200
         status, created = raw(server.base_url + "/_sim/v1/accounts", "POST", b'{"name": "zed"}',
                               {"X-Exsim-Admin-Token": "s3cret", "Content-Type": "application/json"})
-        assert status == 200
+        assert status == 200 and created["name"] == "zed"  # the handler still reads the journaled body
         assert raw(server.base_url + "/api/v3/nope")[0] == 404
+        # a signed Binance order with its parameters in the body: journaled, and still read by the handler
+        body = (f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=60000"
+                f"&timestamp={sim.clock.server_time_ms()}")
+        body += "&signature=" + hmac.new(b"demo-api-secret", body.encode(), hashlib.sha256).hexdigest()
+        status, order = raw(server.base_url + "/api/v3/order", "POST", body.encode(),
+                            {"X-MBX-APIKEY": "demo-api-key", "Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200 and order["status"] == "NEW"
     finally:
         server.stop()
         journal.close()
     records = lines(path)
-    assert [(r["type"], r["id"]) for r in records] == [("request", 1), ("response", 1), ("request", 2),
-                                                      ("response", 2), ("request", 3), ("response", 3)]
+    assert [(r["type"], r["id"]) for r in records] == [(t, i) for i in (1, 2, 3, 4) for t in ("request", "response")]
     time_request, time_response = records[0], records[1]
     assert (time_request["method"], time_request["path"], time_request["query"]) == ("GET", "/api/v3/time", "x=1")
     assert time_response["status"] == 200 and "serverTime" in json.loads(time_response["body"])
@@ -55,4 +63,5 @@ def test_rest_requests_and_responses_are_journaled(sim, tmp_path):
     assert create_request["headers"]["X-Exsim-Admin-Token"] == "<redacted>"
     assert json.loads(create_response["body"])["apiKey"] == created["apiKey"]
     assert records[5]["status"] == 404
+    assert records[6]["body"] == body and records[7]["status"] == 200
     assert all(isinstance(r["t"], int) for r in records)

@@ -7,9 +7,11 @@ the same pipeline, in Binance's order:
    parameters from query and body, whatever the Content-Type and method (`Params.parse`);
 2. charge the request's weight to its IP (the weight may depend on the parameters) - every response, errors
    included, carries `X-MBX-USED-WEIGHT-1M`; a refusal here is 429/418;
-3. authenticate by security type: NONE ignores any API key header, USER_STREAM needs a valid key, TRADE and
+3. the control plane's faults that refuse or delay a request (maintenance, http_error, http_latency);
+4. authenticate by security type: NONE ignores any API key header, USER_STREAM needs a valid key, TRADE and
    USER_DATA need key + timestamp + signature (auth.verify);
-4. run the handler, which returns a JSON-ready value or raises `BinanceError`.
+5. run the handler, which returns a JSON-ready value or raises `BinanceError`; then the faults that hide an
+   applied request's outcome (http_unknown_status, http_blackhole).
 
 A handler that raises anything else is a bug: it is logged and answered with a JSON -1000, never a traceback.
 Unknown paths and methods get a JSON 404 from `json_errors`, the middleware.
