@@ -19,6 +19,9 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/http.py
+	$(PY) benchmarks/ws.py
+	$(PY) benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -7,6 +7,10 @@ A frozen clock ignores the wall entirely, for tests and replays that must not de
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
+
+from simulator.jsonstate import expect_int, expect_optional_int
 
 
 class SimClock:
@@ -35,3 +39,18 @@ class SimClock:
 
     def set_skew(self, ms: int) -> None:
         self.skew_ms = ms
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {"frozen_at": self._frozen, "advanced_ms": self.advanced_ms, "skew_ms": self.skew_ms}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "SimClock":
+        """A clock in the state that `state()` gave. An unfrozen clock reads the wall clock again, so only
+        the offsets carry over. KeyError, TypeError or ValueError if `state` is not a valid state."""
+        clock = cls(frozen_at_ms=expect_optional_int(state["frozen_at"], "clock frozen_at"))
+        clock.advanced_ms = expect_int(state["advanced_ms"], "clock advanced_ms")
+        if clock.advanced_ms < 0:
+            raise ValueError(f"clock advanced_ms: {clock.advanced_ms} is negative (time never goes backwards)")
+        clock.skew_ms = expect_int(state["skew_ms"], "clock skew_ms")
+        return clock

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from simulator.jsonstate import expect_int, expect_str, rng_from_state, rng_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +44,23 @@ class KeyRing:
 
     def all(self) -> list[ApiKey]:
         return list(self._by_key.values())
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """{"rng": the key generator's state, "keys": [[key, secret, account_id], ...]} in the order added."""
+        return {"rng": rng_state(self._rng), "keys": [[k.key, k.secret, k.account_id] for k in self._by_key.values()]}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Back to the state that `state()` gave: the same keys, and the same keys generated next.
+        KeyError, TypeError or ValueError on a bad state, and then nothing changes."""
+        rng = rng_from_state(state["rng"])
+        by_key: dict[str, ApiKey] = {}
+        for entry in state["keys"]:
+            key, secret, account_id = entry
+            api_key = ApiKey(expect_str(key, "API key"), expect_str(secret, f"secret of API key {key!r}"),
+                             expect_int(account_id, f"account of API key {key!r}"))
+            if key in by_key:
+                raise ValueError(f"API key {key!r} appears twice")
+            by_key[key] = api_key
+        self._rng.setstate(rng.getstate())
+        self._by_key = by_key

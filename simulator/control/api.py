@@ -312,7 +312,7 @@ class Control:
         return {"listenKeys": [
             {"listenKey": k["key"], "accountId": k["account_id"], "expiresAt": k["expires_at"],
              "alive": k["expires_at"] > now}
-            for k in self.sim.listen_keys.state() if account_id is None or k["account_id"] == account_id]}
+            for k in self.sim.listen_keys.entries() if account_id is None or k["account_id"] == account_id]}
 
     # --- clock -----------------------------------------------------------------------------------------
     def clock(self) -> dict[str, Any]:
@@ -510,7 +510,7 @@ class Control:
 
     def limits(self) -> dict[str, Any]:
         """What the rate limiter would do to the next request because of a forced refusal (a fault)."""
-        forced = self.sim.limiter._forced
+        forced = self.sim.limiter.forced
         now = self.sim.clock.now_ms()
         refusing = forced[0] if forced is not None and now < forced[1] else None
         return {"enabled": self.sim.limiter.enabled, "forced": refusing,

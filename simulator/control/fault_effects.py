@@ -122,7 +122,7 @@ class FaultEffects:
 
     def _expire_listen_keys(self, fault: Fault, now: int) -> None:
         wanted = fault.params.get("listenKey")
-        keys = [k["key"] for k in self.listen_keys.state()
+        keys = [k["key"] for k in self.listen_keys.entries()
                 if (wanted is None or k["key"] == wanted) and
                 (fault.account_id is None or k["account_id"] == fault.account_id) and k["expires_at"] > now]
         for key in keys:

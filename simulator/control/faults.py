@@ -22,38 +22,46 @@ probability drawn, or None. See WIRING below for each hook point.
 
 Some kinds act on the simulator's state directly, whatever the transport (`fault_effects.FaultEffects`):
   halt               the symbol's status becomes `status` (HALT) while the fault lives, then what it was before
-  maintenance        every symbol (or `symbols`) shows `status` (BREAK) while it lives; REST 503s await wiring
+  maintenance        every symbol (or `symbols`) shows `status` (BREAK) while it lives (and REST answers 503)
   rate_limit         the rate limiter refuses every request with `status` 429 or 418 for `ms`
   clock_skew         the server clock is skewed by `ms` while it lives, then restored
-  listen_key_expire  once, on start: the account's listenKeys (or `listenKey`) expire now
+  listen_key_expire  once, on start: the account's listenKeys (or `listenKey`) expire now (the hub's sweep then
+                     pushes listenKeyExpired and the stream stops)
   partial_fill       once, on start: `qty` of an order (`orderId`, or `clientOrderId` + symbol + accountId, or the
                      account's oldest open order) trades against the control plane's counterparty
 fill_during_cancel acts from the cancel hook (`FaultInjector.before_cancel`): the order is filled completely just
 before the cancel runs, so the cancel answers "Unknown order".
 
-WIRING (the later pass). Each hook point is one lookup, `sim.faults.match(kind, ...)`, with
-`sim = request.app[SIMULATOR]`; endpoint is f"{request.method} {request.path}", symbol the request's `symbol`
-parameter (upper case) or None, account_id the authenticated account or None:
-  REST, http.serve(), after parsing the params and BEFORE charging weight:
-    maintenance          -> answer maintenance_response() (503); nothing else runs
-  REST, http.serve(), after authenticate() (so accountId targets work), before the handler:
+WIRING: every kind is wired (`KindSpec.wired`). Each hook point is one lookup, `sim.faults.match(kind, ...)`,
+guarded by the one cheap test `if sim.faults.kinds:` (the kinds of the registered faults: empty, no fault, and
+nothing else is looked at). REST (simulator.dialects.binance.http.serve): endpoint is f"{request.method}
+{request.path}", symbol the request's `symbol` parameter (upper case) or None, account_id the authenticated
+account (before authentication: the owner of the X-MBX-APIKEY header) or None:
+  after parsing the params and BEFORE charging weight:
+    maintenance          -> answer maintenance_response() (503); nothing else runs, nothing is charged
+  after authenticate() (so accountId targets work), before the handler:
     http_error           -> answer http_error_response(f); the handler does NOT run
     http_latency         -> await asyncio.sleep(f.params["ms"] / 1000), then go on
-  REST, http.serve(), after the handler ran (the change is applied):
+  after the handler ran (the change is applied):
     http_unknown_status  -> answer unknown_status_response() (503 -1007) instead of the real answer
     http_blackhole       -> answer nothing: wait f.params.get("holdMs") ms (None: until the client gives up),
                             then close request.transport
-  REST DELETE /api/v3/order, ws-api order.cancel and cancelReplace's cancel half, just before
-  engine.cancel_order:  sim.faults.before_cancel(account_id, symbol, order_id, client_id)
-  WS (stream_hub), stream = the market stream name ("btcusdt@depth@100ms") or, for user data, the listenKey
-  (ws-api user data subscriptions: stream None); account_id the user stream's account:
-    per outgoing message: ws_silence (drop it), depth_gap (a <sym>@depth diff only, with symbol=sym: drop it;
-      consecutive hits drop consecutive diffs, so the next U jumps past the last u + 1), ws_delay (send it
-      f.params["ms"] later), ws_duplicate (send it twice), ws_reorder (hold it, send it after the next one)
-    ping handling: ws_silence (no pong)
-    hub loop, per connection, each pass: match("ws_close", stream=..., account_id=..., scope="stream" for a
-      market connection or "listenKey" for a user data one) -> close it
-  WS journal: app.get(journal.JOURNAL) is the Journal when the server runs with --journal; call .ws(...).
+  REST DELETE /api/v3/order and cancelReplace's cancel half (spot_trading._cancel), and the control plane's
+  cancel with asClient, just before engine.cancel_order: sim.faults.before_cancel(account_id, symbol, order_id).
+  The WebSocket API offers no order methods, so it has no cancel hook.
+WS (simulator.dialects.binance.ws_faults has the details): stream = the market stream name
+("btcusdt@depth@100ms") or, for user data, the listenKey (WebSocket API subscriptions: None); account_id the user
+data sink's account:
+  per outgoing message: ws_delay (send it f.params["ms"] later; what is queued behind it waits too),
+    ws_duplicate (send it twice), ws_reorder (hold it, send it right after its stream's next message)
+  per connection: ws_silence matched against everything the connection carries: nothing leaves it (messages,
+    control replies, keepalive pings, pongs), no close frame
+  per diff depth message, per stream (StreamHub.flush_interval): depth_gap, stream=name and symbol=SYM: it is not
+    published; consecutive hits drop consecutive diffs, so the next U jumps past the last u + 1
+  hub pass (every 100 ms), per connection: match("ws_close", stream=..., account_id=..., scope="stream" for a
+    market stream, "listenKey" for a user data sink) -> closed now (1001, queued messages discarded)
+WS journal: Connection.journal is app.get(journal.JOURNAL); every frame in and out, each open and close, and each
+message a fault dropped is recorded with .ws(...).
 """
 from __future__ import annotations
 
@@ -175,34 +183,34 @@ _WS_STATUS = ("all", "stream", "listenKey")
 _HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s != "TRADING")
 
 KINDS: dict[str, KindSpec] = {
-    "http_latency": KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms", False),
+    "http_latency": KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms", True),
     "http_error": KindSpec({"status": (_int(allowed=(500, 502, 503)), False, 503),
                             "code": (_int(), False, None), "msg": (_text, False, None)},
-                           "answer 500/502/503 with a Binance body; the request is NOT applied", False),
+                           "answer 500/502/503 with a Binance body; the request is NOT applied", True),
     "http_unknown_status": KindSpec({}, "apply the request, then answer 503 -1007 'execution status unknown'",
-                                    False),
+                                    True),
     "http_blackhole": KindSpec({"holdMs": (_int(0), False, None)},
-                               "apply the request, never answer (hold, then drop the connection)", False),
+                               "apply the request, never answer (hold, then drop the connection)", True),
     "maintenance": KindSpec({"symbols": (_symbols, False, None),
                              "status": (_one_of(*_HALT_STATUSES), False, "BREAK")},
-                            "symbols show a non-TRADING status; every REST endpoint answers 503", False),
+                            "symbols show a non-TRADING status; every REST endpoint answers 503", True),
     "halt": KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
                      "the symbol's trading is halted until cleared", True, no_budget=True, needs=("symbol",)),
     "rate_limit": KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
                            "every request is refused 429 (or 418 banned) for ms", True, no_budget=True),
     "ws_close": KindSpec({"scope": (_one_of(*_WS_STATUS), False, "all")},
-                         "close WebSocket connections (all, a stream's, or user data ones)", False),
-    "ws_silence": KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered", False),
-    "ws_delay": KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms", False),
-    "ws_duplicate": KindSpec({}, "send WebSocket messages twice", False),
-    "ws_reorder": KindSpec({}, "swap consecutive WebSocket messages", False),
-    "depth_gap": KindSpec({}, "drop depth diffs (one per hit) so update ids jump", False),
+                         "close WebSocket connections (all, a stream's, or user data ones)", True),
+    "ws_silence": KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered", True),
+    "ws_delay": KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms", True),
+    "ws_duplicate": KindSpec({}, "send WebSocket messages twice", True),
+    "ws_reorder": KindSpec({}, "swap consecutive WebSocket messages", True),
+    "depth_gap": KindSpec({}, "drop depth diffs (one per hit) so update ids jump", True),
     "listen_key_expire": KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", True,
                                   one_shot=True),
     "clock_skew": KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", True,
                            no_budget=True),
     "fill_during_cancel": KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order",
-                                   False),
+                                   True),
     "partial_fill": KindSpec({"qty": (_decimal_text, True, None), "orderId": (_int(1), False, None),
                               "clientOrderId": (_text, False, None)},
                              "qty of an order trades against the counterparty at an exact moment", True,
@@ -370,6 +378,12 @@ class FaultInjector:
         self.effects = effects
         self.faults: dict[int, Fault] = {}
         self.next_id = 1
+        # The kinds of the registered faults (whatever their state): the hook points' one cheap check, so a
+        # simulator without faults pays a single truth test per message (`if injector.kinds:`).
+        self.kinds: frozenset[str] = frozenset()
+
+    def _reindex(self) -> None:
+        self.kinds = frozenset(f.kind for f in self.faults.values())
 
     # --- registry ------------------------------------------------------------------------------------
     def add(self, spec: Mapping[str, Any]) -> Fault:
@@ -384,6 +398,7 @@ class FaultInjector:
                       now, starts, starts + norm["duration_ms"] if norm["duration_ms"] is not None else None)
         self.next_id += 1
         self.faults[fault.fault_id] = fault
+        self._reindex()
         self.tick(now)
         return fault
 
@@ -405,6 +420,7 @@ class FaultInjector:
         else:
             removed = [self.get(fault_id)]
             del self.faults[fault_id]
+        self._reindex()
         self.tick()
         return removed
 
@@ -460,6 +476,7 @@ class FaultInjector:
         for item in state["faults"]:
             fault = Fault(**{**item, "params": dict(item["params"]), "log": list(item["log"])})
             self.faults[fault.fault_id] = fault
+        self._reindex()
         if self.effects is not None and state.get("effects") is not None:
             self.effects.restore(state["effects"])
 

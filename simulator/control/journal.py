@@ -12,8 +12,10 @@ admin token and Authorization headers are written as "<redacted>" (a request's H
 useless without the secret and needed to replay the request byte for byte).
 
 REST is recorded by `middleware(journal)`, which the server mounts outermost when started with `--journal`.
-WebSocket messages are recorded by calling `journal.ws(...)` from the stream code (a later pass wires it: the
-server puts the Journal at `app[JOURNAL]`, so the hook is `journal = request.app.get(JOURNAL)`).
+WebSocket traffic is recorded by the stream hub (simulator.dialects.binance.stream_hub), which finds the Journal
+at `app[JOURNAL]`: per connection (`connection` numbers them), an "open" line, each frame "in" and "out" as it
+crosses the wire (text in `data`; pings and pongs as {"frame": "ping"} with no data), a "drop" line for each
+message a fault kept from the client ({"fault": "ws_silence"} or "depth_gap"), and a "close" line.
 """
 from __future__ import annotations
 
@@ -86,7 +88,8 @@ class Journal:
         self.write(record)
 
     def ws(self, direction: str, connection: int | str, path: str, data: str | bytes | None, **extra: Any) -> None:
-        """One WebSocket message ('in' from the client, 'out' to it), or an 'open'/'close' of a connection."""
+        """One WebSocket message ('in' from the client, 'out' to it, 'drop' when a fault kept it from the
+        client), or an 'open'/'close' of a connection."""
         text, truncated = _text(data)
         record = {"type": "ws", "direction": direction, "connection": connection, "path": path, "data": text,
                   **extra}

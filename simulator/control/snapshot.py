@@ -5,11 +5,13 @@
      "market_paused": false, "counterparty": null, "faults": {...}, "recent_events": [...]}
 
 Everything is integers and strings (amounts in atoms, as the engine holds them; config decimals as strings); a
-RNG is its `getstate()`. The engine is read and rebuilt attribute by attribute here (the engine has no
-serialisation of its own): accounts, balances, every order, books with their queue order, pending stops, trades
-(each stored once, referenced by symbol and id), klines, update ids, sequence, id counters, fees collected and the
-deposit/withdrawal ledger. The same operations after a restore give the same events as they would have given on
-the original.
+RNG is its `getstate()` as a list (`simulator.jsonstate`). The clock, API keys, listenKeys, rate limiter, market
+maker (with its index prices) and fault registry each give and take their own state through public
+`state()` / `restore()` or `from_state()` methods; this module only places their parts in the document. The
+engine is read and rebuilt attribute by attribute here (the engine has no serialisation of its own): accounts,
+balances, every order, books with their queue order, pending stops, trades (each stored once, referenced by symbol
+and id), klines, update ids, sequence, id counters, fees collected and the deposit/withdrawal ledger. The same
+operations after a restore give the same events as they would have given on the original.
 
 `load` validates as it builds and audits the result (the engine's invariants must hold), so a corrupt or
 foreign document is refused with `SnapshotError` and never half loaded: it builds a brand-new Simulator, which
@@ -20,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import random
 import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
@@ -29,15 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.clock import SimClock
 from simulator.config import ConfigError, parse_config
-from simulator.credentials import ApiKey
-from simulator.dialects.binance.ratelimit import _IpState
 from simulator.engine.account import Account
 from simulator.engine.audit import audit
 from simulator.engine.book import OrderBook
 from simulator.engine.events import Trade
 from simulator.engine.market_data import Kline, MarketData
 from simulator.engine.order import BUY, Order
-from simulator.market.index_price import IndexPrices
+from simulator.jsonstate import expect_bool, expect_int, expect_optional_int, rng_from_state, rng_state
 from simulator.market.maker import MarketMaker
 
 if TYPE_CHECKING:
@@ -65,18 +64,6 @@ def config_to_dict(config: Any) -> Any:
     return config
 
 
-def rng_state(rng: random.Random) -> list:
-    version, internal, gauss = rng.getstate()
-    return [version, list(internal), None if gauss is None else float.hex(gauss)]
-
-
-def rng_from(state: list) -> random.Random:
-    rng = random.Random()
-    version, internal, gauss = state
-    rng.setstate((version, tuple(internal), None if gauss is None else float.fromhex(gauss)))
-    return rng
-
-
 class FrozenEvent:
     """An event carried over by a snapshot: its canonical dict, nothing more."""
 
@@ -94,21 +81,24 @@ class FrozenEvent:
 
 # --- dumping --------------------------------------------------------------------------------------------
 def dump(sim: "Simulator") -> dict[str, Any]:
-    clock = sim.clock
+    # Format 1 keeps every RNG under "rng", so the key rings' RNGs are split from their keys here (and joined
+    # again in `_build`).
+    keys = sim.keys.state()
+    listen_keys = sim.listen_keys.state()
     return {
         "format": FORMAT,
         "version": VERSION,
         "seed": sim.seed,
         "config": config_to_dict(sim.config),
-        "clock": {"frozen_at": clock._frozen, "advanced_ms": clock.advanced_ms, "skew_ms": clock.skew_ms},
-        "rng": {"engine": rng_state(sim.rng), "keys": rng_state(sim.keys._rng),
-                "listen_keys": rng_state(sim.listen_keys._rng), "faults": rng_state(sim.faults.rng)},
+        "clock": sim.clock.state(),
+        "rng": {"engine": rng_state(sim.rng), "keys": keys["rng"], "listen_keys": listen_keys["rng"],
+                "faults": rng_state(sim.faults.rng)},
         "engine": _dump_engine(sim.engine),
-        "keys": [[k.key, k.secret, k.account_id] for k in sim.keys.all()],
+        "keys": keys["keys"],
         "demo_keys": [k.key for k in sim.demo_keys],
-        "listen_keys": sim.listen_keys.state(),
-        "limiter": _dump_limiter(sim.limiter),
-        "market_maker": _dump_market_maker(sim.market_maker) if sim.market_maker is not None else None,
+        "listen_keys": listen_keys["keys"],
+        "limiter": sim.limiter.state(),
+        "market_maker": sim.market_maker.state() if sim.market_maker is not None else None,
         "market_paused": sim.market_paused,
         "counterparty": sim.counterparty.account_id,
         "faults": sim.faults.state(),
@@ -168,39 +158,18 @@ def _dump_engine(engine) -> dict[str, Any]:
     }
 
 
-def _dump_limiter(limiter) -> dict[str, Any]:
-    return {
-        "enabled": limiter.enabled,
-        "windows": [[index, subject, start, used] for (index, subject), (start, used) in limiter._windows.items()],
-        "ips": [[ip, dataclasses.asdict(state)] for ip, state in limiter._ips.items()],
-        "forced": list(limiter._forced) if limiter._forced is not None else None,
-    }
-
-
-def _dump_market_maker(mm: MarketMaker) -> dict[str, Any]:
-    return {
-        "rng": rng_state(mm.rng),
-        "index_rng": rng_state(mm.index._rng),
-        "prices": dict(mm.index.prices),
-        "walking": dict(mm.index.walking),
-        "account_id": mm.account_id,
-        "counterparties": list(mm.counterparties),
-        "symbols": list(mm.symbols),
-        "quotes": {symbol: [[side, price, order_id] for (side, price), order_id in quotes.items()]
-                   for symbol, quotes in mm.quotes.items()},
-        "next_requote": mm._next_requote,
-        "next_trade": mm._next_trade,
-    }
-
-
 # --- loading --------------------------------------------------------------------------------------------
+# What building from a malformed document may raise: a missing key, a wrong type, a bad value.
+_MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError)
+
+
 def load(document: Any) -> "Simulator":
     """A new Simulator with the document's state, or SnapshotError (nothing else is touched)."""
     if not isinstance(document, Mapping) or document.get("format") != FORMAT:
         raise SnapshotError(f"not an exsim snapshot (expected \"format\": \"{FORMAT}\")")
-    if document.get("version") != VERSION:
-        raise SnapshotError(f"unsupported snapshot version {document.get('version')!r}; this exsim reads "
-                            f"version {VERSION}")
+    version = document.get("version")
+    if type(version) is not int or version != VERSION:  # not 1.0 or true, which compare equal to 1
+        raise SnapshotError(f"unsupported snapshot version {version!r}; this exsim reads version {VERSION}")
     try:
         config = parse_config(document["config"])
     except ConfigError as exc:
@@ -209,55 +178,52 @@ def load(document: Any) -> "Simulator":
         raise SnapshotError("snapshot: missing 'config'") from None
     try:
         sim = _build(document, config)
+        problems = audit(sim.engine)  # on a malformed engine the audit itself can fail
     except SnapshotError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except _MALFORMED as exc:
         raise SnapshotError(f"snapshot is malformed: {type(exc).__name__}: {exc}") from None
-    problems = audit(sim.engine)
     if problems:
         raise SnapshotError(f"snapshot is inconsistent: {problems[0]}"
                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
     return sim
 
 
-def _int(value: Any) -> int:
-    if type(value) is not int:
-        raise TypeError(f"expected an integer, got {value!r}")
-    return value
-
-
 def _build(doc: Mapping[str, Any], config) -> "Simulator":
+    """A normal build gives every part its wiring; each part's state is then replaced by the document's. The
+    result is a new Simulator: an error anywhere here leaves every existing one untouched."""
     from simulator.core import Simulator
 
-    clock_state = doc["clock"]
-    frozen = clock_state["frozen_at"]
-    clock = SimClock(frozen_at_ms=None if frozen is None else _int(frozen))
-    clock.advanced_ms = _int(clock_state["advanced_ms"])
-    clock.skew_ms = _int(clock_state["skew_ms"])
-    # A normal build gives every part its wiring; each part's state is then replaced by the document's.
-    sim = Simulator(config, seed=_int(doc["seed"]), clock=clock)
+    sim = Simulator(config, seed=expect_int(doc["seed"], "seed"), clock=SimClock.from_state(doc["clock"]))
     rngs = doc["rng"]
-    sim.rng.setstate(rng_from(rngs["engine"]).getstate())  # the engine holds this very object
-    sim.keys._rng = rng_from(rngs["keys"])
-    sim.listen_keys._rng = rng_from(rngs["listen_keys"])
-    sim.faults.rng = rng_from(rngs["faults"])
+    sim.rng.setstate(rng_from_state(rngs["engine"]).getstate())  # in place: the engine holds this very object
+    sim.faults.rng.setstate(rng_from_state(rngs["faults"]).getstate())
 
     _load_engine(sim.engine, doc["engine"])
-    sim.keys._by_key = {}
-    for key, secret, account_id in doc["keys"]:
-        if _int(account_id) not in sim.engine.accounts:
-            raise SnapshotError(f"snapshot: API key {key!r} belongs to no account")
-        sim.keys._by_key[key] = ApiKey(key, secret, account_id)
-    sim.demo_keys = [sim.keys._by_key[key] for key in doc["demo_keys"]]
-    sim.listen_keys.restore(doc["listen_keys"])
-    _load_limiter(sim.limiter, doc["limiter"])
+    accounts = sim.engine.accounts
+    sim.keys.restore({"rng": rngs["keys"], "keys": doc["keys"]})
+    sim.listen_keys.restore({"rng": rngs["listen_keys"], "keys": doc["listen_keys"]})
+    owners = [(k.account_id, f"API key {k.key!r}") for k in sim.keys.all()]
+    owners += [(k["account_id"], f"listenKey {k['key']!r}") for k in sim.listen_keys.entries()]
+    for account_id, what in owners:
+        if account_id not in accounts:
+            raise SnapshotError(f"snapshot: {what} belongs to no account")
+    sim.demo_keys = []
+    for key in doc["demo_keys"]:
+        api_key = sim.keys.get(key)
+        if api_key is None:
+            raise SnapshotError(f"snapshot: demo key {key!r} is not one of its API keys")
+        sim.demo_keys.append(api_key)
+    sim.limiter.restore(doc["limiter"])
     if doc["market_maker"] is None:
         sim.market_maker = None
     else:
-        sim.market_maker = _load_market_maker(sim.engine, config.market_maker, doc["market_maker"])
-    sim.market_paused = bool(doc["market_paused"])
-    counterparty = doc["counterparty"]
-    sim.counterparty.account_id = None if counterparty is None else _int(counterparty)
+        sim.market_maker = MarketMaker.from_state(sim.engine, config.market_maker, doc["market_maker"])
+    sim.market_paused = expect_bool(doc["market_paused"], "market_paused")
+    counterparty = expect_optional_int(doc["counterparty"], "counterparty")
+    if counterparty is not None and counterparty not in accounts:
+        raise SnapshotError(f"snapshot: the counterparty account {counterparty} does not exist")
+    sim.counterparty.account_id = counterparty
     sim.faults.restore(doc["faults"])
     sim.recent_events.clear()
     sim.recent_events.extend(FrozenEvent(dict(e)) for e in doc["recent_events"])
@@ -274,7 +240,7 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
         order.is_buy = order.side == BUY
         if order.symbol not in engine.instruments:
             raise SnapshotError(f"snapshot: order {order.order_id} is for unknown symbol {order.symbol!r}")
-        orders[_int(order.order_id)] = order
+        orders[expect_int(order.order_id)] = order
 
     trades: dict[tuple[str, int], Trade] = {}
     for item in state["trades"]:
@@ -286,23 +252,23 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
 
     accounts: dict[int, Account] = {}
     for item in state["accounts"]:
-        account = Account(_int(item["account_id"]), item["name"], _int(item["fee_tier"]))
+        account = Account(expect_int(item["account_id"]), item["name"], expect_int(item["fee_tier"]))
         engine.fees.tier(account.fee_tier)
-        account.balances = {asset: [_int(free), _int(locked)] for asset, free, locked in item["balances"]}
+        account.balances = {asset: [expect_int(free), expect_int(locked)] for asset, free, locked in item["balances"]}
         account.open_orders = {oid: orders[oid] for oid in item["open_orders"]}
         account.client_ids = {cid: orders[oid] for cid, oid in item["client_ids"]}
-        account.open_count = {symbol: _int(count) for symbol, count in item["open_count"]}
+        account.open_count = {symbol: expect_int(count) for symbol, count in item["open_count"]}
         account.orders = {symbol: [orders[oid] for oid in ids] for symbol, ids in item["orders"]}
         account.trades = {symbol: [(trades[(symbol, tid)], orders[oid]) for tid, oid in history]
                           for symbol, history in item["trades"]}
-        account.update_time = _int(item["update_time"])
+        account.update_time = expect_int(item["update_time"])
         accounts[account.account_id] = account
 
     books = {}
     for symbol in engine.instruments:
         saved = state["books"][symbol]
         book = OrderBook(symbol)
-        book.update_id = _int(saved["update_id"])
+        book.update_id = expect_int(saved["update_id"])
         for side, levels in ((book.bids, saved["bids"]), (book.asks, saved["asks"])):
             for price, ids in levels:
                 for oid in ids:
@@ -329,40 +295,13 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
     engine.accounts = accounts
     engine.books = books
     engine.market = market
-    engine.seq = _int(state["seq"])
-    engine.next_order_id = _int(state["next_order_id"])
-    engine.next_account_id = _int(state["next_account_id"])
-    engine.next_trade_id = {symbol: _int(state["next_trade_id"][symbol]) for symbol in engine.instruments}
-    engine.deposits = {k: _int(v) for k, v in state["deposits"].items()}
-    engine.withdrawals = {k: _int(v) for k, v in state["withdrawals"].items()}
-    engine.fees_collected = {k: _int(v) for k, v in state["fees_collected"].items()}
-
-
-def _load_limiter(limiter, state: Mapping[str, Any]) -> None:
-    limiter.enabled = bool(state["enabled"])
-    limiter._windows = {(index, subject): [start, used] for index, subject, start, used in state["windows"]}
-    limiter._ips = {ip: _IpState(**fields) for ip, fields in state["ips"]}
-    limiter._forced = tuple(state["forced"]) if state["forced"] is not None else None
-
-
-def _load_market_maker(engine, config, state: Mapping[str, Any]) -> MarketMaker:
-    mm = MarketMaker.__new__(MarketMaker)
-    mm.engine = engine
-    mm.config = config
-    mm.rng = rng_from(state["rng"])
-    mm.index = IndexPrices(rng_from(state["index_rng"]), config.volatility_bps)
-    for symbol, price in state["prices"].items():
-        mm.index._instruments[symbol] = engine.instruments[symbol]
-        mm.index.prices[symbol] = _int(price)
-        mm.index.walking[symbol] = bool(state["walking"][symbol])
-    mm.account_id = _int(state["account_id"])
-    mm.counterparties = [_int(a) for a in state["counterparties"]]
-    mm.symbols = list(state["symbols"])
-    mm.quotes = {symbol: {(side, price): order_id for side, price, order_id in quotes}
-                 for symbol, quotes in state["quotes"].items()}
-    mm._next_requote = _int(state["next_requote"])
-    mm._next_trade = _int(state["next_trade"])
-    return mm
+    engine.seq = expect_int(state["seq"])
+    engine.next_order_id = expect_int(state["next_order_id"])
+    engine.next_account_id = expect_int(state["next_account_id"])
+    engine.next_trade_id = {symbol: expect_int(state["next_trade_id"][symbol]) for symbol in engine.instruments}
+    engine.deposits = {k: expect_int(v) for k, v in state["deposits"].items()}
+    engine.withdrawals = {k: expect_int(v) for k, v in state["withdrawals"].items()}
+    engine.fees_collected = {k: expect_int(v) for k, v in state["fees_collected"].items()}
 
 
 # --- files ----------------------------------------------------------------------------------------------

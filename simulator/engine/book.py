@@ -24,28 +24,40 @@ class Level:
 
 
 class BookSide:
-    __slots__ = ("is_bid", "levels")
+    """One side's levels. Change them only through add / remove / reduce, which keep `best` up to date."""
+
+    __slots__ = ("is_bid", "levels", "_best")
 
     def __init__(self, is_bid: bool):
         self.is_bid = is_bid
         self.levels: SortedDict = SortedDict()
+        # The best level, kept by add and remove: every order placed asks for it, and SortedDict.peekitem costs
+        # about as much as the rest of a price check.
+        self._best: Level | None = None
 
     def _key(self, price: int) -> int:
         return -price if self.is_bid else price
 
     def best(self) -> Level | None:
-        if not self.levels:
-            return None
-        return self.levels.peekitem(0)[1]
+        return self._best
 
     def best_price(self) -> int | None:
-        if not self.levels:
-            return None
-        return self.levels.peekitem(0)[1].price
+        best = self._best
+        return best.price if best is not None else None
 
     def best_levels(self) -> Iterator[Level]:
-        """Levels from the best price outwards."""
-        return iter(self.levels.values())
+        """Levels from the best price outwards.
+
+        A generator that hands out the cached best level first and only walks the SortedDict when asked for the
+        next: most takers are done within the best level.
+        """
+        best = self._best
+        if best is None:
+            return
+        yield best
+        rest = iter(self.levels.values())
+        next(rest)  # the best level, already given
+        yield from rest
 
     def level(self, price: int) -> Level | None:
         return self.levels.get(-price if self.is_bid else price)
@@ -55,6 +67,9 @@ class BookSide:
         level = self.levels.get(key)
         if level is None:
             level = self.levels[key] = Level(order.price)
+            best = self._best
+            if best is None or (order.price > best.price if self.is_bid else order.price < best.price):
+                self._best = level
         level.orders[order.order_id] = order
         level.qty += order.qty - order.executed
 
@@ -66,6 +81,8 @@ class BookSide:
         level.qty -= order.qty - order.executed
         if not level.orders:
             del self.levels[key]
+            if level is self._best:
+                self._best = self.levels.peekitem(0)[1] if self.levels else None
 
     def reduce(self, order: Order, qty: int) -> None:
         """The order shows `qty` less (filled or amended down); the caller removes it when nothing is left."""

@@ -222,7 +222,7 @@ class Engine:
             book.stops[order.order_id] = order
         else:
             self._execute(order, inst, book, plan, trades, now)
-        if trades:
+        if trades and book.stops:
             self._trigger_stops(inst, book, now)
         self._flush(now)
         return PlaceResult(order, trades)
@@ -362,19 +362,17 @@ class Engine:
     def _plan(self, book: OrderBook, inst: Instrument, account_id: int, is_buy: bool, stp: str, limit: int,
               qty: int, quote_budget: int) -> _Plan:
         """Walk the opposite side from the best price: fills up to qty (or quote_budget), up to limit."""
-        levels = (book.asks if is_buy else book.bids).levels
-        if not levels:
+        side = book.asks if is_buy else book.bids
+        best = side.best()
+        if best is None:
             return _NOTHING_TO_TAKE
-        if limit:
-            # The commonest order of all, a limit that does not reach the best opposite price, stops here
-            # without walking the side.
-            best = levels.peekitem(0)[1].price
-            if best > limit if is_buy else best < limit:
-                return _NOTHING_TO_TAKE
+        if limit and (best.price > limit if is_buy else best.price < limit):
+            # the commonest order of all, a limit that does not reach the best opposite price, stops here
+            return _NOTHING_TO_TAKE
         steps: list[tuple[Order, int]] = []
         filled = cost = 0
         unit, step = inst.base_unit, inst.step
-        for level in levels.values():
+        for level in side.best_levels():
             price = level.price
             if limit and (price > limit if is_buy else price < limit):
                 break
@@ -496,11 +494,10 @@ class Engine:
         if maker.status == FILLED:
             side.remove(maker)
         self._depth_changed(inst.symbol, maker.is_buy, price)
-        emit, seq = self._emit, self.seq
-        self.seq = seq + 3
-        emit(TradeEvent(seq + 1, now, trade))
-        emit(OrderUpdate(seq + 2, now, "TRADE", maker, trade))
-        emit(OrderUpdate(seq + 3, now, "TRADE", taker, trade))
+        seq = self._next_seq
+        self._emit(TradeEvent(seq(), now, trade))
+        self._emit(OrderUpdate(seq(), now, "TRADE", maker, trade))
+        self._emit(OrderUpdate(seq(), now, "TRADE", taker, trade))
         if maker.status == FILLED:
             self._close(maker, inst)
         if taker.status == FILLED:

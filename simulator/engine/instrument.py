@@ -78,6 +78,7 @@ class Instrument:
         "tick", "step", "min_qty", "max_qty", "min_price", "max_price", "min_notional", "max_notional",
         "market_min_qty", "market_max_qty", "bid_up", "bid_down", "ask_up", "ask_down",
         "avg_price_mins", "max_num_orders", "status", "default_stp", "allowed_stp", "has_percent_price",
+        "bid_band", "ask_band",
     )
 
     def __init__(self, spec: InstrumentSpec):
@@ -112,6 +113,10 @@ class Instrument:
         self.ask_up = spec.ask_multiplier_up
         self.ask_down = spec.ask_multiplier_down
         self.has_percent_price = bool(self.bid_up or self.bid_down or self.ask_up or self.ask_down)
+        # ... and as exact integer ratios ((up num, up den), (down num, down den)) for the hot path, where
+        # price > reference x n / d is decided as price x d > reference x n without any Decimal arithmetic.
+        self.bid_band = (Decimal(self.bid_up).as_integer_ratio(), Decimal(self.bid_down).as_integer_ratio())
+        self.ask_band = (Decimal(self.ask_up).as_integer_ratio(), Decimal(self.ask_down).as_integer_ratio())
         self.avg_price_mins = spec.avg_price_mins
         self.max_num_orders = spec.max_num_orders
         if spec.status not in SYMBOL_STATUSES:
@@ -207,8 +212,8 @@ class Instrument:
         """PERCENT_PRICE_BY_SIDE around the reference (average) price; skipped before the first trade."""
         if reference is None:
             return
-        up, down = (self.bid_up, self.bid_down) if is_buy else (self.ask_up, self.ask_down)
-        if up and price > reference * up:
+        (up_n, up_d), (down_n, down_d) = self.bid_band if is_buy else self.ask_band
+        if up_n and price * up_d > reference * up_n:
             raise Rejected(Reject.PERCENT_PRICE_BY_SIDE)
-        if down and price < reference * down:
+        if down_n and price * down_d < reference * down_n:
             raise Rejected(Reject.PERCENT_PRICE_BY_SIDE)

@@ -75,7 +75,7 @@ class Stats24h:
 
 
 class MarketData:
-    __slots__ = ("symbol", "base_unit", "trades", "klines", "last_trade")
+    __slots__ = ("symbol", "base_unit", "trades", "klines", "last_trade", "_average")
 
     def __init__(self, symbol: str, base_unit: int):
         self.symbol = symbol
@@ -83,10 +83,12 @@ class MarketData:
         self.trades: deque[Trade] = deque(maxlen=KEPT_TRADES)
         self.klines: deque[Kline] = deque(maxlen=KEPT_KLINES)
         self.last_trade: Trade | None = None
+        self._average: tuple = (None, None)  # ((minute, minutes), value) of the last average_price answer
 
     def record(self, trade: Trade) -> None:
         self.trades.append(trade)
         self.last_trade = trade
+        self._average = (None, None)
         minute = trade.time - trade.time % MINUTE_MS
         klines = self.klines
         if not klines or klines[-1].open_time != minute:
@@ -98,7 +100,21 @@ class MarketData:
         return self.last_trade.price if self.last_trade else None
 
     def average_price(self, now: int, minutes: int) -> int | None:
-        """Volume-weighted price over the last `minutes` (Binance's avgPrice); last price if none traded."""
+        """Volume-weighted price over the last `minutes` (Binance's avgPrice); last price if none traded.
+
+        Every priced order asks for this (PERCENT_PRICE_BY_SIDE). The answer depends only on the trades recorded
+        (record() forgets it) and on the minute `now` falls in (klines are whole minutes), so it is kept per
+        (minute, minutes) until the next trade.
+        """
+        key = (now // MINUTE_MS, minutes)
+        cached_key, cached = self._average
+        if cached_key == key:
+            return cached
+        value = self._average_price(now, minutes)
+        self._average = (key, value)
+        return value
+
+    def _average_price(self, now: int, minutes: int) -> int | None:
         since = now - minutes * MINUTE_MS
         volume = quote = 0
         for kline in reversed(self.klines):

@@ -6,8 +6,11 @@ number of basis points drawn from the seeded RNG, so the same seed always draws 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from typing import Any
 
 from simulator.engine.instrument import Instrument
+from simulator.jsonstate import expect_bool, expect_int, rng_from_state, rng_state
 
 BPS = 10_000
 
@@ -36,3 +39,28 @@ class IndexPrices:
             if self.walking[symbol] and self.volatility_bps:
                 move = self._rng.randint(-self.volatility_bps, self.volatility_bps)
                 self.set(symbol, self.prices[symbol] * (BPS + move) // BPS)
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """{"rng": the walk's RNG, "prices": {symbol: atoms}, "walking": {symbol: bool}}; the volatility and
+        the instruments are wiring (config and engine)."""
+        return {"rng": rng_state(self._rng), "prices": dict(self.prices), "walking": dict(self.walking)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any], volatility_bps: int,
+                   instruments: Mapping[str, Instrument]) -> "IndexPrices":
+        """Index prices in the state that `state()` gave, for these instruments: the same prices, and the
+        same walk from here. KeyError, TypeError or ValueError on a bad state."""
+        index = cls(rng_from_state(state["rng"]), volatility_bps)
+        prices, walking = state["prices"], state["walking"]
+        if set(prices) != set(walking):
+            raise ValueError("index prices: 'prices' and 'walking' name different symbols")
+        for symbol, price in prices.items():
+            if symbol not in instruments:
+                raise ValueError(f"index prices: unknown symbol {symbol!r}")
+            if expect_int(price, f"index price of {symbol}") <= 0:
+                raise ValueError(f"index price of {symbol}: {price} is not positive")
+            index._instruments[symbol] = instruments[symbol]
+            index.prices[symbol] = price  # exactly as saved, not re-rounded by `set`
+            index.walking[symbol] = expect_bool(walking[symbol], f"index walk of {symbol}")
+        return index

@@ -10,6 +10,8 @@ seed and the same tick times give the same orders.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from typing import Any
 
 from faker import Faker
 
@@ -18,6 +20,7 @@ from simulator.engine.engine import Engine
 from simulator.engine.instrument import Instrument
 from simulator.engine.order import BUY, GTC, LIMIT, MARKET, SELL
 from simulator.engine.rejection import Rejected
+from simulator.jsonstate import expect_int, expect_str, rng_from_state, rng_state
 from simulator.market.index_price import BPS, IndexPrices
 
 # How many ladders' worth of each asset the maker and counterparties start with, and top up to.
@@ -120,3 +123,58 @@ class MarketMaker:
             for symbol in self.symbols:
                 self.trade_once(symbol)
             self._next_trade = now + self.config.trade_every_ms
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything but the wiring (engine and config). The index's state is kept flat (`index_rng`,
+        `prices`, `walking`) because snapshot format 1 stores it that way."""
+        index = self.index.state()
+        return {
+            "rng": rng_state(self.rng),
+            "index_rng": index["rng"],
+            "prices": index["prices"],
+            "walking": index["walking"],
+            "account_id": self.account_id,
+            "counterparties": list(self.counterparties),
+            "symbols": list(self.symbols),
+            "quotes": {symbol: [[side, price, order_id] for (side, price), order_id in quotes.items()]
+                       for symbol, quotes in self.quotes.items()},
+            "next_requote": self._next_requote,
+            "next_trade": self._next_trade,
+        }
+
+    @classmethod
+    def from_state(cls, engine: Engine, config: MarketMakerConfig, state: Mapping[str, Any]) -> "MarketMaker":
+        """A market maker in the state that `state()` gave, on an engine that already holds its accounts and
+        orders (restored first). Unlike the constructor it opens no accounts and deposits nothing. KeyError,
+        TypeError or ValueError on a bad state, or one that names accounts or orders the engine lacks."""
+        mm = cls.__new__(cls)
+        mm.engine = engine
+        mm.config = config
+        mm.rng = rng_from_state(state["rng"])
+        mm.index = IndexPrices.from_state({"rng": state["index_rng"], "prices": state["prices"],
+                                           "walking": state["walking"]}, config.volatility_bps, engine.instruments)
+        mm.account_id = expect_int(state["account_id"], "market maker account")
+        mm.counterparties = [expect_int(a, "market maker counterparty") for a in state["counterparties"]]
+        for account_id in [mm.account_id, *mm.counterparties]:
+            if account_id not in engine.accounts:
+                raise ValueError(f"market maker: account {account_id} does not exist")
+        mm.symbols = [expect_str(s, "market maker symbol") for s in state["symbols"]]
+        unknown = set(mm.symbols) - set(mm.index.prices)
+        if unknown:
+            raise ValueError(f"market maker: no index price for {', '.join(sorted(unknown))}")
+        if set(state["quotes"]) != set(mm.symbols):
+            raise ValueError("market maker: 'quotes' and 'symbols' name different symbols")
+        mm.quotes = {}
+        for symbol, quotes in state["quotes"].items():
+            mm.quotes[symbol] = {}
+            for side, price, order_id in quotes:
+                if side not in (BUY, SELL):
+                    raise ValueError(f"market maker quote: side {side!r}")
+                order = engine.orders.get(expect_int(order_id, "market maker quote order"))
+                if order is None or order.account_id != mm.account_id or order.symbol != symbol:
+                    raise ValueError(f"market maker quote: order {order_id} is not one of its {symbol} orders")
+                mm.quotes[symbol][(side, expect_int(price, "market maker quote price"))] = order_id
+        mm._next_requote = expect_int(state["next_requote"], "market maker next_requote")
+        mm._next_trade = expect_int(state["next_trade"], "market maker next_trade")
+        return mm

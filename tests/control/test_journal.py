@@ -6,6 +6,9 @@ import hashlib
 import hmac
 import json
 import urllib.request
+from decimal import Decimal
+
+import pytest
 
 from simulator.control.journal import Journal
 from tests.control.servers import ControlServer, raw
@@ -65,3 +68,52 @@ def test_rest_requests_and_responses_are_journaled(sim, tmp_path):
     assert records[5]["status"] == 404
     assert records[6]["body"] == body and records[7]["status"] == 200
     assert all(isinstance(r["t"], int) for r in records)
+
+
+def test_websocket_frames_are_journaled_in_wire_order(sim, tmp_path):
+    """Each connection's open, every frame in and out as it crossed the wire, messages a fault dropped, close."""
+    import asyncio
+
+    import aiohttp
+
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path, clock=sim.clock.now_ms)
+    server = ControlServer(sim, journal=journal).start()
+    maker, taker = (server.call(lambda: sim.create_account(balances={"BTC": Decimal(1), "USDT": Decimal(100000)})
+                                .account_id) for _ in range(2))
+
+    def place(side: str) -> None:
+        inst = sim.engine.instruments["BTCUSDT"]
+        sim.engine.place_order(maker if side == "SELL" else taker, "BTCUSDT", side, "LIMIT",
+                               qty=inst.parse_qty("0.1"), price=inst.parse_price("60000"), tif="GTC")
+
+    async def client() -> None:
+        async with aiohttp.ClientSession() as session:
+            ws = await session.ws_connect(f"{server.ws_url}/ws")
+            await ws.send_str('{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}')
+            assert json.loads((await ws.receive(timeout=5)).data) == {"result": None, "id": 1}
+            server.call(place, "SELL")
+            server.call(place, "BUY")
+            assert json.loads((await ws.receive(timeout=5)).data)["e"] == "trade"
+            server.call(sim.faults.add, {"kind": "ws_silence"})
+            await ws.send_str('{"method":"LIST_SUBSCRIPTIONS","id":2}')
+            with pytest.raises(asyncio.TimeoutError):
+                await ws.receive(timeout=0.3)
+            await ws.close()
+
+    try:
+        asyncio.run(client())
+    finally:
+        server.stop()
+        journal.close()
+    records = [r for r in lines(path) if r["type"] == "ws"]
+    conn = records[0]["connection"]
+    assert all(r["connection"] == conn and r["path"] == "/ws" for r in records)
+    assert [(r["direction"], r.get("fault")) for r in records] == [
+        ("open", None), ("in", None), ("out", None), ("out", None), ("in", None), ("drop", "ws_silence"),
+        ("close", None)]
+    assert json.loads(records[1]["data"])["method"] == "SUBSCRIBE"
+    assert json.loads(records[2]["data"]) == {"result": None, "id": 1}
+    assert json.loads(records[3]["data"])["e"] == "trade"
+    assert json.loads(records[5]["data"]) == {"result": ["btcusdt@trade"], "id": 2}  # what the client never got
+    assert records[6]["by"] == "client"

@@ -211,3 +211,25 @@ def test_the_combined_limit_check_matches_the_three_separate_filters():
     assert {combined(p, q) for p, q in outcomes} >= {Reject.PRICE_FILTER, Reject.LOT_SIZE, Reject.NOTIONAL,
                                                      Reject.PRICE_QTY_ZERO, None}
     assert {key: combined(*key) for key in outcomes} == outcomes
+
+
+def test_percent_price_decides_exactly_as_decimal_arithmetic_would():
+    """The band is checked with integer ratios; it must agree with price vs reference x multiplier in Decimal."""
+    import random
+
+    multipliers = ["5", "0.2", "1.05", "0.95", "1.3333333", "0.00000001", "0"]
+    rng = random.Random(3)
+    for _ in range(2000):
+        up, down = Decimal(rng.choice(multipliers)), Decimal(rng.choice(multipliers))
+        inst = Instrument(make_spec(bid_multiplier_up=up, bid_multiplier_down=down, ask_multiplier_up=up,
+                                    ask_multiplier_down=down))
+        reference = rng.randint(1, 10**13)
+        price = reference * rng.randint(0, 600) // 100 + rng.randint(-3, 3)
+        expected_ok = not ((up and price > reference * up) or (down and price < reference * down))
+        for is_buy in (True, False):
+            try:
+                inst.check_percent_price(is_buy, price, reference)
+                ok = True
+            except Exception:  # noqa: BLE001
+                ok = False
+            assert ok == expected_ok, (up, down, reference, price)

@@ -265,6 +265,9 @@ class EngineMachine(RuleBasedStateMachine):
             assert sorted(asks.items()) == engine_asks
             if engine_bids and engine_asks:
                 assert engine_bids[0][0] < engine_asks[0][0], f"{symbol} crossed"
+            for side in (self.engine.books[symbol].bids, self.engine.books[symbol].asks):
+                first = side.levels.peekitem(0)[1] if side.levels else None
+                assert side.best() is first, "the cached best level is not the first level"
 
     def check_conservation(self):
         held: Counter = Counter()

@@ -135,3 +135,21 @@ def test_24h_statistics_roll_with_the_clock(env):
     clock.advance(24 * 60 * MINUTE_MS)
     stats = engine.market["BTCUSDT"].stats_24h(clock.now_ms())
     assert (stats.volume, stats.count, stats.last, stats.first_id) == (0, 0, a("110"), -1)
+
+
+def test_the_remembered_average_price_always_equals_a_fresh_computation(env):
+    import random
+
+    engine, clock, mm, taker = env
+    market = engine.market["BTCUSDT"]
+    rng = random.Random(5)
+    for _ in range(300):
+        clock.advance(rng.choice((0, 1, 999, 20_000, 59_999, 60_000, 61_000, 400_000)))
+        if rng.random() < 0.4:
+            price = f"{rng.randint(95, 105)}.{rng.randint(0, 99):02d}"
+            limit(engine, mm, "SELL", price, "0.02")
+            limit(engine, taker, "BUY", price, "0.02")
+        for minutes in (1, 5, 5, 30):
+            now = clock.now_ms()
+            assert market.average_price(now, minutes) == market._average_price(now, minutes)
+    assert market.average_price(clock.now_ms(), 5) is not None

@@ -173,6 +173,7 @@ def test_a_taker_walks_many_levels_in_one_order():
     for price in prices:
         limit(engine, seller, "SELL", price, "0.1")
     recorder = Recorder(engine)
+    update_id = engine.depth("BTCUSDT", 1)[0]
     result = limit(engine, taker, "BUY", "200", "5")
     assert [t.price for t in result.trades] == [a(p) for p in prices]
     assert result.order.status == "FILLED"
@@ -181,6 +182,7 @@ def test_a_taker_walks_many_levels_in_one_order():
     # one depth update for the whole sweep, naming every level that emptied
     (depth,) = recorder.of("depth")
     assert depth.asks == [(a(p), 0) for p in prices] and depth.bids == []
+    assert depth.update_id == engine.depth("BTCUSDT", 1)[0] == update_id + 1
 
 
 INVALID = [

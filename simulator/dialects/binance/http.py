@@ -5,13 +5,18 @@ the same pipeline, in Binance's order:
 
 1. read the body (a body over the server's `client_max_size` becomes -1101, never aiohttp's text 413) and the
    parameters from query and body, whatever the Content-Type and method (`Params.parse`);
-2. charge the request's weight to its IP (the weight may depend on the parameters) - every response, errors
+2. the control plane's `maintenance` fault: every endpoint answers 503 and nothing else runs (no weight is
+   charged; the response still carries the IP's current `X-MBX-USED-WEIGHT-1M`);
+3. charge the request's weight to its IP (the weight may depend on the parameters) - every response, errors
    included, carries `X-MBX-USED-WEIGHT-1M`; a refusal here is 429/418;
-3. the control plane's faults that refuse or delay a request (maintenance, http_error, http_latency);
 4. authenticate by security type: NONE ignores any API key header, USER_STREAM needs a valid key, TRADE and
    USER_DATA need key + timestamp + signature (auth.verify);
-5. run the handler, which returns a JSON-ready value or raises `BinanceError`; then the faults that hide an
+5. the faults that refuse or delay an authenticated request (http_error: the handler does not run;
+   http_latency);
+6. run the handler, which returns a JSON-ready value or raises `BinanceError`; then the faults that hide an
    applied request's outcome (http_unknown_status, http_blackhole).
+
+Fault hooks cost one truth test per request while no fault is registered (`sim.faults.kinds`).
 
 A handler that raises anything else is a bug: it is logged and answered with a JSON -1000, never a traceback.
 Unknown paths and methods get a JSON 404 from `json_errors`, the middleware.
@@ -41,6 +46,8 @@ NONE, TRADE, USER_DATA, USER_STREAM = "NONE", "TRADE", "USER_DATA", "USER_STREAM
 SIGNED = frozenset((TRADE, USER_DATA))
 API_KEY_HEADER = "X-MBX-APIKEY"
 UNKNOWN_PATH_WEIGHT = 1
+HOLD_POLL_S = 0.05  # how often a request held by http_blackhole looks whether its client is gone
+_STOPPING = web.AppKey("binance_rest_stopping", asyncio.Event)
 
 Weight = int | Callable[[Params], int]
 Handler = Callable[["Call"], Any]
@@ -92,9 +99,13 @@ class Call:
         self.success_headers.update(self.sim.limiter.charge_order(self.account_id))
 
 
+# One encoder for every response: `json.dumps(data, separators=...)` builds a new JSONEncoder on each call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        body=json.dumps(data, separators=(",", ":")).encode(),
+        body=_dumps(data).encode(),
         status=status,
         headers=headers,
         content_type="application/json",
@@ -130,22 +141,30 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
                 params = Params.parse(raw_query(request), body)
             except BinanceError as exc:
                 problem = exc
+        injector = getattr(sim, "faults", None)
+        faults = _Faults(injector, request, params, sim) if injector is not None and injector.kinds else None
+        if faults is not None:
+            refusal = faults.maintenance()
+            if refusal is not None:  # before the weight: a venue in maintenance counts nothing
+                headers.update(_current_weight(sim, client_ip(request)))
+                return json_response(refusal[1], refusal[0], headers)
         headers.update(sim.limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
         if problem is not None:
             raise problem
-        faults = _Faults(sim, request, params)
-        refusal = await faults.before()
-        if refusal is not None:
-            return json_response(refusal[1], refusal[0], headers)
         call = Call(sim, params, request)
         authenticate(call, endpoint.security)
+        if faults is not None:
+            refusal = await faults.before(call.account_id)
+            if refusal is not None:
+                return json_response(refusal[1], refusal[0], headers)
         data = endpoint.handler(call)
         if isinstance(data, Awaitable):
             data = await data
         headers.update(call.success_headers)
-        replaced = await faults.after(call.account_id)
-        if replaced is not None:
-            return json_response(replaced[1], replaced[0], headers)
+        if faults is not None:
+            replaced = await faults.after(call.account_id)
+            if replaced is not None:
+                return json_response(replaced[1], replaced[0], headers)
         return json_response(data, 200, headers)
     except BinanceError as exc:
         return error_response(exc, headers)
@@ -156,57 +175,77 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
         return error_response(errors.unknown_error(), headers)
 
 
-class _Faults:
-    """The control plane's REST fault hooks (simulator.control.faults, WIRING): refuse before the handler runs
-    (maintenance, http_error), delay (http_latency), or hide the outcome of an applied request
-    (http_unknown_status: 503 -1007; http_blackhole: no answer, then the connection drops)."""
+def _current_weight(sim: Simulator, ip: str) -> dict[str, str]:
+    """The IP's X-MBX-USED-WEIGHT-* headers as they stand, charging nothing."""
+    return sim.limiter._weight_headers(ip, sim.clock.now_ms())
 
-    def __init__(self, sim: Simulator, request: web.Request, params: Params):
-        self.injector = getattr(sim, "faults", None)
+
+class _Faults:
+    """The control plane's REST fault hooks (simulator.control.faults, WIRING): refuse before anything is
+    charged (maintenance), refuse or delay an authenticated request before its handler runs (http_error,
+    http_latency), or hide the outcome of an applied request (http_unknown_status: 503 -1007; http_blackhole:
+    no answer, then the connection drops).
+
+    Targets: endpoint "METHOD /path", the request's `symbol` (upper case), and the account - the authenticated
+    one once authenticate() ran, before that (maintenance) the owner of the X-MBX-APIKEY header if any."""
+
+    def __init__(self, injector, request: web.Request, params: Params | None, sim: Simulator):
+        self.injector = injector
         self.request = request
         self.endpoint = f"{request.method} {request.path}"
-        symbol = params.optional("symbol")
-        self.symbol = symbol.upper() if symbol else None
+        symbol = params.optional("symbol") if params is not None else None
+        self.symbol = symbol.upper() if isinstance(symbol, str) and symbol else None
         key = sim.keys.get(request.headers.get(API_KEY_HEADER) or "")
-        self.account_id = key.account_id if key else None
+        self.key_account_id = key.account_id if key else None
 
-    def _match(self, kind: str, account_id: int | None = None):
-        return self.injector.match(kind, endpoint=self.endpoint, symbol=self.symbol,
-                                   account_id=account_id if account_id is not None else self.account_id)
-
-    async def before(self) -> tuple[int, dict[str, Any]] | None:
-        if self.injector is None or not self.injector.faults:
+    def _match(self, kind: str, account_id: int | None):
+        if kind not in self.injector.kinds:
             return None
+        return self.injector.match(kind, endpoint=self.endpoint, symbol=self.symbol,
+                                   account_id=account_id if account_id is not None else self.key_account_id)
+
+    def maintenance(self) -> tuple[int, dict[str, Any]] | None:
         from simulator.control import faults
-        if self._match("maintenance") is not None:
+        if self._match("maintenance", None) is not None:
             return faults.maintenance_response()
-        fault = self._match("http_error")
+        return None
+
+    async def before(self, account_id: int | None) -> tuple[int, dict[str, Any]] | None:
+        from simulator.control import faults
+        fault = self._match("http_error", account_id)
         if fault is not None:
             return faults.http_error_response(fault)
-        fault = self._match("http_latency")
+        fault = self._match("http_latency", account_id)
         if fault is not None:
             await asyncio.sleep(fault.params["ms"] / 1000)
         return None
 
     async def after(self, account_id: int | None) -> tuple[int, dict[str, Any]] | None:
-        if self.injector is None or not self.injector.faults:
-            return None
         from simulator.control import faults
         if self._match("http_unknown_status", account_id) is not None:
             return faults.unknown_status_response()
         fault = self._match("http_blackhole", account_id)
         if fault is not None:
             transport = self.request.transport
-            hold = fault.params.get("holdMs")
-            if hold is not None:
-                await asyncio.sleep(hold / 1000)
-            else:
-                while transport is not None and not transport.is_closing():
-                    await asyncio.sleep(0.05)
+            await _hold(self.request, fault.params.get("holdMs"))
             if transport is not None:
                 transport.close()
             raise _Dropped()
         return None
+
+
+async def _hold(request: web.Request, hold_ms: int | None) -> None:
+    """Keep a request unanswered for hold_ms (None: for ever), ending early when the client gives up (its side
+    of the connection closes) or the server shuts down."""
+    loop = asyncio.get_running_loop()
+    deadline = None if hold_ms is None else loop.time() + hold_ms / 1000
+    stopping = request.app.get(_STOPPING)
+    transport = request.transport
+    while transport is not None and not transport.is_closing() and not (stopping and stopping.is_set()):
+        remaining = HOLD_POLL_S if deadline is None else deadline - loop.time()
+        if remaining <= 0:
+            return
+        await asyncio.sleep(min(remaining, HOLD_POLL_S))
 
 
 class _Dropped(Exception):
@@ -228,8 +267,15 @@ def authenticate(call: Call, security: str) -> None:
 
 
 def add_endpoints(app: web.Application, endpoints: list[Endpoint]) -> None:
+    if _STOPPING not in app:  # set on shutdown: requests held by http_blackhole let go at once
+        app[_STOPPING] = asyncio.Event()
+        app.on_shutdown.append(_stop_holding)
     for endpoint in endpoints:
         app.router.add_route(endpoint.method, endpoint.path, _bind(endpoint))
+
+
+async def _stop_holding(app: web.Application) -> None:
+    app[_STOPPING].set()
 
 
 def _bind(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from simulator.jsonstate import expect_int, expect_str, rng_from_state, rng_state
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -74,9 +78,26 @@ class ListenKeys:
             del self._keys[listen_key.key]
         return expired
 
-    def state(self) -> list[dict]:
+    def entries(self) -> list[dict[str, Any]]:
+        """Every key held, expired ones not yet swept included: [{"key", "account_id", "expires_at"}, ...]."""
         return [{"key": k.key, "account_id": k.account_id, "expires_at": k.expires_at}
                 for k in self._keys.values()]
 
-    def restore(self, state: list[dict]) -> None:
-        self._keys = {d["key"]: ListenKey(d["key"], d["account_id"], d["expires_at"]) for d in state}
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """{"rng": the key generator's state, "keys": `entries()`}. The TTL comes from the config."""
+        return {"rng": rng_state(self._rng), "keys": self.entries()}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Back to the state that `state()` gave: the same keys, and the same keys generated next.
+        KeyError, TypeError or ValueError on a bad state, and then nothing changes."""
+        rng = rng_from_state(state["rng"])
+        keys: dict[str, ListenKey] = {}
+        for entry in state["keys"]:
+            key = expect_str(entry["key"], "listenKey")
+            if key in keys:
+                raise ValueError(f"listenKey {key!r} appears twice")
+            keys[key] = ListenKey(key, expect_int(entry["account_id"], f"account of listenKey {key!r}"),
+                                  expect_int(entry["expires_at"], f"expiry of listenKey {key!r}"))
+        self._rng.setstate(rng.getstate())
+        self._keys = keys

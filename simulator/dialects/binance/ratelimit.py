@@ -18,11 +18,13 @@ Refusals:
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from simulator.dialects.binance import errors
 from simulator.dialects.binance.errors import BinanceError
+from simulator.jsonstate import expect_bool, expect_int
 
 INTERVAL_MS = {"SECOND": 1_000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
 REQUEST_WEIGHT, ORDERS, RAW_REQUESTS = "REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS"
@@ -108,6 +110,11 @@ class RateLimiter:
             raise ValueError(f"can only force 429 or 418, not {kind!r}")
         self._forced = (kind, until_ms)
 
+    @property
+    def forced(self) -> tuple[int, int] | None:
+        """(418 or 429, until ms) of the last `force`, even if that time has passed; None if never forced."""
+        return self._forced
+
     def charge_request(self, ip: str, weight: int) -> dict[str, str]:
         """Count one request of `weight` from `ip`; the X-MBX-USED-WEIGHT-* headers, or BinanceError 429/418."""
         now = self._clock()
@@ -178,6 +185,44 @@ class RateLimiter:
     def _with_headers(error: BinanceError, headers: dict[str, str]) -> BinanceError:
         error.headers.update(headers)
         return error
+
+    # --- snapshots -----------------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The counters, bans and forced refusal; the pools and the clock are wiring (from the config).
+
+        A window's subject (an IP or an account id) must be a string or an int to survive JSON."""
+        return {
+            "enabled": self.enabled,
+            "windows": [[index, subject, start, used] for (index, subject), (start, used) in self._windows.items()],
+            "ips": [[ip, asdict(state)] for ip, state in self._ips.items()],
+            "forced": list(self._forced) if self._forced is not None else None,
+        }
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Back to the state that `state()` gave, for the same pools. KeyError, TypeError or ValueError on a
+        bad state, and then nothing changes."""
+        enabled = expect_bool(state["enabled"], "rate limiter enabled")
+        windows: dict[tuple[int, Hashable], list[int]] = {}
+        for index, subject, start, used in state["windows"]:
+            if expect_int(index, "rate limit pool index") not in range(len(self.pools)):
+                raise ValueError(f"rate limit pool index {index} is not one of the {len(self.pools)} pools")
+            if type(subject) not in (str, int):
+                raise TypeError(f"rate limit subject: expected an IP or an account id, got {subject!r}")
+            windows[(index, subject)] = [expect_int(start, "rate limit window start"),
+                                         expect_int(used, "rate limit window count")]
+        names = {f.name for f in fields(_IpState)}
+        ips: dict[str, _IpState] = {}
+        for ip, values in state["ips"]:
+            if not isinstance(ip, str) or set(values) != names:
+                raise ValueError(f"rate limit IP state: expected an IP and the fields {sorted(names)}")
+            ips[ip] = _IpState(**{name: expect_int(values[name], f"rate limit {ip} {name}") for name in names})
+        forced = state["forced"]
+        if forced is not None:
+            kind, until = forced
+            if expect_int(kind, "forced refusal") not in (429, 418):
+                raise ValueError(f"forced refusal: can only be 429 or 418, not {kind!r}")
+            forced = (kind, expect_int(until, "forced refusal until"))
+        self.enabled, self._windows, self._ips, self._forced = enabled, windows, ips, forced
 
 
 def _request_refusal(state: _IpState, over: Pool, now: int) -> BinanceError:

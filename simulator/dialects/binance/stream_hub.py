@@ -11,10 +11,16 @@ Interval streams (diff depth every 100 ms or 1000 ms, partial depth, tickers, kl
 hub's background job, which also sends keepalive pings, drops connections that stopped answering them or that
 reached their maximum lifetime (on the simulator's clock, so tests can advance it), and sweeps expired
 listenKeys.
+
+Faults (ws_faults.py): every outgoing message goes through `Connection.send`, which hands it to the ws_* fault
+hooks only while the simulator has faults registered; ws_close and releasing reordered messages run in the
+100 ms pass; depth_gap in `flush_interval`. With `--journal`, every frame in and out (and each connection's
+open and close, and each message a fault dropped) is recorded with `Journal.ws`.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -24,8 +30,10 @@ from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from simulator.control.journal import JOURNAL
 from simulator.core import Simulator
 from simulator.dialects.binance import market_streams as ms
+from simulator.dialects.binance import ws_faults
 from simulator.dialects.binance.market_streams import DepthBatch, StreamSpec
 from simulator.dialects.binance.user_stream import UserSink, UserStreams, dumps
 from simulator.engine.events import BalanceUpdate, DepthUpdate, Event, OrderUpdate, TradeEvent
@@ -96,14 +104,35 @@ class Connection:
         self.closing = False
         self.closing_task: asyncio.Future | None = None
         self.close_reason = ""
+        self.held: dict[tuple, ws_faults.Held] = {}  # ws_reorder: frames waiting for their stream's next one
+        self.conn_id = hub.next_connection_id()
+        self.path = request.path_qs
+        self.journal = request.app.get(JOURNAL)
+        if self.journal is not None:
+            self.journal.ws("open", self.conn_id, self.path, None, remote=self.remote)
         self.writer = asyncio.create_task(self._write())
 
     # --- sending (never blocks) ------------------------------------------------------------------------
-    def send(self, text: str) -> None:
-        self._put(text)
+    def send(self, text: str, stream: str | None = None, account_id: int | None = None) -> None:
+        """Queue one text message; `stream` (a market stream name or a listenKey) and `account_id` (of a user
+        data message) are what faults target it by."""
+        injector = self.hub.sim.faults
+        if injector.kinds:
+            ws_faults.send(self, injector, text, stream, account_id)
+        else:
+            self._put(text)
 
     def send_json(self, payload: object) -> None:
-        self._put(dumps(payload))
+        self.send(dumps(payload))
+
+    def silenced(self) -> bool:
+        """A ws_silence fault holds this connection: not even pings or pongs leave it."""
+        injector = self.hub.sim.faults
+        return bool(injector.kinds) and ws_faults.silenced(self, injector)
+
+    def journal_drop(self, text: str, kind: str) -> None:
+        if self.journal is not None:
+            self.journal.ws("drop", self.conn_id, self.path, text, fault=kind)
 
     def _put(self, item: object) -> None:
         if self.closed:
@@ -114,17 +143,29 @@ class Connection:
             self.abort(WSCloseCode.POLICY_VIOLATION, "Send queue overflow: consumer too slow")
 
     async def _write(self) -> None:
-        ws, queue = self.ws, self.queue
+        ws, queue, journal = self.ws, self.queue, self.journal
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 item = await queue.get()
                 try:
+                    if isinstance(item, ws_faults.Delayed):  # ws_delay: it, and all behind it, wait
+                        wait = item.due - loop.time()
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        item = item.text
                     if isinstance(item, str):
                         await ws.send_str(item)
+                        if journal is not None:
+                            journal.ws("out", self.conn_id, self.path, item)
                     elif item is _PING:
                         await ws.ping(b"")
+                        if journal is not None:
+                            journal.ws("out", self.conn_id, self.path, None, frame="ping")
                     elif isinstance(item, _Pong):
                         await ws.pong(item.data)
+                        if journal is not None:
+                            journal.ws("out", self.conn_id, self.path, None, frame="pong")
                 finally:
                     queue.task_done()
         except asyncio.CancelledError:
@@ -156,6 +197,11 @@ class Connection:
         self.hub.forget(self)
         return True
 
+    def journal_close(self, **details: object) -> None:
+        journal, self.journal = self.journal, None  # once per connection
+        if journal is not None:
+            journal.ws("close", self.conn_id, self.path, None, **details)
+
     async def _finish(self, code: int, reason: str, drain: bool) -> None:
         if drain:
             try:
@@ -171,6 +217,7 @@ class Connection:
             transport = self.request.transport
             if transport is not None and not self.ws.closed:
                 transport.close()
+            self.journal_close(code=code, reason=reason)
 
 
 class StreamHub:
@@ -187,6 +234,11 @@ class StreamHub:
         self.traded: set[str] = set()  # symbols with trades since the last `!ticker@arr` push
         self.kline_open: dict[tuple[str, str], int] = {}  # (symbol, interval) -> open time last pushed
         self._tasks: set[asyncio.Task] = set()
+        self._connection_ids = itertools.count(1)
+        self.passes = 0  # 100 ms passes completed (tests wait on it)
+
+    def next_connection_id(self) -> int:
+        return next(self._connection_ids)
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -241,6 +293,11 @@ class StreamHub:
                 msg = await ws.receive()
                 if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
+                if conn.journal is not None:
+                    if msg.type is WSMsgType.TEXT:
+                        conn.journal.ws("in", conn.conn_id, conn.path, msg.data)
+                    else:
+                        conn.journal.ws("in", conn.conn_id, conn.path, None, frame=msg.type.name.lower())
                 if conn.market and self._over_message_limit(conn):
                     conn.close_soon(WSCloseCode.POLICY_VIOLATION, "Too many messages")
                     break
@@ -250,7 +307,8 @@ class StreamHub:
                     except Exception:  # a dialect bug answers nothing but keeps the connection
                         log.exception("failed to handle %r", msg.data[:200])
                 elif msg.type is WSMsgType.PING:
-                    conn._put(_Pong(msg.data))
+                    if not conn.silenced():  # ws_silence: pings go unanswered
+                        conn._put(_Pong(msg.data))
                 elif msg.type is WSMsgType.PONG:
                     conn.awaiting_pong_since = None
         finally:
@@ -261,6 +319,7 @@ class StreamHub:
                 conn.writer.cancel()
                 if not ws.closed:
                     await ws.close()
+                conn.journal_close(by="client", code=ws.close_code)
 
     def _over_message_limit(self, conn: Connection) -> bool:
         now = time.monotonic()
@@ -333,9 +392,17 @@ class StreamHub:
             if conn.combined:
                 if wrapped is None:
                     wrapped = f'{{"stream":{json.dumps(name)},"data":{text}}}'
-                conn.send(wrapped)
+                conn.send(wrapped, name)
             else:
-                conn.send(text)
+                conn.send(text, name)
+
+    def _drop(self, name: str, payload: object, kind: str) -> None:
+        """A message a fault keeps from a whole stream: journaled for each subscriber, sent to none."""
+        text = None
+        for conn in self.subscribers.get(name, ()):
+            if conn.journal is not None:
+                text = text if text is not None else dumps(payload)
+                conn.journal_drop(text, kind)
 
     def _names(self, kind: str, symbol: str | None) -> list[str]:
         names = self.by_symbol_kind.get((kind, symbol))
@@ -411,6 +478,7 @@ class StreamHub:
                     self.user.sweep_listen_keys()
             except Exception:
                 log.exception("stream hub tick failed")
+            self.passes += 1
 
     def flush_interval(self, speed_ms: int) -> None:
         """Push every stream whose interval is `speed_ms` (diff depth batches are consumed either way)."""
@@ -422,7 +490,12 @@ class StreamHub:
                 names = [n for n in self._names(ms.DIFF_DEPTH, symbol) if self.specs[n].speed_ms == speed_ms]
                 if names:
                     payload = ms.render_depth_diff(engine.instruments[symbol], batch, now)
+                    faults = self.sim.faults
                     for name in names:
+                        if "depth_gap" in faults.kinds and \
+                                faults.match("depth_gap", stream=name, symbol=symbol) is not None:
+                            self._drop(name, payload, "depth_gap")  # a sequence gap on this stream
+                            continue
                         self.publish(name, payload)
         rendered: dict[tuple, object] = {}
         for name, spec in list(self.specs.items()):
@@ -492,10 +565,12 @@ class StreamHub:
             self.publish(name, payload)
 
     def police(self) -> None:
-        """Keepalive pings, unanswered pings, and the maximum connection lifetime."""
+        """Keepalive pings, unanswered pings, the maximum connection lifetime; ws_close faults, and messages
+        ws_reorder held for a fault that is gone."""
         settings = self.settings
         now = time.monotonic()
         now_ms = self.sim.clock.now_ms()
+        faults = self.sim.faults
         for conn in list(self.connections):
             if now_ms - conn.opened_ms >= settings.max_lifetime_ms:
                 conn.close_soon(WSCloseCode.GOING_AWAY, "Connection reached its maximum lifetime")
@@ -503,8 +578,16 @@ class StreamHub:
             if conn.awaiting_pong_since is not None and now - conn.awaiting_pong_since > settings.pong_timeout_s:
                 conn.abort(WSCloseCode.POLICY_VIOLATION, "Pong timeout")
                 continue
+            if faults.kinds:
+                if "ws_close" in faults.kinds and ws_faults.close_fault(conn, faults) is not None:
+                    conn.abort(WSCloseCode.GOING_AWAY, ws_faults.CLOSE_REASON)
+                    continue
+            if conn.held:
+                ws_faults.release_stale(conn, faults, now_ms)
             if now - conn.last_ping >= settings.ping_interval_s:
                 conn.last_ping = now
+                if conn.silenced():  # ws_silence: no keepalive either (and so no pong is awaited)
+                    continue
                 if conn.awaiting_pong_since is None:
                     conn.awaiting_pong_since = now
                 conn._put(_PING)

@@ -194,7 +194,7 @@ class UserStreams:
                 self.remove(sink)  # closed or expired: nothing more on this key
                 sink.conn.user_sinks.pop(sink.listen_key, None)
                 continue
-            sink.conn.send(sink.frame(text))
+            sink.conn.send(sink.frame(text), sink.listen_key, account_id)
 
     # --- listenKey expiry --------------------------------------------------------------------------------
     def sweep_listen_keys(self) -> None:
@@ -203,6 +203,6 @@ class UserStreams:
         for expired in self.sim.listen_keys.sweep(now):
             text = dumps({"e": "listenKeyExpired", "E": now, "listenKey": expired.key})
             for sink in self.listen_key_sinks(expired.key):
-                sink.conn.send(sink.frame(text))
+                sink.conn.send(sink.frame(text), sink.listen_key, sink.account_id)
                 self.remove(sink)
                 sink.conn.user_sinks.pop(expired.key, None)
