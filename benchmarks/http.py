@@ -8,14 +8,15 @@ client code in this process (so the server and the client each get a core of a 2
              in a form body; it rests), then cancels it (DELETE /api/v3/order?symbol=..&orderId=.., parameters
              in the query);
   baseline   a bare aiohttp server (this script with --serve-baseline) whose handler reads the body, checks the
-             HMAC-SHA256 signature over query + body exactly as exsim does, and returns a fixed JSON body of
-             the same shape; nothing else.
+             HMAC-SHA256 signature over query + body exactly as exsim does, and returns a fixed JSON body
+             and headers of the same size as exsim's; nothing else.
 
 `--connections` workers (default 50, one keep-alive connection each) repeat place-then-cancel until `--orders`
 orders have been placed (default 3000). Both servers get an untimed warm-up, then `--rounds` timed runs each
 (default 5), alternating baseline and exsim so that both see the same machine; the rates and latencies of the
-best run of each are reported (the run least disturbed by anything else running), CPU figures of the median. A run stops by itself at `--orders`, or at the `--max-seconds` cap
-on the whole benchmark (then `complete` is false); a request times out after 10 s. Everything is on 127.0.0.1.
+best run of each are reported (the run least disturbed by anything else running), CPU figures of the median.
+A run stops by itself at `--orders`, or at the `--max-seconds` cap on the whole benchmark (then `complete` is
+false); a request times out after 10 s. Everything is on 127.0.0.1.
 
 Prints one JSON line:
   orders_per_s            orders placed per second against exsim, each of them cancelled again: one order is

@@ -235,12 +235,14 @@ def _bool(value: Any, path: str) -> bool:
     return value
 
 
-def _int_at_least(minimum: int) -> Parser[int]:
+def _int_at_least(minimum: int, maximum: int | None = None) -> Parser[int]:
     def parse(value: Any, path: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{path}: expected an integer")
         if value < minimum:
             raise ConfigError(f"{path}: must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{path}: must be at most {maximum}")
         return value
 
     return parse
@@ -248,6 +250,10 @@ def _int_at_least(minimum: int) -> Parser[int]:
 
 _non_negative_int = _int_at_least(0)
 _positive_int = _int_at_least(1)
+# The market maker opens an account per counterparty and an order per level at start-up: bound both, so a
+# config (or a snapshot carrying one) cannot stall the server building millions of them.
+MAX_MARKET_LEVELS = 100
+MAX_COUNTERPARTIES = 100
 
 
 def _port(value: Any, path: str) -> int:
@@ -480,13 +486,13 @@ def _market_maker(value: Any, path: str) -> MarketMakerConfig:
         enabled=section.required("enabled", _bool),
         seed_offset=section.optional("seed_offset", _non_negative_int, 0),
         index=section.required("index", _mapping_of(_positive_decimal)),
-        levels=section.required("levels", _positive_int),
+        levels=section.required("levels", _int_at_least(1, MAX_MARKET_LEVELS)),
         level_step_bps=section.required("level_step_bps", _positive_int),
         level_qty=section.required("level_qty", _mapping_of(_positive_decimal)),
         refill_ms=section.required("refill_ms", _positive_int),
         trade_every_ms=section.required("trade_every_ms", _positive_int),
         volatility_bps=section.required("volatility_bps", _non_negative_int),
-        counterparties=section.required("counterparties", _positive_int),
+        counterparties=section.required("counterparties", _int_at_least(1, MAX_COUNTERPARTIES)),
     )
     section.finish()
     return market_maker

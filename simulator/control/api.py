@@ -503,7 +503,7 @@ class Control:
 
     @staticmethod
     def fault_kinds() -> dict[str, Any]:
-        return {"kinds": {kind: {"description": meta.description, "wired": meta.wired,
+        return {"kinds": {kind: {"description": meta.description,
                                  "params": {key: {"required": required, "default": default}
                                             for key, (_, required, default) in meta.params.items()}}
                           for kind, meta in KINDS.items()}}

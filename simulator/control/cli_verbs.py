@@ -60,11 +60,10 @@ def _order_line(o: dict[str, Any]) -> str:
 
 
 def _fault_line(f: dict[str, Any]) -> str:
-    skip = {"id", "kind", "state", "hits", "remaining", "createdAt", "startsAt", "endsAt", "wired", "log"}
+    skip = {"id", "kind", "state", "hits", "remaining", "createdAt", "startsAt", "endsAt", "log"}
     detail = " ".join(f"{k}={v}" for k, v in f.items() if k not in skip)
-    wired = "" if f["wired"] else "  (wire effect awaits REST/WS hooks)"
     left = f" remaining {f['remaining']}" if f["remaining"] is not None else ""
-    return f"fault {f['id']:>3} {f['kind']:<20} {f['state']:<9} hits {f['hits']}{left}  {detail}{wired}"
+    return f"fault {f['id']:>3} {f['kind']:<20} {f['state']:<9} hits {f['hits']}{left}  {detail}"
 
 
 def _clock_line(c: dict[str, Any]) -> str:
@@ -134,7 +133,7 @@ def _fault_clear(c, a):
 
 def _fault_kinds(c, a):
     r = c.fault_kinds()
-    return r, "\n".join(f"{k:<20} {'wired ' if v['wired'] else 'hooks '} {v['description']}"
+    return r, "\n".join(f"{k:<20} {v['description']}"
                         + (f"  [{', '.join(p + ('*' if s['required'] else '') for p, s in v['params'].items())}]"
                            if v["params"] else "")
                         for k, v in r["kinds"].items())

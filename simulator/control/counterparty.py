@@ -11,17 +11,13 @@ and self-trade prevention could expire others on the way. An order that trades o
 when nothing is ahead of it, so instead the counterparty's order is matched against a one-step plan holding just
 the target: the same engine code path as a normal match (NEW for the taker, TRADE for both, the taker FILLED,
 balances, one depth update, stop triggers on the new last price), only the choice of maker is ours.
-
-ENGINE HOOK WANTED: this reaches into four private engine members (`_validate` is not used; `_accept`,
-`_execute`, `_trigger_stops`, `_flush`, `_new_client_id` and the `_Plan` tuple). It belongs in the engine as a
-public `Engine.fill_order(order_id, qty, taker_account_id) -> PlaceResult`; until then `tests/control` pins its
-behaviour so an engine refactor that breaks it fails loudly.
+The engine's `fill_order` does exactly that.
 """
 from __future__ import annotations
 
-from simulator.control.errors import ControlError, bad_request, conflict, not_found
-from simulator.engine.engine import Engine, PlaceResult, _Plan
-from simulator.engine.order import BUY, IOC, LIMIT, SELL, Order
+from simulator.control.errors import bad_request, conflict, not_found
+from simulator.engine.engine import Engine, PlaceResult
+from simulator.engine.order import Order
 
 NAME = "exsim-counterparty"
 
@@ -76,23 +72,7 @@ class Counterparty:
         maker = self.check_take(order_id, qty)
         engine = self.engine
         inst = engine.instruments[maker.symbol]
-        book = engine.books[maker.symbol]
         is_buy = not maker.is_buy
         need = inst.notional(maker.price, qty) if is_buy else qty
         self.fund(inst.quote if is_buy else inst.base, need)
-        account = engine.account(self.account_id)
-        now = engine.clock.now_ms()
-        taker = Order(engine.next_order_id, engine._new_client_id(), account.account_id, maker.symbol,
-                      BUY if is_buy else SELL, LIMIT, IOC, maker.price, qty, 0, 0, "NONE", now)
-        engine.next_order_id += 1
-        engine._accept(account, taker, inst, need)
-        taker.working_time = now
-        trades: list = []
-        plan = _Plan([(maker, qty)], qty, inst.notional(maker.price, qty), False)
-        engine._execute(taker, inst, book, plan, trades, now)
-        if trades:
-            engine._trigger_stops(inst, book, now)
-        engine._flush(now)
-        if len(trades) != 1 or trades[0].qty != qty:  # pragma: no cover - guards the private-API coupling
-            raise ControlError("internal", "take did not produce exactly one trade", 500)
-        return PlaceResult(taker, trades)
+        return engine.fill_order(maker.order_id, qty, self.account_id)

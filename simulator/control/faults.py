@@ -32,7 +32,7 @@ Some kinds act on the simulator's state directly, whatever the transport (`fault
 fill_during_cancel acts from the cancel hook (`FaultInjector.before_cancel`): the order is filled completely just
 before the cancel runs, so the cancel answers "Unknown order".
 
-WIRING: every kind is wired (`KindSpec.wired`). Each hook point is one lookup, `sim.faults.match(kind, ...)`,
+WIRING: each hook point is one lookup, `sim.faults.match(kind, ...)`,
 guarded by the one cheap test `if sim.faults.kinds:` (the kinds of the registered faults: empty, no fault, and
 nothing else is looked at). REST (simulator.dialects.binance.http.serve): endpoint is f"{request.method}
 {request.path}", symbol the request's `symbol` parameter (upper case) or None, account_id the authenticated
@@ -173,7 +173,6 @@ def _probability(value: Any, key: str) -> int:
 class KindSpec:
     params: Mapping[str, tuple[Parser, bool, Any]]  # key -> (parser, required, default)
     description: str
-    wired: bool  # True: has its full effect today; False: registry only until the REST/WS hooks are wired
     one_shot: bool = False  # fires once when it starts (count is always 1)
     no_budget: bool = False  # lasts by time only: count and probability do not apply
     needs: tuple[str, ...] = ()  # targets that must be given
@@ -183,38 +182,33 @@ _WS_STATUS = ("all", "stream", "listenKey")
 _HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s != "TRADING")
 
 KINDS: dict[str, KindSpec] = {
-    "http_latency": KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms", True),
+    "http_latency": KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms"),
     "http_error": KindSpec({"status": (_int(allowed=(500, 502, 503)), False, 503),
                             "code": (_int(), False, None), "msg": (_text, False, None)},
-                           "answer 500/502/503 with a Binance body; the request is NOT applied", True),
-    "http_unknown_status": KindSpec({}, "apply the request, then answer 503 -1007 'execution status unknown'",
-                                    True),
+                           "answer 500/502/503 with a Binance body; the request is NOT applied"),
+    "http_unknown_status": KindSpec({}, "apply the request, then answer 503 -1007 'execution status unknown'"),
     "http_blackhole": KindSpec({"holdMs": (_int(0), False, None)},
-                               "apply the request, never answer (hold, then drop the connection)", True),
+                               "apply the request, never answer (hold, then drop the connection)"),
     "maintenance": KindSpec({"symbols": (_symbols, False, None),
                              "status": (_one_of(*_HALT_STATUSES), False, "BREAK")},
-                            "symbols show a non-TRADING status; every REST endpoint answers 503", True),
+                            "symbols show a non-TRADING status; every REST endpoint answers 503"),
     "halt": KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
-                     "the symbol's trading is halted until cleared", True, no_budget=True, needs=("symbol",)),
+                     "the symbol's trading is halted until cleared", no_budget=True, needs=("symbol",)),
     "rate_limit": KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
-                           "every request is refused 429 (or 418 banned) for ms", True, no_budget=True),
+                           "every request is refused 429 (or 418 banned) for ms", no_budget=True),
     "ws_close": KindSpec({"scope": (_one_of(*_WS_STATUS), False, "all")},
-                         "close WebSocket connections (all, a stream's, or user data ones)", True),
-    "ws_silence": KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered", True),
-    "ws_delay": KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms", True),
-    "ws_duplicate": KindSpec({}, "send WebSocket messages twice", True),
-    "ws_reorder": KindSpec({}, "swap consecutive WebSocket messages", True),
-    "depth_gap": KindSpec({}, "drop depth diffs (one per hit) so update ids jump", True),
-    "listen_key_expire": KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", True,
-                                  one_shot=True),
-    "clock_skew": KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", True,
-                           no_budget=True),
-    "fill_during_cancel": KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order",
-                                   True),
+                         "close WebSocket connections (all, a stream's, or user data ones)"),
+    "ws_silence": KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered"),
+    "ws_delay": KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms"),
+    "ws_duplicate": KindSpec({}, "send WebSocket messages twice"),
+    "ws_reorder": KindSpec({}, "swap consecutive WebSocket messages"),
+    "depth_gap": KindSpec({}, "drop depth diffs (one per hit) so update ids jump"),
+    "listen_key_expire": KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", one_shot=True),
+    "clock_skew": KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", no_budget=True),
+    "fill_during_cancel": KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order"),
     "partial_fill": KindSpec({"qty": (_decimal_text, True, None), "orderId": (_int(1), False, None),
                               "clientOrderId": (_text, False, None)},
-                             "qty of an order trades against the counterparty at an exact moment", True,
-                             one_shot=True),
+                             "qty of an order trades against the counterparty at an exact moment", one_shot=True),
 }
 
 _TARGETS = ("endpoint", "stream", "symbol", "accountId")
@@ -281,8 +275,7 @@ class Fault:
         if self.probability_ppm is not None:
             out["probability"] = str((Decimal(self.probability_ppm) / PPM).normalize())
         out.update({"remaining": self.remaining, "state": self.state(now), "hits": self.hits,
-                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at,
-                    "wired": KINDS[self.kind].wired})
+                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at})
         if self.log:
             out["log"] = list(self.log)
         return out

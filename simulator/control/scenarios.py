@@ -204,9 +204,8 @@ class Player:
         if a["as"]:
             self.faults[a["as"]] = fault["id"]
         detail = ", ".join(f"{k}={v}" for k, v in spec.items() if k != "kind")
-        wired = "" if fault["wired"] else " [wire effect awaits the REST/WS hooks]"
         log = f"; {'; '.join(fault['log'])}" if fault.get("log") else ""
-        return f"{a['as'] or 'fault'} = {fault['id']}: {spec['kind']} ({detail}) {fault['state']}{log}{wired}"
+        return f"{a['as'] or 'fault'} = {fault['id']}: {spec['kind']} ({detail}) {fault['state']}{log}"
 
     def _do_clearFault(self, step: Step, name: str) -> str:  # noqa: N802 - the YAML key
         if name == "all":

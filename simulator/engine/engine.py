@@ -22,7 +22,7 @@ from simulator.engine.instrument import STP_MODES, SYMBOL_STATUSES, Instrument, 
 from simulator.engine.market_data import MarketData
 from simulator.engine.order import (BUY, CANCELED, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, IOC,
                                     LIMIT, LIMIT_MAKER, LIMIT_PRICED, MARKET, NEW, ORDER_TYPES,
-                                    PARTIALLY_FILLED, SIDES, STOP_LOSS, STOP_LOSS_LIMIT, STOP_TYPES,
+                                    PARTIALLY_FILLED, SELL, SIDES, STOP_LOSS, STOP_LOSS_LIMIT, STOP_TYPES,
                                     TAKE_PROFIT, TIMES_IN_FORCE, Order)
 from simulator.engine.rejection import Reject, Rejected
 
@@ -609,6 +609,42 @@ class Engine:
             if order.client_id == client_id:
                 return order
         raise Rejected(Reject.UNKNOWN_ORDER)
+
+    def fill_order(self, order_id: int, qty: int, taker_account_id: int) -> PlaceResult:
+        """Make exactly `qty` of one resting order trade, at its price, with an IOC from `taker_account_id`.
+
+        The taker matches against that order alone, whatever rests ahead of it by price or time: this is how
+        a test arranges "a partial fill of exactly N" without disturbing anyone else's orders. Everything
+        else is an ordinary match: NEW and TRADE updates, fees, balances, depth, stop triggers.
+        """
+        maker = self.orders.get(order_id)
+        if maker is None or not maker.is_open or not maker.is_working:
+            raise Rejected(Reject.UNKNOWN_ORDER, "only a resting order can be filled")
+        inst = self.instruments[maker.symbol]
+        account = self.account(taker_account_id)
+        if inst.status != "TRADING":
+            raise Rejected(Reject.MARKET_CLOSED)
+        if taker_account_id == maker.account_id:
+            raise Rejected(Reject.INVALID_ORDER, "an order cannot be filled by its own account")
+        if type(qty) is not int or qty <= 0 or qty % inst.step or qty > maker.remaining:
+            raise Rejected(Reject.LOT_SIZE, "the quantity must be whole steps, at most what the order has left")
+        is_buy = not maker.is_buy
+        need = inst.notional(maker.price, qty) if is_buy else qty
+        if account.free(inst.quote if is_buy else inst.base) < need:
+            raise Rejected(Reject.INSUFFICIENT_BALANCE)
+        now = self.clock.now_ms()
+        taker = Order(self.next_order_id, self._new_client_id(), taker_account_id, maker.symbol,
+                      BUY if is_buy else SELL, LIMIT, IOC, maker.price, qty, 0, 0, "NONE", now)
+        self.next_order_id += 1
+        taker.working_time = now
+        self._accept(account, taker, inst, need)
+        trades: list[Trade] = []
+        book = self.books[maker.symbol]
+        plan = _Plan([(maker, qty)], qty, inst.notional(maker.price, qty), False)
+        self._execute(taker, inst, book, plan, trades, now)
+        self._trigger_stops(inst, book, now)
+        self._flush(now)
+        return PlaceResult(taker, trades)
 
     def cancel_order(self, account_id: int, symbol: str, order_id: int | None = None,
                      client_id: str | None = None, cancel_client_id: str = "",

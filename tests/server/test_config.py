@@ -128,6 +128,8 @@ BROKEN = [
     ("market_maker.index.XRPUSDT", "0.5", "market_maker.index.XRPUSDT: not a configured spot or perpetual"),
     ("market_maker.index.BTCUSDT", "0", "market_maker.index.BTCUSDT: must be greater than zero"),
     ("market_maker.levels", 0, "market_maker.levels: must be at least 1"),
+    ("market_maker.levels", 101, "market_maker.levels: must be at most 100"),
+    ("market_maker.counterparties", 10**6, "market_maker.counterparties: must be at most 100"),
     ("market_maker.seed_offset", -1, "market_maker.seed_offset: must be at least 0"),
     ("server.port", 70000, "server.port: must be at most 65535"),
     ("server.hostname", "x", "server.hostname: unknown key"),

@@ -177,7 +177,7 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
 
 def _current_weight(sim: Simulator, ip: str) -> dict[str, str]:
     """The IP's X-MBX-USED-WEIGHT-* headers as they stand, charging nothing."""
-    return sim.limiter._weight_headers(ip, sim.clock.now_ms())
+    return sim.limiter.weight_headers(ip, sim.clock.now_ms())
 
 
 class _Faults:

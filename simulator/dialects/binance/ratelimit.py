@@ -121,9 +121,9 @@ class RateLimiter:
         self._refuse_if_forced(ip, now)
         state = self._ips.setdefault(ip, _IpState())
         if state.banned_until > now:
-            raise self._with_headers(_ban_error(state.banned_until, now), self._weight_headers(ip, now))
+            raise self._with_headers(_ban_error(state.banned_until, now), self.weight_headers(ip, now))
         over = self._charge(ip, now, {REQUEST_WEIGHT: weight, RAW_REQUESTS: 1})
-        headers = self._weight_headers(ip, now)
+        headers = self.weight_headers(ip, now)
         if over is None or not self.enabled:
             return headers
         raise self._with_headers(_request_refusal(state, over, now), headers)
@@ -166,7 +166,8 @@ class RateLimiter:
             if pool.type == pool_type
         }
 
-    def _weight_headers(self, ip: str, now: int) -> dict[str, str]:
+    def weight_headers(self, ip: str, now: int) -> dict[str, str]:
+        """The used-weight headers for an IP without charging anything (e.g. on a maintenance 503)."""
         return self._usage_headers(REQUEST_WEIGHT, "X-MBX-USED-WEIGHT-", ip, now)
 
     # --- refusing ---------------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ class RateLimiter:
         else:
             pool = next(pool for pool in self.pools if pool.type == REQUEST_WEIGHT)
             error = errors.too_much_weight(pool.limit, pool.interval_text, _seconds(until - now))
-        raise self._with_headers(error, self._weight_headers(ip, now))
+        raise self._with_headers(error, self.weight_headers(ip, now))
 
     @staticmethod
     def _with_headers(error: BinanceError, headers: dict[str, str]) -> BinanceError:
