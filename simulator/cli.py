@@ -19,7 +19,7 @@ from simulator.control.journal import Journal
 from simulator.control.persist import StateSaver
 from simulator.control.snapshot import SnapshotError, load_file
 from simulator.core import Simulator
-from simulator.server import create_app
+from simulator.server import create_app, make_runner
 
 DEFAULT_STATE_INTERVAL_S = 10.0
 
@@ -118,8 +118,7 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
         except OSError as exc:
             raise StateError(f"cannot write state file {args.state}: {exc.strerror or exc}") from None
     journal = Journal(args.journal, clock=lambda: sim.clock.now_ms()) if args.journal else None
-    runner = web.AppRunner(create_app(sim, admin_token=args.admin_token, journal=journal), handle_signals=False,
-                           access_log=None)
+    runner = make_runner(create_app(sim, admin_token=args.admin_token, journal=journal), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -8,16 +8,22 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import Future
+from typing import Callable
 
 from aiohttp import web
 
 from simulator.core import Simulator
-from simulator.server import create_app
+from simulator.server import create_app, make_runner
 
 
 class LiveServer:
-    def __init__(self, sim: Simulator):
+    """`app_factory(sim, **options)` builds the application served (default: the whole exsim app)."""
+
+    def __init__(self, sim: Simulator, app_factory: Callable[..., web.Application] = create_app, **options):
         self.sim = sim
+        self.app: web.Application | None = None
+        self._app_factory = app_factory
+        self._options = options
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="exsim-live-server", daemon=True)
@@ -50,7 +56,8 @@ class LiveServer:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(create_app(self.sim), handle_signals=False)
+        self.app = self._app_factory(self.sim, **self._options)
+        self._runner = make_runner(self.app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -14,7 +14,8 @@ from simulator.control.http import admin_refusal, create_control_app, guard, is_
 from simulator.control.scenarios import load_scenario_file, play_remote, shipped_files
 from simulator.core import Simulator
 from simulator.config import load_config
-from tests.control.servers import ControlServer, raw
+from tests.control.raw_http import raw
+from tests.live_server import LiveServer
 from tests.live_server import LiveServer
 
 
@@ -157,7 +158,7 @@ async def test_guard_refuses_a_non_loopback_peer_without_calling_the_handler():
 
 
 def test_live_server_with_an_admin_token(sim):
-    server = ControlServer(sim, admin_token="s3cret").start()
+    server = LiveServer(sim, admin_token="s3cret").start()
     try:
         url = server.base_url + "/_sim/v1/clock"
         assert raw(url)[0] == 401

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from simulator.control.journal import Journal
-from tests.control.servers import ControlServer, raw
+from tests.control.raw_http import raw
+from tests.live_server import LiveServer
 
 
 def lines(path) -> list[dict]:
@@ -37,7 +38,7 @@ def test_journal_writes_flushed_lines(tmp_path):
 def test_rest_requests_and_responses_are_journaled(sim, tmp_path):
     path = tmp_path / "journal.jsonl"
     journal = Journal(path, clock=sim.clock.now_ms)
-    server = ControlServer(sim, journal=journal, admin_token="s3cret").start()
+    server = LiveServer(sim, journal=journal, admin_token="s3cret").start()
     try:
         with urllib.request.urlopen(server.base_url + "/api/v3/time?x=1", timeout=10) as response:
             assert response.status == 200
@@ -78,7 +79,7 @@ def test_websocket_frames_are_journaled_in_wire_order(sim, tmp_path):
 
     path = tmp_path / "journal.jsonl"
     journal = Journal(path, clock=sim.clock.now_ms)
-    server = ControlServer(sim, journal=journal).start()
+    server = LiveServer(sim, journal=journal).start()
     maker, taker = (server.call(lambda: sim.create_account(balances={"BTC": Decimal(1), "USDT": Decimal(100000)})
                                 .account_id) for _ in range(2))
 

@@ -30,7 +30,7 @@ def repoint_ws(exchange, ws_url: str) -> None:
 
 
 def hub_of(server: LiveServer) -> StreamHub:
-    return server._runner.app[STREAM_HUB]
+    return server.app[STREAM_HUB]
 
 
 async def eventually(server: LiveServer, condition, timeout: float = TIMEOUT) -> None:

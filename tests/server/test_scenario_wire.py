@@ -38,7 +38,7 @@ class Stepper:
 
     @property
     def hub(self) -> StreamHub:
-        return self.server._runner.app[STREAM_HUB]
+        return self.server.app[STREAM_HUB]
 
     def step(self, action: str | None = None) -> Any:
         """Play the next step (checking it is an `action` step); the step."""
@@ -74,12 +74,6 @@ class Stepper:
                 await asyncio.sleep(0.01)
 
         await asyncio.wait_for(poll(), TIMEOUT)
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def rest(session, server, method: str, path: str, *, keys=None, timestamp: int | None = None,

@@ -14,19 +14,6 @@ WEIGHT_LIMIT = {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "interv
 
 
 @pytest.fixture
-def server(sim):
-    server = StreamServer(sim).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def api(server, session):
     ws = await connect(session, f"{server.ws_url}/ws-api/v3")
     yield ws

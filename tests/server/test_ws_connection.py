@@ -14,19 +14,6 @@ from tests.conftest import quiet_config
 from tests.server.ws_helpers import TIMEOUT, StreamServer, assert_closed, connect, recv_json, request
 
 
-@pytest.fixture
-def server(sim):
-    server = StreamServer(sim).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def test_settings_come_from_the_config():
     config = quiet_config(websocket=WebSocketConfig(max_lifetime_s=7, ping_interval_s=3, max_incoming_per_s=9))
     settings = StreamSettings.from_config(Simulator(config))

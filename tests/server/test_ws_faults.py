@@ -18,26 +18,6 @@ from tests.server.ws_helpers import TIMEOUT, StreamServer, assert_closed, connec
 QUIET_S = 0.5  # how long a silent connection must stay silent (five hub passes)
 
 
-@pytest.fixture
-def server(sim):
-    server = StreamServer(sim).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def traders(server):
-    maker = server.account("maker", USDT="1000000", BTC="100", ETH="1000")
-    taker = server.account("taker", USDT="1000000", BTC="100", ETH="1000")
-    return maker, taker
-
-
 def add(server, **spec):
     return server.call(server.sim.faults.add, spec)
 

@@ -11,27 +11,6 @@ import pytest
 from tests.server.ws_helpers import StreamServer, assert_closed, connect, recv_json, request, wait_for
 
 
-@pytest.fixture
-def server(sim):
-    server = StreamServer(sim).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-def traders(server):
-    """Two funded accounts on BTCUSDT: a maker and a taker."""
-    maker = server.account("maker", USDT="1000000", BTC="100")
-    taker = server.account("taker", USDT="1000000", BTC="100")
-    return maker, taker
-
-
 def _is_event(kind):
     return lambda m: isinstance(m, dict) and m.get("e") == kind
 

@@ -16,17 +16,9 @@ NEW_FIELDS = ["e", "E", "s", "c", "S", "o", "f", "q", "p", "P", "F", "g", "C", "
 
 
 @pytest.fixture
-def server(sim):
-    server = StreamServer(sim).start()
+def server(server):
     server.hub.settings.sweep_interval_s = 0.1
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-async def session():
-    async with aiohttp.ClientSession() as session:
-        yield session
+    return server
 
 
 @pytest.fixture

@@ -23,22 +23,19 @@ TIMEOUT = 5.0
 SYMBOL = "BTCUSDT"
 
 
-class StreamServer(LiveServer):
-    app: web.Application
+def streams_only_app(sim) -> web.Application:
+    app = web.Application()
+    app[SIMULATOR] = sim
+    app[BACKGROUND_JOBS] = []
+    streams.setup(app)
+    app.on_startup.append(start_background)
+    app.on_shutdown.append(stop_background)
+    return app
 
-    async def _start(self) -> None:
-        app = web.Application()
-        app[SIMULATOR] = self.sim
-        app[BACKGROUND_JOBS] = []
-        streams.setup(app)
-        app.on_startup.append(start_background)
-        app.on_shutdown.append(stop_background)
-        self.app = app
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+
+class StreamServer(LiveServer):
+    def __init__(self, sim):
+        super().__init__(sim, streams_only_app)
 
     @property
     def hub(self) -> StreamHub:

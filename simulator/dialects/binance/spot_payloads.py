@@ -104,9 +104,9 @@ def order_ack(order: Order) -> dict[str, Any]:
     }
 
 
-def order_result(order: Order, inst: Instrument) -> dict[str, Any]:
-    out = order_ack(order)
-    out.update({
+def _order_terms(order: Order, inst: Instrument) -> dict[str, Any]:
+    """The fields the RESULT and cancel responses share, in Binance's order."""
+    return {
         "price": inst.format_price(order.price),
         "origQty": inst.format_qty(order.qty),
         "executedQty": inst.format_qty(order.executed),
@@ -116,6 +116,13 @@ def order_result(order: Order, inst: Instrument) -> dict[str, Any]:
         "timeInForce": order.tif,
         "type": order.type,
         "side": order.side,
+    }
+
+
+def order_result(order: Order, inst: Instrument) -> dict[str, Any]:
+    out = order_ack(order)
+    out.update({
+        **_order_terms(order, inst),
         "workingTime": order.working_time,
         "selfTradePreventionMode": order.stp,
     })
@@ -179,15 +186,7 @@ def canceled_order(order: Order, inst: Instrument, cancel_client_id: str) -> dic
         "orderListId": ORDER_LIST_ID,
         "clientOrderId": cancel_client_id,
         "transactTime": order.update_time,
-        "price": inst.format_price(order.price),
-        "origQty": inst.format_qty(order.qty),
-        "executedQty": inst.format_qty(order.executed),
-        "origQuoteOrderQty": inst.format_quote(order.quote_qty),
-        "cummulativeQuoteQty": inst.format_quote(order.cum_quote),
-        "status": order.status,
-        "timeInForce": order.tif,
-        "type": order.type,
-        "side": order.side,
+        **_order_terms(order, inst),
         "selfTradePreventionMode": order.stp,
     }
     if order.type in STOP_TYPES:
