@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.dialects.binance import errors
 from simulator.dialects.binance.errors import BinanceError
@@ -185,3 +188,17 @@ def test_json_list_reads_symbol_arrays():
 def test_json_list_refuses_anything_else(text):
     error = fails(lambda: parse("", f"symbols={text}".encode()).json_list("symbols"), -1100)
     assert error.msg.startswith("Illegal characters found in parameter 'symbols'; legal range is '^\\[")
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(st.text(alphabet="ab=&;x1 é", max_size=16))
+def test_plain_parts_parse_exactly_as_parse_qsl(text):
+    """The fast path for parts with nothing to decode agrees with the standard library."""
+    pairs = parse_qsl(text, keep_blank_values=True)
+    if len({name for name, _ in pairs}) < len(pairs):
+        with pytest.raises(BinanceError):
+            Params.parse(text, b"")
+    else:
+        params = Params.parse(text, b"")
+        for name, value in pairs:
+            assert name in params and params.optional(name) == (value or None)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
+
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -80,3 +82,13 @@ async def test_an_unexpected_exception_becomes_a_logged_json_1000(caplog):
     assert reply.error == (400, -1000, "An unknown error occurred while processing the request.")
     assert reply.headers["X-MBX-USED-WEIGHT-1M"] == "3"
     assert "boom" in caplog.text
+
+
+async def test_a_query_string_longer_than_aiohttp_default_line_limit_is_a_clean_binance_error(live_server):
+    async with aiohttp.ClientSession() as session:
+        url = f"{live_server.base_url}/api/v3/depth?symbol={SYMBOL}&pad={'a' * 70_000}"
+        async with session.get(url) as response:
+            assert response.status == 400
+            assert await response.json() == {"code": -1101, "msg": "Too many parameters sent for this endpoint."}
+        async with session.get(f"{live_server.base_url}/api/v3/depth?symbol={SYMBOL}&pad={'a' * 20_000}") as ok:
+            assert ok.status == 200 and "lastUpdateId" in await ok.json()

@@ -168,10 +168,13 @@ def _decode_body(raw_body: bytes) -> str:
 
 def _parse_part(text: str) -> dict[str, str]:
     """One form-encoded part (the query or the body) -> name: value; -1101 if a name repeats within it."""
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
-    except UnicodeDecodeError:
-        raise errors.illegal_chars_in_request() from None
+    if "%" in text or "+" in text:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+        except UnicodeDecodeError:
+            raise errors.illegal_chars_in_request() from None
+    else:  # nothing to decode (most signed requests): parse_qsl's result, a few times faster
+        pairs = [field.partition("=")[::2] for field in text.split("&") if field]
     values: dict[str, str] = {}
     for name, value in pairs:
         if name in values:
