@@ -14,9 +14,13 @@ import sys
 from aiohttp import web
 
 from simulator.config import ConfigError, load_config
+from simulator.control.api import Control
 from simulator.control.cli_verbs import add_verbs
+from simulator.control.errors import ControlError
 from simulator.control.journal import Journal
 from simulator.control.persist import StateSaver
+from simulator.control.scenario_schema import Scenario, ScenarioError, load_scenario_file, resolve
+from simulator.control.scenarios import Player, drive_async
 from simulator.control.snapshot import SnapshotError, load_file
 from simulator.core import Simulator
 from simulator.server import create_app, make_runner
@@ -42,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--state-interval", type=float, default=DEFAULT_STATE_INTERVAL_S, metavar="SECONDS",
                        help=f"how often to save --state (default {DEFAULT_STATE_INTERVAL_S:g})")
     serve.add_argument("--journal", metavar="FILE", help="append every request and response to FILE (JSON lines)")
+    serve.add_argument("--scenario", metavar="FILE", help="start from a scenario (a file, or a shipped scenario's "
+                       "name): its setup, then its timeline played against the running server")
     serve.set_defaults(run=_serve)
     add_verbs(verbs)
     args, extra = parser.parse_known_args(argv)
@@ -86,6 +92,17 @@ def _serve(args: argparse.Namespace) -> int:
     if args.state_interval <= 0:
         print("exsim: --state-interval must be positive", file=sys.stderr)
         return 2
+    scenario = None
+    if args.scenario:
+        try:
+            scenario = resolve(name=args.scenario) if not os.path.exists(args.scenario) else \
+                load_scenario_file(args.scenario)
+        except ScenarioError as exc:
+            print(f"exsim: invalid scenario: {exc}", file=sys.stderr)
+            return 2
+        except ControlError as exc:
+            print(f"exsim: {exc.message}", file=sys.stderr)
+            return 2
     if args.state and os.path.exists(args.state):
         try:
             sim = load_file(args.state)  # fully built before anything else happens: never half loaded
@@ -96,7 +113,7 @@ def _serve(args: argparse.Namespace) -> int:
     else:
         sim = Simulator(config, seed=args.seed)
     try:
-        asyncio.run(_run_server(sim, host, port, args))
+        asyncio.run(_run_server(sim, host, port, args, scenario))
     except OSError as exc:
         print(f"exsim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -110,7 +127,8 @@ class StateError(Exception):
     pass
 
 
-async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Namespace) -> None:
+async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Namespace,
+                      scenario: Scenario | None = None) -> None:
     saver = StateSaver(sim, args.state) if args.state else None
     if saver is not None:
         try:
@@ -129,9 +147,13 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
         loop.add_signal_handler(sig, stop.set)
     saving = asyncio.create_task(saver.run(args.state_interval)) if saver is not None else None
     _print_banner(sim, host, bound, args)
+    playing = asyncio.create_task(_play(sim, scenario)) if scenario is not None else None
     try:
         await stop.wait()
     finally:
+        if playing is not None:
+            playing.cancel()
+            await asyncio.gather(playing, return_exceptions=True)
         print("exsim: shutting down", flush=True)
         if saving is not None:
             saving.cancel()
@@ -145,6 +167,15 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
                 print(f"exsim: cannot save state to {args.state}: {exc.strerror or exc}", file=sys.stderr)
         if journal is not None:
             journal.close()
+
+
+async def _play(sim: Simulator, scenario: Scenario) -> None:
+    """Play the --scenario against this server, printing its timeline as it goes; the server keeps running."""
+    print(f"exsim: playing scenario {scenario.name}", flush=True)
+    player = Player(scenario, Control(sim), on_entry=lambda entry: print(entry.render(), flush=True))
+    result = await drive_async(player)
+    verdict = "done" if result.ok else f"FAILED: {result.failure}"
+    print(f"exsim: scenario {scenario.name} {verdict}", flush=True)
 
 
 def _print_banner(sim, host: str, port: int, args: argparse.Namespace) -> None:

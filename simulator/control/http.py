@@ -26,6 +26,7 @@ from aiohttp import web
 from simulator.app_keys import SIMULATOR
 from simulator.control.api import PATH_PARAMS, ROUTES, Control, Route, signature_of
 from simulator.control.errors import ControlError, bad_request
+from simulator.control.scenarios import Player, drive_async, resolve
 
 log = logging.getLogger(__name__)
 
@@ -197,21 +198,10 @@ def _handler(route: Route):
 
 async def run_scenario(request: web.Request) -> web.Response:
     """Server-side play: waits are `asyncio.sleep`s, so the server (and its market) keeps running meanwhile."""
-    import asyncio
-
-    from simulator.control.scenarios import Player, resolve
     route = next(r for r in ROUTES if r.op == "run_scenario")
     kwargs = await call_kwargs(request, route)
-    scenario = resolve(**kwargs)
-    player = Player(scenario, Control(request.config_dict[SIMULATOR]))
-    game = player.play()
-    try:
-        ms = next(game)
-        while True:
-            await asyncio.sleep(ms / 1000)
-            ms = game.send(None)
-    except StopIteration as stop:
-        return json_response(stop.value.to_dict())
+    player = Player(resolve(**kwargs), Control(request.config_dict[SIMULATOR]))
+    return json_response((await drive_async(player)).to_dict())
 
 
 def _pattern(path: str) -> re.Pattern:

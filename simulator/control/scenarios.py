@@ -14,6 +14,8 @@ not met, an unexpected error, or an `expectError` that did not happen) ends the 
 """
 from __future__ import annotations
 
+import asyncio
+
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from simulator.control.errors import ControlError
 from simulator.control.scenario_schema import (Scenario, ScenarioError, Step, load_scenario_file,
                                                load_scenario_text, resolve, shipped_files, shipped_scenarios)
 
-__all__ = ["Entry", "Player", "Result", "Scenario", "ScenarioError", "Step", "drive", "load_scenario_file",
+__all__ = ["Entry", "Player", "Result", "Scenario", "ScenarioError", "Step", "drive", "drive_async", "load_scenario_file",
            "load_scenario_text", "play_in_process", "play_remote", "resolve", "shipped_files", "shipped_scenarios"]
 
 
@@ -360,6 +362,18 @@ def drive(player: Player, sleep: Callable[[int], None]) -> Result:
         ms = next(game)
         while True:
             sleep(ms)
+            ms = game.send(None)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def drive_async(player: Player) -> Result:
+    """Play on a running server's event loop: waits are asyncio sleeps, so the server keeps serving."""
+    game = player.play()
+    try:
+        ms = next(game)
+        while True:
+            await asyncio.sleep(ms / 1000)
             ms = game.send(None)
     except StopIteration as stop:
         return stop.value

@@ -19,6 +19,7 @@ from simulator.control.api import Control
 from simulator.control.client import ControlClient
 from simulator.control.snapshot import save_file
 from tests.control.conftest import frozen_sim
+from tests.control.raw_http import raw
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,3 +191,32 @@ def test_serve_restores_a_state_saved_in_process(tmp_path, capsys):
         process.send_signal(signal.SIGTERM)
         process.wait(20)
         process.stdout.close()
+
+
+def test_serve_starts_from_a_scenario_and_prints_its_timeline(tmp_path):
+    process, url = start_server("--scenario", "halted-symbol")
+    try:
+        lines = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            assert line, "server exited:\n" + "".join(lines)
+            lines.append(line)
+            if "scenario halted-symbol" in line and ("done" in line or "FAILED" in line):
+                break
+        assert lines[-1].strip() == "exsim: scenario halted-symbol done", "".join(lines)
+        assert any(line.startswith("ok   step  0") and "halt" in line for line in lines)
+        status, body = raw(f"{url}/_sim/v1/symbols")
+        assert status == 200 and body["symbols"]["BTCUSDT"]["status"] == "TRADING"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_serve_refuses_an_unknown_or_invalid_scenario(capsys, tmp_path):
+    assert main(["serve", "--scenario", "no-such-scenario"]) == 2
+    assert "no shipped scenario 'no-such-scenario'" in capsys.readouterr().err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: broken\ndescription: d\nsteps:\n  - wobble: {}\n")
+    assert main(["serve", "--scenario", str(broken)]) == 2
+    assert f"{broken}:4" in capsys.readouterr().err
