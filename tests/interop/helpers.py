@@ -18,11 +18,6 @@ def repoint(exchange, base_url: str) -> None:
             exchange.urls["api"][name] = base_url + urlsplit(url).path
 
 
-def ccxt_options() -> dict:
-    # No USD-M REST yet: load spot and coin-M (whose /dapi exchangeInfo stub is empty) but not /fapi.
-    return {"fetchMarkets": {"types": ["spot", "inverse"]}}
-
-
 def arrange_market(sim: Simulator) -> None:
     """Run on the server thread: a counterparty quotes 1 BTC at 59000 / 60000, after one trade at 59500.
 

@@ -11,7 +11,7 @@ from simulator.clock import SimClock
 from simulator.core import Simulator
 from simulator.dialects.binance.ratelimit import Pool
 from tests.conftest import quiet_config
-from tests.interop.helpers import (ASK, BID, DEMO_KEY, DEMO_SECRET, LAST, arrange_market, ccxt_options,
+from tests.interop.helpers import (ASK, BID, DEMO_KEY, DEMO_SECRET, LAST, arrange_market,
                                    free_and_locked, repoint)
 from tests.live_server import LiveServer
 
@@ -20,13 +20,13 @@ PAIR = "BTC/USDT"
 
 
 def sync_exchange(server: LiveServer, api_key: str = DEMO_KEY, secret: str = DEMO_SECRET) -> ccxt.binance:
-    exchange = ccxt.binance({"apiKey": api_key, "secret": secret, "options": ccxt_options()})
+    exchange = ccxt.binance({"apiKey": api_key, "secret": secret})
     repoint(exchange, server.base_url)
     return exchange
 
 
 def async_exchange(server: LiveServer) -> ccxt_async.binance:
-    exchange = ccxt_async.binance({"apiKey": DEMO_KEY, "secret": DEMO_SECRET, "options": ccxt_options()})
+    exchange = ccxt_async.binance({"apiKey": DEMO_KEY, "secret": DEMO_SECRET})
     repoint(exchange, server.base_url)
     return exchange
 

@@ -10,7 +10,7 @@ import ccxt.pro as ccxtpro
 import pytest
 
 from simulator.dialects.binance.stream_hub import STREAM_HUB, StreamHub
-from tests.interop.helpers import ASK, BID, DEMO_KEY, DEMO_SECRET, SYMBOL, arrange_market, ccxt_options, repoint
+from tests.interop.helpers import ASK, BID, DEMO_KEY, DEMO_SECRET, SYMBOL, arrange_market, repoint
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.interop
@@ -50,7 +50,7 @@ def market(live_server):
 
 @pytest.fixture
 async def exchange(market):
-    exchange = ccxtpro.binance({"apiKey": DEMO_KEY, "secret": DEMO_SECRET, "options": ccxt_options()})
+    exchange = ccxtpro.binance({"apiKey": DEMO_KEY, "secret": DEMO_SECRET})
     repoint(exchange, market.base_url)
     repoint_ws(exchange, market.ws_url)
     yield exchange
