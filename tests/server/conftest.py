@@ -4,7 +4,20 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
+from simulator.clock import SimClock
+from simulator.core import Simulator
+from tests.conftest import quiet_config
 from tests.server.ws_helpers import StreamServer
+
+# Mid-minute, so a test's trades never straddle a kline boundary however slowly the machine runs.
+FROZEN_AT = 1_700_000_030_000
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    """The quiet default on a frozen clock: stream timing (klines, listenKey expiry, lifetimes) moves only
+    when a test advances it."""
+    return Simulator(quiet_config(), clock=SimClock(frozen_at_ms=FROZEN_AT))
 
 
 @pytest.fixture
