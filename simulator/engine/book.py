@@ -103,7 +103,7 @@ class BookSide:
 class OrderBook:
     """Both sides of one symbol, plus the stop orders waiting for their trigger."""
 
-    __slots__ = ("symbol", "bids", "asks", "update_id", "stops")
+    __slots__ = ("symbol", "bids", "asks", "update_id", "stops", "changed_bids", "changed_asks")
 
     def __init__(self, symbol: str):
         self.symbol = symbol
@@ -111,6 +111,10 @@ class OrderBook:
         self.asks = BookSide(is_bid=False)
         self.update_id = 0  # moves on every operation that changes a level; shared by snapshots and diffs
         self.stops: dict[int, Order] = {}
+        # Prices whose level changed during the engine's current operation, in order of first change (the
+        # engine reports and clears them when the operation ends: Engine._flush).
+        self.changed_bids: dict[int, None] = {}
+        self.changed_asks: dict[int, None] = {}
 
     def side(self, is_buy: bool) -> BookSide:
         return self.bids if is_buy else self.asks

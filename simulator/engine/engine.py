@@ -17,16 +17,21 @@ from simulator.engine.book import OrderBook
 from simulator.engine.clock import Clock
 from simulator.engine.events import (BalanceUpdate, DepthUpdate, Event, OrderRejected, OrderUpdate,
                                      SymbolStatusChanged, Trade, TradeEvent)
-from simulator.engine.fees import FeeSchedule, commission
+from simulator.engine.fees import RATE_SCALE, FeeSchedule
 from simulator.engine.instrument import STP_MODES, SYMBOL_STATUSES, Instrument, InstrumentSpec
 from simulator.engine.market_data import MarketData
-from simulator.engine.order import (BUY, CANCELED, EXPIRED, EXPIRED_IN_MATCH, FILLED, FOK, GTC, IOC,
-                                    LIMIT, LIMIT_MAKER, LIMIT_PRICED, MARKET, NEW, ORDER_TYPES,
+from simulator.engine.order import (BUY, CANCELED, EXPIRED, EXPIRED_IN_MATCH, FILLED, FINAL_STATUSES, FOK, GTC,
+                                    IOC, LIMIT, LIMIT_MAKER, LIMIT_PRICED, MARKET, NEW, ORDER_TYPES,
                                     PARTIALLY_FILLED, SELL, SIDES, STOP_LOSS, STOP_LOSS_LIMIT, STOP_TYPES,
                                     TAKE_PROFIT, TIMES_IN_FORCE, Order)
 from simulator.engine.rejection import Reject, Rejected
 
 Listener = Callable[[Event], None]
+
+
+def _no_listener(event: Event) -> None:
+    """The dispatch while nobody listens."""
+
 
 # Stop orders trigger on the last trade price: a stop-loss fires when the price moves against the position
 # the order protects, a take-profit when it moves in its favour.
@@ -55,6 +60,8 @@ class _Plan(NamedTuple):
 
 
 _NOTHING_TO_TAKE = _Plan((), 0, 0, False)  # shared: a plan is never modified once made
+_HALF_RATE = RATE_SCALE // 2  # fees.commission rounds half up
+_new_tuple = tuple.__new__  # how a NamedTuple's own _make builds one, at half the cost of calling the class
 
 
 class Engine:
@@ -69,6 +76,9 @@ class Engine:
         self.accounts: dict[int, Account] = {}
         self.orders: dict[int, Order] = {}
         self.listeners: list[Listener] = []
+        # What an event is handed to: rebuilt by subscribe / unsubscribe so that emitting one event is one call
+        # (the listener itself when there is exactly one, the common case) instead of a loop over a list.
+        self._dispatch: Listener = _no_listener
         self.seq = 0
         self.next_order_id = 1
         self.next_account_id = 1
@@ -78,52 +88,76 @@ class Engine:
         self.withdrawals: dict[str, int] = {}
         self.fees_collected: dict[str, int] = {}
         self._touched: dict[tuple[int, str], None] = {}
-        self._depth: dict[str, dict[tuple[bool, int], None]] = {}
+        self._changed_books: dict[OrderBook, None] = {}  # books with changed levels, in order of first change
         for spec in instruments:
             self.add_instrument(spec)
 
     # --- events ----------------------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
         self.listeners.append(listener)
+        self._rewire()
 
     def unsubscribe(self, listener: Listener) -> None:
         self.listeners.remove(listener)
+        self._rewire()
+
+    def _rewire(self) -> None:
+        listeners = tuple(self.listeners)  # a copy: (un)subscribing while an event is handed out is safe
+        if not listeners:
+            self._dispatch = _no_listener
+        elif len(listeners) == 1:
+            self._dispatch = listeners[0]
+        else:
+            def fan_out(event: Event) -> None:
+                for listener in listeners:
+                    listener(event)
+            self._dispatch = fan_out
 
     def _next_seq(self) -> int:
         self.seq += 1
         return self.seq
 
     def _emit(self, event: Event) -> None:
-        for listener in self.listeners:
-            listener(event)
+        self._dispatch(event)
 
     def _flush(self, now: int, reason: str = "ORDER") -> None:
-        """Emit the balance and depth changes the operation accumulated (fills first, then balances)."""
-        listeners = self.listeners
-        if self._touched:
-            touched, self._touched = self._touched, {}
+        """Emit the balance and depth changes the operation accumulated (balances first, then depth).
+
+        Runs once per operation, so the sequence increments and the dispatch are written out inline.
+        """
+        dispatch = self._dispatch
+        touched = self._touched
+        if touched:
+            self._touched = {}
             accounts = self.accounts
             for account_id, asset in touched:
                 account = accounts[account_id]
                 free, locked = account.balances[asset]
                 account.update_time = now
-                self.seq += 1  # _next_seq() inlined: this loop runs for every balance every operation moves
-                event = BalanceUpdate(self.seq, now, account_id, asset, free, locked, 0, reason)
-                for listener in listeners:
-                    listener(event)
-        if self._depth:
-            changed, self._depth = self._depth, {}
-            for symbol, levels in changed.items():
-                book = self.books[symbol]
+                self.seq = seq = self.seq + 1
+                dispatch(BalanceUpdate(seq, now, account_id, asset, free, locked, 0, reason))
+        changed = self._changed_books
+        if changed:
+            self._changed_books = {}
+            for book in changed:
                 book.update_id += 1
-                level_qty = book.level_qty
+                # (price, quantity now) per changed level, 0 for a level gone. Plain loops rather than
+                # comprehensions: a comprehension is a function call of its own, and there is usually one level.
                 bids, asks = [], []
-                for is_bid, price in levels:
-                    (bids if is_bid else asks).append((price, level_qty(is_bid, price)))
-                self.seq += 1
-                event = DepthUpdate(self.seq, now, symbol, book.update_id, bids, asks)
-                for listener in listeners:
-                    listener(event)
+                if book.changed_bids:
+                    levels = book.bids.levels  # keyed by negated price (see book.py)
+                    for price in book.changed_bids:
+                        level = levels.get(-price)
+                        bids.append((price, level.qty if level is not None else 0))
+                    book.changed_bids = {}
+                if book.changed_asks:
+                    levels = book.asks.levels
+                    for price in book.changed_asks:
+                        level = levels.get(price)
+                        asks.append((price, level.qty if level is not None else 0))
+                    book.changed_asks = {}
+                self.seq = seq = self.seq + 1
+                dispatch(DepthUpdate(seq, now, book.symbol, book.update_id, bids, asks))
 
     # --- instruments -----------------------------------------------------------------------------------
     def add_instrument(self, spec: InstrumentSpec) -> Instrument:
@@ -218,14 +252,16 @@ class Engine:
         self._accept(account, order, inst, need)
         trades: list[Trade] = []
         book = self.books[symbol]
-        if type_ in STOP_TYPES:
+        if plan is _NOTHING_TO_TAKE and tif == GTC and price:
+            self._rest(order, book)  # the commonest order of all, a GTC limit that does not cross: just rest
+        elif type_ in STOP_TYPES:
             book.stops[order.order_id] = order
         else:
             self._execute(order, inst, book, plan, trades, now)
         if trades and book.stops:
             self._trigger_stops(inst, book, now)
         self._flush(now)
-        return PlaceResult(order, trades)
+        return _new_tuple(PlaceResult, (order, trades))  # PlaceResult(order, trades), without its Python __new__
 
     def test_order(self, account_id: int, symbol: str, side: str, type_: str, *, qty: int = 0, price: int = 0,
                    tif: str | None = None, quote_qty: int = 0, stop_price: int = 0,
@@ -234,7 +270,9 @@ class Engine:
         self._validate(account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id, stp)
 
     def _new_client_id(self) -> str:
-        return "%022x" % self.rng.getrandbits(88)  # same text as format(.., "022x"), a third cheaper
+        # 88 random bits as 22 lowercase hex digits: the same text as "%022x" % bits (11 big-endian bytes are
+        # exactly 22 zero-padded digits) and the same draw from the RNG, a third cheaper
+        return self.rng.getrandbits(88).to_bytes(11, "big").hex()
 
     def _validate(self, account_id, symbol, side, type_, qty, price, tif, quote_qty, stop_price, client_id,
                   stp):
@@ -257,7 +295,8 @@ class Engine:
             # (or crash on None for stop orders); only a MARKET order may be sized in quote.
             raise Rejected(Reject.INVALID_ORDER, "quote_qty is only used by MARKET orders")
         is_buy = side == BUY
-        tif = self._check_tif(type_, tif)
+        if type_ != LIMIT or tif not in TIMES_IN_FORCE:  # a LIMIT with a known tif passes: skip the call
+            tif = self._check_tif(type_, tif)
         if stp is None:
             stp = inst.default_stp
         elif stp not in STP_MODES or stp not in inst.allowed_stp:
@@ -306,8 +345,15 @@ class Engine:
             if best is not None and (best <= price if is_buy else best >= price):
                 raise Rejected(Reject.WOULD_TAKE)
         elif type_ == LIMIT:
-            plan = self._plan(book, inst, account_id, is_buy, stp, price, qty, 0)
-        need = self._need_at_placement(inst, type_, is_buy, qty, price, stop_price, plan)
+            best = (book.asks if is_buy else book.bids).best_price()
+            if best is None or (best > price if is_buy else best < price):
+                plan = _NOTHING_TO_TAKE  # _plan's first check, without its call: most limit orders do not cross
+            else:
+                plan = self._plan(book, inst, account_id, is_buy, stp, price, qty, 0)
+        if type_ == LIMIT:  # _need_at_placement for the commonest type, without the call
+            need = price * qty // inst.base_unit if is_buy else qty
+        else:
+            need = self._need_at_placement(inst, type_, is_buy, qty, price, stop_price, plan)
         balance = account.balances.get(inst.quote if is_buy else inst.base)
         if (balance[0] if balance else 0) < need:
             raise Rejected(Reject.INSUFFICIENT_BALANCE)
@@ -343,20 +389,23 @@ class Engine:
 
     def _accept(self, account: Account, order: Order, inst: Instrument, need: int) -> None:
         asset = inst.quote if order.is_buy else inst.base
-        balance = account.balances[asset] if asset in account.balances else account.balance(asset)
+        balance = account.balances.get(asset) or account.balance(asset)  # [free, locked]: never falsy
         balance[0] -= need
         balance[1] += need
         order.locked = need
         self._touched[(account.account_id, asset)] = None
-        self.orders[order.order_id] = order
-        account.open_orders[order.order_id] = order
+        order_id, symbol = order.order_id, order.symbol
+        self.orders[order_id] = order
+        account.open_orders[order_id] = order
         account.client_ids[order.client_id] = order
-        account.open_count[order.symbol] = account.open_count.get(order.symbol, 0) + 1
-        history = account.orders.get(order.symbol)
+        open_count = account.open_count
+        open_count[symbol] = open_count.get(symbol, 0) + 1
+        history = account.orders.get(symbol)
         if history is None:
-            history = account.orders[order.symbol] = []
+            history = account.orders[symbol] = []
         history.append(order)
-        self._emit(OrderUpdate(self._next_seq(), order.time, NEW, order))
+        self.seq = seq = self.seq + 1
+        self._dispatch(OrderUpdate(seq, order.time, NEW, order))
 
     # --- matching --------------------------------------------------------------------------------------
     def _plan(self, book: OrderBook, inst: Instrument, account_id: int, is_buy: bool, stp: str, limit: int,
@@ -430,14 +479,18 @@ class Engine:
             self._expire(taker, inst, EXPIRED, "UNFILLED_IOC_QUANTITY_EXPIRED", now)
 
     def _rest(self, order: Order, book: OrderBook) -> None:
-        (book.bids if order.is_buy else book.asks).add(order)
-        self._depth_changed(order.symbol, order.is_buy, order.price)
+        if order.is_buy:
+            book.bids.add(order)
+            book.changed_bids[order.price] = None  # _depth_changed() written out: most orders rest
+        else:
+            book.asks.add(order)
+            book.changed_asks[order.price] = None
+        self._changed_books[book] = None
 
-    def _depth_changed(self, symbol: str, is_bid: bool, price: int) -> None:
-        levels = self._depth.get(symbol)
-        if levels is None:
-            levels = self._depth[symbol] = {}
-        levels[(is_bid, price)] = None
+    def _depth_changed(self, book: OrderBook, is_bid: bool, price: int) -> None:
+        """Note a level whose quantity changed; _flush reports each level once, in order of first change."""
+        self._changed_books[book] = None
+        (book.changed_bids if is_bid else book.changed_asks)[price] = None
 
     def _fill(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, qty: int, now: int) -> Trade:
         price = maker.price
@@ -449,12 +502,13 @@ class Engine:
         seller_account = accounts[seller.account_id]
         tiers = self.fees.tiers
         buyer_tier, seller_tier = tiers[buyer_account.fee_tier], tiers[seller_account.fee_tier]
+        # fees.commission() written out (rounded half up to the atom): every fill charges two
         if buyer is taker:
-            buyer_fee = commission(qty, buyer_tier.taker)
-            seller_fee = commission(quote, seller_tier.maker)
+            buyer_fee = (qty * buyer_tier.taker + _HALF_RATE) // RATE_SCALE
+            seller_fee = (quote * seller_tier.maker + _HALF_RATE) // RATE_SCALE
         else:
-            buyer_fee = commission(qty, buyer_tier.maker)
-            seller_fee = commission(quote, seller_tier.taker)
+            buyer_fee = (qty * buyer_tier.maker + _HALF_RATE) // RATE_SCALE
+            seller_fee = (quote * seller_tier.taker + _HALF_RATE) // RATE_SCALE
         base, quote_asset = inst.base, inst.quote
         # the buyer spends quote from its lock, freeing the gap between its own limit and the trade price
         release = buyer.price * qty // unit if buyer.price else quote
@@ -462,11 +516,12 @@ class Engine:
         balance[1] -= release
         balance[0] += release - quote
         buyer.locked -= release
-        buyer_account.balance(base)[0] += qty - buyer_fee  # balance() creates what may not exist yet
+        # balance() creates what may not exist yet; the get() first saves its call in the usual case
+        (buyer_account.balances.get(base) or buyer_account.balance(base))[0] += qty - buyer_fee
         balance = seller_account.balances[base]  # exists: it holds the seller's lock
         balance[1] -= qty
         seller.locked -= qty
-        seller_account.balance(quote_asset)[0] += quote - seller_fee
+        (seller_account.balances.get(quote_asset) or seller_account.balance(quote_asset))[0] += quote - seller_fee
         fees = self.fees_collected
         fees[base] = fees.get(base, 0) + buyer_fee
         fees[quote_asset] = fees.get(quote_asset, 0) + seller_fee
@@ -481,8 +536,8 @@ class Engine:
         trade = Trade(trade_id, inst.symbol, price, qty, quote, now, buyer, seller, buyer is maker, buyer_fee,
                       seller_fee, base, quote_asset)
         self.market[inst.symbol].record(trade)
-        self._record_trade(buyer_account, trade, buyer)
-        self._record_trade(seller_account, trade, seller)
+        buyer_account.trades.setdefault(trade.symbol, []).append((trade, buyer))  # each side's history
+        seller_account.trades.setdefault(trade.symbol, []).append((trade, seller))
 
         side = book.bids if maker.is_buy else book.asks
         side.reduce(maker, qty)
@@ -493,28 +548,24 @@ class Engine:
             order.status = FILLED if order.executed == order.qty else PARTIALLY_FILLED
         if maker.status == FILLED:
             side.remove(maker)
-        self._depth_changed(inst.symbol, maker.is_buy, price)
-        seq = self._next_seq
-        self._emit(TradeEvent(seq(), now, trade))
-        self._emit(OrderUpdate(seq(), now, "TRADE", maker, trade))
-        self._emit(OrderUpdate(seq(), now, "TRADE", taker, trade))
+        self._depth_changed(book, maker.is_buy, price)
+        dispatch = self._dispatch
+        self.seq = seq = self.seq + 1
+        dispatch(TradeEvent(seq, now, trade))
+        self.seq = seq = seq + 1
+        dispatch(OrderUpdate(seq, now, "TRADE", maker, trade))
+        self.seq = seq = seq + 1
+        dispatch(OrderUpdate(seq, now, "TRADE", taker, trade))
         if maker.status == FILLED:
             self._close(maker, inst)
         if taker.status == FILLED:
             self._close(taker, inst)
         return trade
 
-    @staticmethod
-    def _record_trade(account: Account, trade: Trade, order: Order) -> None:
-        history = account.trades.get(trade.symbol)
-        if history is None:
-            history = account.trades[trade.symbol] = []
-        history.append((trade, order))
-
     def _prevent(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, now: int) -> None:
         """Self-trade prevention expires the resting order instead of trading with it."""
         book.opposite(taker.is_buy).remove(maker)
-        self._depth_changed(inst.symbol, maker.is_buy, maker.price)
+        self._depth_changed(book, maker.is_buy, maker.price)
         maker.prevented_qty += maker.remaining
         self._expire(maker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_MAKER", now)
 
@@ -523,8 +574,8 @@ class Engine:
         order.status = status
         order.expiry_reason = reason
         order.update_time = now
-        self._emit(OrderUpdate(self._next_seq(), now, "EXPIRED" if status == EXPIRED else "TRADE_PREVENTION",
-                               order))
+        self.seq = seq = self.seq + 1
+        self._dispatch(OrderUpdate(seq, now, "EXPIRED" if status == EXPIRED else "TRADE_PREVENTION", order))
         self._close(order, inst)
 
     def _unlock(self, order: Order, inst: Instrument) -> None:
@@ -650,7 +701,7 @@ class Engine:
                      client_id: str | None = None, cancel_client_id: str = "",
                      restriction: str | None = None) -> Order:
         order = self.find_order(account_id, symbol, order_id, client_id)
-        if not order.is_open:
+        if order.status in FINAL_STATUSES:  # not order.is_open, without the property call
             raise Rejected(Reject.UNKNOWN_ORDER)
         if (restriction == "ONLY_NEW" and order.status != NEW) or (
                 restriction == "ONLY_PARTIALLY_FILLED" and order.status != PARTIALLY_FILLED):
@@ -665,14 +716,20 @@ class Engine:
         book = self.books[order.symbol]
         if order.order_id in book.stops:
             del book.stops[order.order_id]
+        elif order.is_buy:  # book.side() and _depth_changed() written out: a quarter of all calls cancel
+            book.bids.remove(order)
+            book.changed_bids[order.price] = None
+            self._changed_books[book] = None
         else:
-            book.side(order.is_buy).remove(order)
-            self._depth_changed(order.symbol, order.is_buy, order.price)
+            book.asks.remove(order)
+            book.changed_asks[order.price] = None
+            self._changed_books[book] = None
         order.status = CANCELED
         order.update_time = now
         self._unlock(order, inst)
-        self._emit(OrderUpdate(self._next_seq(), now, CANCELED, order,
-                               cancel_client_id=cancel_client_id or self._new_client_id()))
+        cancel_client_id = cancel_client_id or self._new_client_id()
+        self.seq = seq = self.seq + 1
+        self._dispatch(OrderUpdate(seq, now, CANCELED, order, None, cancel_client_id))
         self._close(order, inst)
 
     def cancel_all(self, account_id: int, symbol: str) -> list[Order]:
@@ -701,8 +758,9 @@ class Engine:
         now = self.clock.now_ms()
         reduction = order.qty - new_qty
         if order.working_time >= 0:
-            self.books[symbol].side(order.is_buy).reduce(order, reduction)
-            self._depth_changed(symbol, order.is_buy, order.price)
+            book = self.books[symbol]
+            book.side(order.is_buy).reduce(order, reduction)
+            self._depth_changed(book, order.is_buy, order.price)
         order.qty = new_qty
         order.update_time = now
         still_needed = order.remaining if not order.is_buy else \
