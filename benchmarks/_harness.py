@@ -18,6 +18,11 @@ HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 
 
+def progress(message: str) -> None:
+    """One line on stderr, so a person sees a long run move while stdout stays one JSON line for CI."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
 def exsim_command() -> list[str]:
     """`exsim` from the running interpreter's environment (the console script, or `python -m simulator.cli`)."""
     script = Path(sys.executable).with_name("exsim")

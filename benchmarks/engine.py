@@ -214,11 +214,14 @@ def main(argv: list[str] | None = None) -> None:
 
     engine.subscribe(count)
     ops = generate(args.seed, args.ops, accounts)
+    print(f"[bench] engine: replaying {args.ops} operations", file=sys.stderr, flush=True)
     figures = replay(engine, ops)
     figures["events"] = events[0]
     del engine, ops
     gc.collect()
     figures["resting"] = args.resting
+    print(f"[bench] engine: {figures['ops_per_s']} ops/s; measuring {args.resting} resting orders",
+          file=sys.stderr, flush=True)
     figures["rss_mb_per_million_resting"] = round(memory_per_million_resting(args.seed, args.resting), 1)
     figures["python"] = platform.python_version()
     print(json.dumps(figures))

@@ -56,7 +56,7 @@ import time  # noqa: E402
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from _harness import HOST, Server, exsim_serve, percentile  # noqa: E402
+from _harness import HOST, Server, exsim_serve, percentile, progress  # noqa: E402
 
 API_KEY = "demo-api-key"
 SECRET = "demo-api-secret"
@@ -212,9 +212,10 @@ async def compare(exsim: Server, baseline: Server, args: argparse.Namespace, dea
     for server in (baseline, exsim):
         await Load(server.port, args.warmup, args.connections, deadline).run()
     runs: dict[str, list[dict]] = {"baseline": [], "exsim": []}
-    for _ in range(args.rounds):
+    for round_no in range(1, args.rounds + 1):
         for name, server in (("baseline", baseline), ("exsim", exsim)):
             runs[name].append(await measure(server, args.orders, args.connections, deadline))
+            progress(f"http round {round_no}/{args.rounds} {name}: {runs[name][-1]['orders_per_s']} orders/s")
     return runs
 
 

@@ -31,7 +31,7 @@ import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
-from _harness import HOST, Server, exsim_serve  # noqa: E402
+from _harness import HOST, Server, exsim_serve, progress  # noqa: E402
 
 PING_RETRY_S = 0.005
 
@@ -68,10 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     runs = min(args.runs, 2) if args.quick else args.runs
     one_run(args.timeout)  # untimed: the first start-up after an edit also compiles .pyc files
     port_lines, readies = [], []
-    for _ in range(runs):
+    for run_no in range(1, runs + 1):
         port_line, ready = one_run(args.timeout)
         port_lines.append(port_line)
         readies.append(ready)
+        progress(f"startup run {run_no}/{runs}: ready in {ready:.3f} s")
     result = dict(
         ready_s_median=round(statistics.median(readies), 3), ready_s_max=round(max(readies), 3),
         port_line_s_median=round(statistics.median(port_lines), 3), runs=runs,

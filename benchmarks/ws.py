@@ -55,7 +55,7 @@ import time  # noqa: E402
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from _harness import HOST, Server, exsim_serve  # noqa: E402
+from _harness import HOST, Server, exsim_serve, progress  # noqa: E402
 
 STREAMS = "btcusdt@depth@100ms/btcusdt@trade"
 MAKER = {"accountId": 1, "symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "10",
@@ -265,13 +265,14 @@ async def compare(servers: dict[str, Server], args: argparse.Namespace, deadline
             for bench in benches.values():
                 await bench.connect()
                 await bench.run(args.warmup)
-            for _ in range(args.rounds):
+            for round_no in range(1, args.rounds + 1):
                 for name, bench in benches.items():
                     client_cpu = time.process_time()
                     run = await bench.run(args.events, servers[name])
                     run["client_cpu_us_per_msg"] = round(
                         (time.process_time() - client_cpu) / max(run["msgs"], 1) * 1e6, 2)
                     runs[name].append(run)
+                    progress(f"ws round {round_no}/{args.rounds} {name}: {run['msgs_per_s']} msgs/s")
         finally:
             for bench in benches.values():
                 await bench.close()
