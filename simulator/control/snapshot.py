@@ -34,7 +34,7 @@ from simulator.engine.account import Account
 from simulator.engine.audit import audit
 from simulator.engine.book import OrderBook
 from simulator.engine.events import Trade
-from simulator.engine.market_data import Kline, MarketData
+from simulator.engine.market_data import AggTrade, Kline, MarketData
 from simulator.engine.order import BUY, Order
 from simulator.jsonstate import expect_bool, expect_int, expect_optional_int, rng_from_state, rng_state
 from simulator.market.maker import MarketMaker
@@ -132,7 +132,9 @@ def _dump_engine(engine) -> dict[str, Any]:
             trades[(symbol, data.last_trade.trade_id)] = data.last_trade
         market[symbol] = {"trades": [t.trade_id for t in data.trades],
                           "klines": [k.state() for k in data.klines],
-                          "last_trade": data.last_trade.trade_id if data.last_trade else None}
+                          "last_trade": data.last_trade.trade_id if data.last_trade else None,
+                          "agg_trades": [agg.state() for agg in data.agg_trades],
+                          "next_agg_id": data.next_agg_id}
     books = {}
     for symbol, book in engine.books.items():
         books[symbol] = {
@@ -146,6 +148,7 @@ def _dump_engine(engine) -> dict[str, Any]:
         "next_order_id": engine.next_order_id,
         "next_account_id": engine.next_account_id,
         "next_trade_id": dict(engine.next_trade_id),
+        "next_prevented_match_id": dict(engine.next_prevented_match_id),
         "deposits": dict(engine.deposits),
         "withdrawals": dict(engine.withdrawals),
         "fees_collected": dict(engine.fees_collected),
@@ -159,6 +162,8 @@ def _dump_engine(engine) -> dict[str, Any]:
 
 
 # --- loading --------------------------------------------------------------------------------------------
+# Order fields added after a snapshot may have been written, with the value they take when it has none.
+_ADDED_ORDER_FIELDS = {"prevented_match_id": -1}
 # What building from a malformed document may raise: a missing key, a wrong type, a bad value.
 _MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError)
 
@@ -236,7 +241,7 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
         order = Order.__new__(Order)
         for name in Order.__slots__:
             if name != "is_buy":
-                setattr(order, name, item[name])
+                setattr(order, name, item[name] if name in item else _ADDED_ORDER_FIELDS[name])
         order.is_buy = order.side == BUY
         if order.symbol not in engine.instruments:
             raise SnapshotError(f"snapshot: order {order.order_id} is for unknown symbol {order.symbol!r}")
@@ -286,6 +291,11 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
         data.trades.extend(trades[(symbol, tid)] for tid in saved["trades"])
         data.klines.extend(Kline.from_state(values) for values in saved["klines"])
         data.last_trade = trades[(symbol, saved["last_trade"])] if saved["last_trade"] is not None else None
+        if "agg_trades" in saved:
+            data.agg_trades.extend(AggTrade.from_state(values) for values in saved["agg_trades"])
+            data.next_agg_id = expect_int(saved["next_agg_id"])
+        else:  # written before aggregate trades were kept: aggregate the kept trades
+            data.rebuild_agg_trades()
         market[symbol] = data
 
     for symbol, status in state["symbol_status"].items():
@@ -299,6 +309,13 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
     engine.next_order_id = expect_int(state["next_order_id"])
     engine.next_account_id = expect_int(state["next_account_id"])
     engine.next_trade_id = {symbol: expect_int(state["next_trade_id"][symbol]) for symbol in engine.instruments}
+    if "next_prevented_match_id" in state:
+        engine.next_prevented_match_id = {symbol: expect_int(state["next_prevented_match_id"][symbol])
+                                          for symbol in engine.instruments}
+    else:  # written before prevented matches were numbered: continue after the highest id an order carries
+        engine.next_prevented_match_id = {symbol: 1 + max((o.prevented_match_id for o in orders.values()
+                                                           if o.symbol == symbol), default=-1)
+                                          for symbol in engine.instruments}
     engine.deposits = {k: expect_int(v) for k, v in state["deposits"].items()}
     engine.withdrawals = {k: expect_int(v) for k, v in state["withdrawals"].items()}
     engine.fees_collected = {k: expect_int(v) for k, v in state["fees_collected"].items()}

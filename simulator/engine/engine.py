@@ -15,7 +15,7 @@ from typing import Callable, Iterable, NamedTuple
 from simulator.engine.account import Account
 from simulator.engine.book import OrderBook
 from simulator.engine.clock import Clock
-from simulator.engine.events import (BalanceUpdate, DepthUpdate, Event, OrderRejected, OrderUpdate,
+from simulator.engine.events import (BalanceUpdate, DepthUpdate, Event, OrderRejected, OrderUpdate, Prevention,
                                      SymbolStatusChanged, Trade, TradeEvent)
 from simulator.engine.fees import RATE_SCALE, FeeSchedule
 from simulator.engine.instrument import STP_MODES, SYMBOL_STATUSES, Instrument, InstrumentSpec
@@ -57,6 +57,7 @@ class _Plan(NamedTuple):
     filled: int
     cost: int
     taker_prevented: bool  # self-trade prevention stops the taker here
+    prevented_by: Order | None = None  # STP visibility: the taker's own resting order that stopped it
 
 
 _NOTHING_TO_TAKE = _Plan((), 0, 0, False)  # shared: a plan is never modified once made
@@ -83,6 +84,8 @@ class Engine:
         self.next_order_id = 1
         self.next_account_id = 1
         self.next_trade_id: dict[str, int] = {}
+        # STP visibility: per-symbol prevented match ids, from 0 as in Binance's STP FAQ examples
+        self.next_prevented_match_id: dict[str, int] = {}
         # conservation ledger, per asset: deposits - withdrawals == free + locked + fees collected
         self.deposits: dict[str, int] = {}
         self.withdrawals: dict[str, int] = {}
@@ -168,6 +171,7 @@ class Engine:
         self.books[spec.symbol] = OrderBook(spec.symbol)
         self.market[spec.symbol] = MarketData(spec.symbol, inst.base_unit)
         self.next_trade_id[spec.symbol] = 1
+        self.next_prevented_match_id[spec.symbol] = 0
         return inst
 
     def instrument(self, symbol: str) -> Instrument:
@@ -428,10 +432,10 @@ class Engine:
             for maker in level.orders.values():
                 if maker.account_id == account_id and stp != "NONE":
                     if stp == "EXPIRE_TAKER":
-                        return _Plan(steps, filled, cost, True)
+                        return _Plan(steps, filled, cost, True, maker)
                     steps.append((maker, 0))
                     if stp == "EXPIRE_BOTH":
-                        return _Plan(steps, filled, cost, True)
+                        return _Plan(steps, filled, cost, True, maker)
                     continue
                 available = maker.qty - maker.executed
                 if quote_budget:
@@ -462,15 +466,25 @@ class Engine:
         if taker.tif == FOK and plan.filled < taker.qty:
             self._expire(taker, inst, EXPIRED, "UNFILLED_FOK_ORDER_EXPIRED", now)
             return
+        match_id = -1
         for maker, fill in plan.steps:
             if fill:
                 trades.append(self._fill(inst, book, maker, taker, fill, now))
             else:
-                self._prevent(inst, book, maker, taker, now)
+                match_id = self._prevent(inst, book, maker, taker, now)
         if not taker.is_open:
             return
         if plan.taker_prevented:
-            self._expire(taker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_TAKER", now)
+            # STP visibility: EXPIRE_BOTH expires the taker in the prevented match its maker just expired in (the
+            # plan's last step); EXPIRE_TAKER opens a prevented match of its own against the maker that stopped it.
+            maker = plan.prevented_by
+            if taker.stp != "EXPIRE_BOTH":
+                match_id = self._new_prevented_match_id(inst.symbol)
+            prevented = taker.remaining
+            taker.prevented_qty += prevented
+            taker.prevented_match_id = match_id
+            self._expire(taker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_TAKER", now,
+                         self._prevention(inst, match_id, maker, prevented, maker.remaining, maker.price))
         elif not taker.price:
             self._expire(taker, inst, EXPIRED, "INSUFFICIENT_LIQUIDITY", now)
         elif taker.tif == GTC:
@@ -562,20 +576,42 @@ class Engine:
             self._close(taker, inst)
         return trade
 
-    def _prevent(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, now: int) -> None:
-        """Self-trade prevention expires the resting order instead of trading with it."""
+    def _prevent(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, now: int) -> int:
+        """Self-trade prevention expires the resting order instead of trading with it; returns the prevented
+        match id (STP visibility: recorded on the maker and on its TRADE_PREVENTION update)."""
         book.opposite(taker.is_buy).remove(maker)
         self._depth_changed(book, maker.is_buy, maker.price)
-        maker.prevented_qty += maker.remaining
-        self._expire(maker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_MAKER", now)
+        match_id = self._new_prevented_match_id(inst.symbol)
+        prevented = maker.remaining
+        maker.prevented_qty += prevented
+        maker.prevented_match_id = match_id
+        self._expire(maker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_MAKER", now,
+                     self._prevention(inst, match_id, taker, prevented, taker.remaining, maker.price))
+        return match_id
 
-    def _expire(self, order: Order, inst: Instrument, status: str, reason: str, now: int) -> None:
+    def _new_prevented_match_id(self, symbol: str) -> int:
+        match_id = self.next_prevented_match_id[symbol]
+        self.next_prevented_match_id[symbol] = match_id + 1
+        return match_id
+
+    @staticmethod
+    def _prevention(inst: Instrument, match_id: int, counter: Order, prevented: int, counter_remaining: int,
+                    price: int) -> Prevention:
+        """One order's side of a prevented match: what would have traded is the smaller remaining quantity."""
+        qty = min(prevented, counter_remaining)
+        return Prevention(match_id, counter.order_id, inst.symbol, prevented, qty, price, inst.notional(price, qty))
+
+    def _expire(self, order: Order, inst: Instrument, status: str, reason: str, now: int,
+                prevention: Prevention | None = None) -> None:
         self._unlock(order, inst)
         order.status = status
         order.expiry_reason = reason
         order.update_time = now
         self.seq = seq = self.seq + 1
-        self._dispatch(OrderUpdate(seq, now, "EXPIRED" if status == EXPIRED else "TRADE_PREVENTION", order))
+        if status == EXPIRED:
+            self._dispatch(OrderUpdate(seq, now, "EXPIRED", order))
+        else:
+            self._dispatch(OrderUpdate(seq, now, "TRADE_PREVENTION", order, None, "", prevention))
         self._close(order, inst)
 
     def _unlock(self, order: Order, inst: Instrument) -> None:

@@ -6,7 +6,7 @@ the operation finished sees the state at the moment the event happened.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator.engine.order import Order
 
@@ -29,6 +29,8 @@ def _plain(value: Any) -> Any:
         return value.order_id
     if isinstance(value, Trade):
         return value.trade_id
+    if isinstance(value, Prevention):
+        return value._asdict()  # fields in declaration order; the log's JSON sorts keys anyway
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, tuple):
@@ -77,15 +79,33 @@ class Trade:
         }
 
 
+class Prevention(NamedTuple):
+    """One order's side of a prevented match (self-trade prevention), carried by its TRADE_PREVENTION update.
+
+    Binance's executionReport shows it as v (match_id), U (counter_order_id), Cs (counter_symbol),
+    B (last_qty), pl / pL / pY (qty / price / quote_qty); A is the order's cumulative prevented quantity.
+    """
+
+    match_id: int  # the symbol's prevented match id, shared by both orders when both expire (EXPIRE_BOTH)
+    counter_order_id: int  # the other order of the prevented match
+    counter_symbol: str
+    last_qty: int  # what this update expired of the order (its remaining quantity)
+    qty: int  # what would have traded: the smaller of the two orders' remaining quantities
+    price: int  # the price it would have traded at: the maker's
+    quote_qty: int  # qty at price, in quote atoms
+
+
 class OrderUpdate(Event):
     """An order changed: NEW (accepted, or a stop order triggered), TRADE, CANCELED, EXPIRED, TRADE_PREVENTION
     or REPLACED (amended down)."""
 
-    __slots__ = ("exec_type", "order", "status", "qty", "executed", "cum_quote", "trade", "cancel_client_id")
+    # `prevention` is set on TRADE_PREVENTION updates only (None otherwise)
+    __slots__ = ("exec_type", "order", "status", "qty", "executed", "cum_quote", "trade", "cancel_client_id",
+                 "prevention")
     kind = "order"
 
     def __init__(self, seq: int, time: int, exec_type: str, order: Order, trade: Trade | None = None,
-                 cancel_client_id: str = ""):
+                 cancel_client_id: str = "", prevention: Prevention | None = None):
         self.seq = seq
         self.time = time
         self.exec_type = exec_type
@@ -96,6 +116,7 @@ class OrderUpdate(Event):
         self.cum_quote = order.cum_quote
         self.trade = trade
         self.cancel_client_id = cancel_client_id
+        self.prevention = prevention
 
     def as_dict(self) -> dict[str, Any]:
         out = super().as_dict()

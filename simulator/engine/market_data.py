@@ -1,4 +1,12 @@
-"""Public market data the engine keeps per symbol: recent trades, 1 m klines and rolling 24 h statistics.
+"""Public market data the engine keeps per symbol: recent trades, aggregate trades, 1 m klines and rolling 24 h
+statistics.
+
+Aggregate trades follow Binance's rule ("trades that fill at the time, from the same taker order, with the same
+price will have the quantity aggregated"): record() extends the last aggregate when a trade has the same taker
+order, the same price and the same time as it and directly follows its last trade; otherwise it opens a new one
+with the symbol's next aggregate id (1, 2, ...: ids of their own, not trade ids). A taker only takes during the
+operation that placed or triggered it, so an aggregate never spans operations and is complete when its operation
+ends. Built from recorded trades only, so it is as deterministic as the trades themselves.
 
 Klines are built on the injected clock from trades as they happen. The 24 h statistics are derived from the
 klines of the last 1440 minutes, so they cost O(1440) per query and nothing per trade beyond the kline update.
@@ -14,6 +22,32 @@ MINUTE_MS = 60_000
 DAY_MS = 24 * 60 * MINUTE_MS
 KEPT_TRADES = 1000
 KEPT_KLINES = 2 * 1440  # two days of minutes
+KEPT_AGG_TRADES = KEPT_TRADES
+
+
+class AggTrade:
+    """Consecutive trades of one taker order at one price: Binance's aggregate trade (`a`, `f`, `l`, `q`, ...)."""
+
+    __slots__ = ("agg_id", "price", "qty", "first_id", "last_id", "time", "buyer_is_maker", "taker_order_id")
+
+    def __init__(self, agg_id: int, trade: Trade, taker_order_id: int):
+        self.agg_id = agg_id
+        self.price = trade.price
+        self.qty = trade.qty
+        self.first_id = self.last_id = trade.trade_id
+        self.time = trade.time
+        self.buyer_is_maker = trade.buyer_is_maker
+        self.taker_order_id = taker_order_id
+
+    def state(self) -> list[int]:
+        return [getattr(self, name) for name in self.__slots__]
+
+    @classmethod
+    def from_state(cls, values: list) -> "AggTrade":
+        agg = cls.__new__(cls)
+        for name, value in zip(cls.__slots__, values):
+            setattr(agg, name, value)
+        return agg
 
 
 class Kline:
@@ -75,7 +109,7 @@ class Stats24h:
 
 
 class MarketData:
-    __slots__ = ("symbol", "base_unit", "trades", "klines", "last_trade", "_average")
+    __slots__ = ("symbol", "base_unit", "trades", "klines", "last_trade", "_average", "agg_trades", "next_agg_id")
 
     def __init__(self, symbol: str, base_unit: int):
         self.symbol = symbol
@@ -84,9 +118,12 @@ class MarketData:
         self.klines: deque[Kline] = deque(maxlen=KEPT_KLINES)
         self.last_trade: Trade | None = None
         self._average: tuple = (None, None)  # ((minute, minutes), value) of the last average_price answer
+        self.agg_trades: deque[AggTrade] = deque(maxlen=KEPT_AGG_TRADES)
+        self.next_agg_id = 1  # per symbol, like the engine's trade ids
 
     def record(self, trade: Trade) -> None:
         self.trades.append(trade)
+        self._aggregate(trade)
         self.last_trade = trade
         self._average = (None, None)
         minute = trade.time - trade.time % MINUTE_MS
@@ -94,6 +131,39 @@ class MarketData:
         if not klines or klines[-1].open_time != minute:
             klines.append(Kline(minute, trade))
         klines[-1].add(trade)
+
+    def _aggregate(self, trade: Trade) -> None:
+        taker = trade.seller if trade.buyer_is_maker else trade.buyer
+        taker_id = taker.order_id
+        aggs = self.agg_trades
+        if aggs:
+            last = aggs[-1]
+            if (last.taker_order_id == taker_id and last.price == trade.price and last.time == trade.time
+                    and last.last_id + 1 == trade.trade_id):
+                last.qty += trade.qty
+                last.last_id = trade.trade_id
+                return
+        aggs.append(AggTrade(self.next_agg_id, trade, taker_id))
+        self.next_agg_id += 1
+
+    def rebuild_agg_trades(self) -> None:
+        """Aggregate the kept trades afresh (a snapshot written before aggregates were kept)."""
+        self.agg_trades.clear()
+        self.next_agg_id = 1
+        for trade in self.trades:
+            self._aggregate(trade)
+
+    def agg_trades_between(self, from_id: int | None, start: int | None, end: int | None,
+                           limit: int) -> list[AggTrade]:
+        """GET /aggTrades: from an aggregate id (inclusive), or in a time window (inclusive), or the latest."""
+        aggs = self.agg_trades
+        if from_id is not None:
+            return [agg for agg in aggs if agg.agg_id >= from_id][:limit]
+        if start is not None or end is not None:
+            picked = [agg for agg in aggs
+                      if (start is None or agg.time >= start) and (end is None or agg.time <= end)]
+            return picked[:limit] if start is not None else picked[-limit:]
+        return list(aggs)[-limit:]
 
     @property
     def last_price(self) -> int | None:

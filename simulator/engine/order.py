@@ -33,7 +33,7 @@ class Order:
     __slots__ = (
         "order_id", "client_id", "account_id", "symbol", "side", "is_buy", "type", "tif", "price", "qty",
         "stop_price", "quote_qty", "executed", "cum_quote", "status", "stp", "time", "update_time",
-        "working_time", "locked", "expiry_reason", "prevented_qty",
+        "working_time", "locked", "expiry_reason", "prevented_qty", "prevented_match_id",
     )
 
     def __init__(self, order_id: int, client_id: str, account_id: int, symbol: str, side: str, type_: str,
@@ -60,6 +60,7 @@ class Order:
         self.locked = 0
         self.expiry_reason = ""
         self.prevented_qty = 0
+        self.prevented_match_id = -1  # the symbol's prevented match id once STP expired it (-1: never)
 
     @property
     def remaining(self) -> int:

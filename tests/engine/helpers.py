@@ -116,14 +116,16 @@ def fingerprint(engine: Engine) -> str:
         books[symbol] = (book.update_id, sides, list(book.stops))
     market = {}
     for symbol, md in engine.market.items():
-        market[symbol] = ([t.trade_id for t in md.trades], [k.state() for k in md.klines])
+        market[symbol] = ([t.trade_id for t in md.trades], [k.state() for k in md.klines],
+                          [g.state() for g in md.agg_trades], md.next_agg_id)
     state = dict(
         accounts=accounts,
         orders=[o.state() for o in engine.orders.values()],
         books=books, market=market,
         ledger=(sorted(engine.deposits.items()), sorted(engine.withdrawals.items()),
                 sorted(engine.fees_collected.items())),
-        ids=(engine.next_order_id, engine.next_account_id, sorted(engine.next_trade_id.items())),
+        ids=(engine.next_order_id, engine.next_account_id, sorted(engine.next_trade_id.items()),
+             sorted(engine.next_prevented_match_id.items())),
         status=[(s, i.status) for s, i in engine.instruments.items()],
         rng=engine.rng.getstate(),
     )

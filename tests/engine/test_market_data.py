@@ -153,3 +153,57 @@ def test_the_remembered_average_price_always_equals_a_fresh_computation(env):
             now = clock.now_ms()
             assert market.average_price(now, minutes) == market._average_price(now, minutes)
     assert market.average_price(clock.now_ms(), 5) is not None
+
+
+# --- aggregate trades -------------------------------------------------------------------------------------
+def _aggs(engine, symbol="BTCUSDT"):
+    return [(g.agg_id, g.price, g.qty, g.first_id, g.last_id, g.time, g.buyer_is_maker)
+            for g in engine.market[symbol].agg_trades]
+
+
+def test_one_takers_trades_at_one_price_are_one_aggregate(env):
+    engine, clock, mm, taker = env
+    limit(engine, mm, "SELL", "100", "1")
+    limit(engine, mm, "SELL", "100", "2")  # same level, a second maker order
+    limit(engine, mm, "SELL", "101", "1")
+    result = limit(engine, taker, "BUY", "101", "3.5")
+    assert [t.trade_id for t in result.trades] == [1, 2, 3]
+    # trades 1 and 2 (100) are one aggregate with the summed quantity; trade 3 (101) is the next one
+    assert _aggs(engine) == [(1, a("100"), a("3"), 1, 2, START_MS, False),
+                             (2, a("101"), a("0.5"), 3, 3, START_MS, False)]
+
+
+def test_another_taker_at_the_same_price_opens_a_new_aggregate(env):
+    engine, clock, mm, taker = env
+    limit(engine, mm, "BUY", "99", "5")
+    limit(engine, taker, "SELL", "99", "1")
+    limit(engine, taker, "SELL", "99", "1")  # the same account and price, but another taker order
+    assert _aggs(engine) == [(1, a("99"), a("1"), 1, 1, START_MS, True),
+                             (2, a("99"), a("1"), 2, 2, START_MS, True)]
+    assert engine.market["BTCUSDT"].next_agg_id == 3
+
+
+def test_a_triggered_stop_is_a_taker_of_its_own(env):
+    engine, clock, mm, taker = env
+    limit(engine, mm, "SELL", "100", "1")
+    limit(engine, mm, "SELL", "100", "1")
+    engine.place_order(taker, "BTCUSDT", "BUY", "STOP_LOSS", qty=a("0.5"), stop_price=a("100"))
+    limit(engine, taker, "BUY", "100", "1")  # takes the first ask; its trade at 100 fires the stop
+    assert [(g.first_id, g.last_id, g.qty) for g in engine.market["BTCUSDT"].agg_trades] == \
+        [(1, 1, a("1")), (2, 2, a("0.5"))]  # same price, consecutive trades, but two takers
+
+
+def test_aggregates_are_queried_by_id_or_time(env):
+    engine, clock, mm, taker = env
+    for _ in range(3):
+        limit(engine, mm, "SELL", "100", "1")
+        limit(engine, mm, "SELL", "100", "1")
+        limit(engine, taker, "BUY", "100", "2")
+        clock.advance(1000)
+    market = engine.market["BTCUSDT"]
+    assert [(g.agg_id, g.first_id, g.last_id) for g in market.agg_trades] == [(1, 1, 2), (2, 3, 4), (3, 5, 6)]
+    assert [g.agg_id for g in market.agg_trades_between(2, None, None, 500)] == [2, 3]
+    assert [g.agg_id for g in market.agg_trades_between(1, None, None, 1)] == [1]
+    assert [g.agg_id for g in market.agg_trades_between(None, START_MS + 1, None, 500)] == [2, 3]
+    assert [g.agg_id for g in market.agg_trades_between(None, None, START_MS + 1000, 500)] == [1, 2]
+    assert [g.agg_id for g in market.agg_trades_between(None, None, None, 2)] == [2, 3]

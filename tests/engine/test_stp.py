@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.engine.events import Prevention
 from simulator.engine.rejection import Reject
 
-from tests.engine.helpers import a, fingerprint, free, funded, limit, locked, make_spec, new_engine, rejects
+from tests.engine.helpers import (Recorder, a, fingerprint, free, funded, limit, locked, make_spec, new_engine,
+                                  rejects)
 
 
 @pytest.fixture
@@ -93,3 +95,63 @@ def test_a_mode_the_symbol_does_not_allow_is_rejected():
     rejects(Reject.STP_MODE_NOT_ALLOWED, limit, engine, me, "BUY", "100", "1", stp="DECREMENT")
     assert fingerprint(engine) == before
     assert limit(engine, me, "BUY", "100", "1", stp="NONE").order.stp == "NONE"
+
+
+# --- what a prevented match records (STP visibility) ------------------------------------------------------
+def _prevention_updates(recorder):
+    return [(e.order.order_id, e.status, e.prevention) for e in recorder.of("order")
+            if e.exec_type == "TRADE_PREVENTION"]
+
+
+def test_expire_maker_numbers_each_prevented_match_and_names_the_taker(env):
+    engine, me, first, mine, behind = env
+    recorder = Recorder(engine)
+    result = limit(engine, me, "BUY", "101", "3", stp="EXPIRE_MAKER")
+    taker = result.order
+    [(order_id, status, prevention)] = _prevention_updates(recorder)
+    assert (order_id, status) == (mine.order_id, "EXPIRED_IN_MATCH")
+    # the first prevented match of the symbol is 0 (as in Binance's STP FAQ); the taker had 2 left by then
+    assert prevention == Prevention(match_id=0, counter_order_id=taker.order_id, counter_symbol="BTCUSDT",
+                                    last_qty=a("1"), qty=a("1"), price=a("100"), quote_qty=a("100"))
+    assert mine.prevented_match_id == 0 and mine.prevented_qty == a("1")
+    assert taker.prevented_match_id == -1 and taker.prevented_qty == 0  # EXPIRE_MAKER leaves the taker alone
+    assert engine.next_prevented_match_id == {"BTCUSDT": 1}
+
+
+def test_expire_taker_records_the_takers_remaining_quantity_and_the_maker(env):
+    engine, me, first, mine, behind = env
+    recorder = Recorder(engine)
+    taker = limit(engine, me, "BUY", "101", "3", stp="EXPIRE_TAKER").order
+    [(order_id, _, prevention)] = _prevention_updates(recorder)
+    assert order_id == taker.order_id
+    # it bought 1 from the stranger first: 2 remained, of which 1 would have traded with its own ask at 100
+    assert prevention == Prevention(0, mine.order_id, "BTCUSDT", a("2"), a("1"), a("100"), a("100"))
+    assert taker.prevented_qty == a("2") and taker.prevented_match_id == 0
+    assert mine.prevented_match_id == -1 and mine.prevented_qty == 0
+
+
+def test_expire_both_shares_one_prevented_match(env):
+    engine, me, first, mine, behind = env
+    engine.place_order(me, "BTCUSDT", "BUY", "MARKET", qty=a("1.5"), stp="EXPIRE_MAKER")  # match 0: `mine`
+    assert mine.prevented_match_id == 0 and behind.remaining == a("0.5")
+    other = limit(engine, me, "SELL", "100.5", "2").order
+    recorder = Recorder(engine)
+    taker = limit(engine, me, "BUY", "101", "3", stp="EXPIRE_BOTH").order
+    updates = _prevention_updates(recorder)
+    assert [order_id for order_id, _, _ in updates] == [other.order_id, taker.order_id]
+    maker_side, taker_side = updates[0][2], updates[1][2]
+    # one prevented match (1), seen from each side: 2 of the taker's 3 would have traded at the maker's price
+    assert maker_side == Prevention(1, taker.order_id, "BTCUSDT", a("2"), a("2"), a("100.5"), a("201"))
+    assert taker_side == Prevention(1, other.order_id, "BTCUSDT", a("3"), a("2"), a("100.5"), a("201"))
+    assert other.prevented_match_id == taker.prevented_match_id == 1
+    assert (other.prevented_qty, taker.prevented_qty) == (a("2"), a("3"))
+    assert engine.next_prevented_match_id["BTCUSDT"] == 2
+
+
+def test_prevented_match_ids_are_per_symbol():
+    engine, _ = new_engine(make_spec(), make_spec("ETHUSDT", "ETH", "USDT"))
+    me = funded(engine, USDT="10000", BTC="10", ETH="10")
+    for symbol in ("BTCUSDT", "ETHUSDT", "BTCUSDT"):
+        limit(engine, me, "SELL", "100", "1", symbol=symbol)
+        limit(engine, me, "BUY", "100", "1", symbol=symbol, stp="EXPIRE_TAKER")
+    assert engine.next_prevented_match_id == {"BTCUSDT": 2, "ETHUSDT": 1}

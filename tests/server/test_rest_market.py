@@ -116,6 +116,31 @@ async def test_trades_and_agg_trades(rest):
     assert reply.error == (400, -1127, "More than 1 hours between startTime and endTime.")
 
 
+async def test_agg_trades_aggregate_one_takers_fills_at_one_price(rest):
+    maker, taker = rest.counterparty(), rest.counterparty()
+    rest.place(maker, "SELL", "0.1", "100")
+    rest.place(maker, "SELL", "0.2", "100")
+    rest.place(maker, "SELL", "0.3", "101")
+    rest.place(taker, "BUY", "0.5", "101")  # trades 1, 2 at 100 and 3 at 101
+    rest.sim.clock.advance(1000)
+    rest.trade("101")  # trade 4: a new taker, so a new aggregate at the same price
+    agg = (await rest.public("GET", "/api/v3/aggTrades", symbol=SYMBOL)).body
+    assert agg == [
+        {"a": 1, "p": "100.00000000", "q": "0.30000000", "f": 1, "l": 2, "T": NOW, "m": False, "M": True},
+        {"a": 2, "p": "101.00000000", "q": "0.20000000", "f": 3, "l": 3, "T": NOW, "m": False, "M": True},
+        {"a": 3, "p": "101.00000000", "q": "0.10000000", "f": 4, "l": 4, "T": NOW + 1000, "m": False, "M": True},
+    ]
+    # fromId is an aggregate id, not a trade id
+    assert [a["a"] for a in (await rest.public("GET", "/api/v3/aggTrades", symbol=SYMBOL, fromId=2)).body] == [2, 3]
+    assert [(a["a"], a["f"]) for a in (await rest.public("GET", "/api/v3/aggTrades", symbol=SYMBOL, fromId=3,
+                                                         limit=1)).body] == [(3, 4)]
+    window = (await rest.public("GET", "/api/v3/aggTrades", symbol=SYMBOL, startTime=NOW, endTime=NOW)).body
+    assert [a["a"] for a in window] == [1, 2]
+    assert [a["a"] for a in (await rest.public("GET", "/api/v3/aggTrades", symbol=SYMBOL, limit=1)).body] == [3]
+    reply = await rest.public("GET", "/api/v3/aggTrades", symbol=SYMBOL, fromId=1, startTime=NOW)
+    assert reply.status == 400
+
+
 async def test_klines_one_minute_with_a_flat_gap(rest):
     minute0 = NOW - NOW % MINUTE
     rest.trade("100")

@@ -351,3 +351,26 @@ async def test_listen_keys_need_only_the_api_key(rest):
     assert missing.error == (400, -1102, "Mandatory parameter 'listenKey' was not sent, was empty/null, or malformed.")
     no_key = await rest.request("POST", "/api/v3/userDataStream")
     assert no_key.error == (401, -2014, "API-key format invalid.")
+
+
+async def test_self_trade_prevention_shows_the_prevented_match(rest):
+    me = rest.account_id()
+    rest.sim.engine.deposit(me, "BTC", 10**8)  # 1 BTC to rest asks with
+    mine = (await rest.order(side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01",
+                             price="50000")).body
+    assert "preventedMatchId" not in mine and "preventedQuantity" not in mine
+    # EXPIRE_TAKER: the taker expires with the symbol's first prevented match (0), its own resting ask untouched
+    taker = (await rest.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.03", price="50000",
+                              selfTradePreventionMode="EXPIRE_TAKER", newOrderRespType="RESULT")).body
+    assert (taker["status"], taker["preventedMatchId"], taker["preventedQuantity"]) == \
+        ("EXPIRED_IN_MATCH", 0, "0.03000000")
+    # EXPIRE_BOTH: the next match (1) expires both; each order's own remaining quantity is its prevented one
+    both = (await rest.order(side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.02", price="50000",
+                             selfTradePreventionMode="EXPIRE_BOTH")).body
+    assert (both["status"], both["preventedMatchId"], both["preventedQuantity"], both["fills"]) == \
+        ("EXPIRED_IN_MATCH", 1, "0.02000000", [])
+    maker = (await rest.signed("GET", "/api/v3/order", symbol=SYMBOL, orderId=mine["orderId"])).body
+    assert (maker["status"], maker["preventedMatchId"], maker["preventedQuantity"]) == \
+        ("EXPIRED_IN_MATCH", 1, "0.01000000")
+    queried = (await rest.signed("GET", "/api/v3/order", symbol=SYMBOL, orderId=taker["orderId"])).body
+    assert (queried["preventedMatchId"], queried["preventedQuantity"]) == (0, "0.03000000")

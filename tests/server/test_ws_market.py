@@ -134,6 +134,27 @@ async def test_trade_and_agg_trade(server, session, traders):
     await ws.close()
 
 
+async def test_agg_trade_is_one_per_taker_and_price_when_the_operation_ends(server, session, traders):
+    maker, taker = traders
+    server.place(maker, "SELL", "60000.5", "0.1")
+    server.place(maker, "SELL", "60000.5", "0.2")
+    server.place(maker, "SELL", "60001", "0.3")
+    ws = await connect(session, f"{server.ws_url}/ws/btcusdt@trade/btcusdt@aggTrade")
+    server.place(taker, "BUY", "60001", "0.4")  # trades 1 and 2 at 60000.5, trade 3 at 60001
+    server.place(taker, "BUY", "60001", "0.1")  # another taker at 60001: another aggregate
+    frames = [await recv_json(ws) for _ in range(7)]  # 4 trades and 3 aggregates, nothing else subscribed
+    assert [(f["e"], f.get("t", f.get("a"))) for f in frames] == [
+        ("trade", 1), ("trade", 2), ("trade", 3), ("aggTrade", 1), ("aggTrade", 2),  # after the operation's trades
+        ("trade", 4), ("aggTrade", 3)]
+    T = frames[0]["T"]
+    assert frames[3] == {"e": "aggTrade", "E": T, "s": "BTCUSDT", "a": 1, "p": "60000.50000000",
+                         "q": "0.30000000", "f": 1, "l": 2, "T": T, "m": False, "M": True}
+    assert (frames[4]["a"], frames[4]["p"], frames[4]["q"], frames[4]["f"], frames[4]["l"]) == \
+        (2, "60001.00000000", "0.10000000", 3, 3)
+    assert (frames[6]["a"], frames[6]["q"], frames[6]["f"], frames[6]["l"]) == (3, "0.10000000", 4, 4)
+    await ws.close()
+
+
 async def test_book_ticker_carries_the_depth_update_id(server, session, traders):
     maker, _ = traders
     ws = await connect(session, f"{server.ws_url}/ws/btcusdt@bookTicker")

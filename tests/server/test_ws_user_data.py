@@ -247,3 +247,28 @@ def test_self_trade_prevention_is_trade_prevention(sim):
     assert [(r["x"], r["X"], r["S"]) for r in reports] == \
         [("NEW", "NEW", "BUY"), ("TRADE_PREVENTION", "EXPIRED_IN_MATCH", "SELL")]
     assert reports[1]["w"] is False and "eR" not in reports[1]
+
+
+def test_trade_prevention_reports_carry_the_prevented_match(sim):
+    account = sim.create_account("self", balances={"USDT": Decimal(100000), "BTC": Decimal(1)}).account_id
+    engine = sim.engine
+    inst = engine.instruments["BTCUSDT"]
+    maker = engine.place_order(account, "BTCUSDT", "SELL", "LIMIT", qty=inst.parse_qty("0.1"),
+                               price=inst.parse_price("50000"), tif="GTC").order
+    new, maker_report, taker_report = _reports(sim, account, lambda: engine.place_order(
+        account, "BTCUSDT", "BUY", "LIMIT", qty=inst.parse_qty("0.3"), price=inst.parse_price("50001"), tif="GTC",
+        stp="EXPIRE_BOTH"))
+    assert "v" not in new and "U" not in new and "pl" not in new  # only TRADE_PREVENTION reports have them
+    taker_id = new["i"]
+    assert (maker_report["x"], maker_report["X"], maker_report["i"]) == \
+        ("TRADE_PREVENTION", "EXPIRED_IN_MATCH", maker.order_id)
+    # the user data stream's "Conditional Fields in Execution Report": v, A, B, u, U, Cs, pl, pL, pY
+    stp_keys = ("v", "A", "B", "u", "U", "Cs", "pl", "pL", "pY")
+    assert {k: maker_report[k] for k in stp_keys} == {
+        "v": 0, "A": "0.10000000", "B": "0.10000000", "u": -1, "U": taker_id, "Cs": "BTCUSDT",
+        "pl": "0.10000000", "pL": "50000.00000000", "pY": "5000.00000000"}
+    assert (taker_report["x"], taker_report["X"], taker_report["i"]) == \
+        ("TRADE_PREVENTION", "EXPIRED_IN_MATCH", taker_id)
+    assert {k: taker_report[k] for k in stp_keys} == {
+        "v": 0, "A": "0.30000000", "B": "0.30000000", "u": -1, "U": maker.order_id, "Cs": "BTCUSDT",
+        "pl": "0.10000000", "pL": "50000.00000000", "pY": "5000.00000000"}

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from simulator.engine.book import OrderBook
 from simulator.engine.events import DepthUpdate, Trade
 from simulator.engine.instrument import Instrument
-from simulator.engine.market_data import MINUTE_MS, Kline, MarketData
+from simulator.engine.market_data import MINUTE_MS, AggTrade, Kline, MarketData
 
 # kinds
 TRADE = "trade"
@@ -95,11 +95,11 @@ def render_trade(inst: Instrument, trade: Trade, event_time: int) -> dict:
             "m": trade.buyer_is_maker, "M": True}
 
 
-def render_agg_trade(inst: Instrument, trade: Trade, event_time: int) -> dict:
-    """One aggregate per trade: the aggregate id is the trade id, so it matches a 1:1 REST aggTrades."""
-    return {"e": "aggTrade", "E": event_time, "s": inst.symbol, "a": trade.trade_id,
-            "p": inst.format_price(trade.price), "q": inst.format_qty(trade.qty), "f": trade.trade_id,
-            "l": trade.trade_id, "T": trade.time, "m": trade.buyer_is_maker, "M": True}
+def render_agg_trade(inst: Instrument, agg: AggTrade, event_time: int) -> dict:
+    """One aggregate trade (market_data.AggTrade), the same aggregate REST /aggTrades serves."""
+    return {"e": "aggTrade", "E": event_time, "s": inst.symbol, "a": agg.agg_id,
+            "p": inst.format_price(agg.price), "q": inst.format_qty(agg.qty), "f": agg.first_id,
+            "l": agg.last_id, "T": agg.time, "m": agg.buyer_is_maker, "M": True}
 
 
 def best_levels(book: OrderBook) -> tuple[int, int, int, int]:

@@ -138,7 +138,8 @@ def historical_trades(call: Call) -> list[dict[str, Any]]:
 
 
 def agg_trades(call: Call) -> list[dict[str, Any]]:
-    """Each trade is its own aggregate trade (a = f = l = trade id)."""
+    """Aggregate trades as the engine's market data builds them (market_data.py): consecutive trades of one taker
+    order at one price are one aggregate, with an id of its own; `fromId` is an aggregate id."""
     params = call.params
     inst = spot_params.symbol(call.sim.engine, params)
     from_id = params.integer("fromId")
@@ -146,16 +147,8 @@ def agg_trades(call: Call) -> list[dict[str, Any]]:
     limit = spot_params.limit(params, TRADES_DEFAULT, TRADES_MAX)
     if from_id is not None and (start is not None or end is not None):
         raise errors.bad_combo()
-    trades = list(call.sim.engine.market[inst.symbol].trades)
-    if from_id is not None:
-        trades = [trade for trade in trades if trade.trade_id >= from_id][:limit]
-    elif start is not None or end is not None:
-        trades = [trade for trade in trades
-                  if (start is None or trade.time >= start) and (end is None or trade.time <= end)]
-        trades = trades[:limit] if start is not None else trades[-limit:]
-    else:
-        trades = trades[-limit:]
-    return [spot_payloads.agg_trade(trade, inst) for trade in trades]
+    aggs = call.sim.engine.market[inst.symbol].agg_trades_between(from_id, start, end, limit)
+    return [spot_payloads.agg_trade(agg, inst) for agg in aggs]
 
 
 def klines(call: Call) -> list[list[Any]]:

@@ -12,7 +12,7 @@ from simulator.engine.account import Account
 from simulator.engine.events import Trade
 from simulator.engine.fees import FeeTier
 from simulator.engine.instrument import Instrument, format_atoms
-from simulator.engine.market_data import Stats24h
+from simulator.engine.market_data import AggTrade, Stats24h
 from simulator.engine.order import ORDER_TYPES, STOP_TYPES, Order
 
 RATE_PRECISION = 8  # fee rates are integers scaled by 1e8 (engine.fees.RATE_SCALE)
@@ -87,11 +87,19 @@ def _conditional(order: Order, inst: Instrument, out: dict[str, Any]) -> dict[st
     """Keys Binance sends only when relevant (reference §2.4): stop price, STP prevention, expiry reason."""
     if order.type in STOP_TYPES:
         out["stopPrice"] = inst.format_price(order.stop_price)
-    if order.prevented_qty:
-        out["preventedQuantity"] = inst.format_qty(order.prevented_qty)
+    _prevented(order, inst, out)
     if order.expiry_reason:
         out["expiryReason"] = order.expiry_reason
     return out
+
+
+def _prevented(order: Order, inst: Instrument, out: dict[str, Any]) -> None:
+    """preventedMatchId and preventedQuantity: only on an order self-trade prevention expired (Binance's
+    "Conditional fields in Order Responses"; the match id is per symbol, from 0)."""
+    if order.prevented_match_id >= 0:
+        out["preventedMatchId"] = order.prevented_match_id
+    if order.prevented_qty:
+        out["preventedQuantity"] = inst.format_qty(order.prevented_qty)
 
 
 def order_ack(order: Order) -> dict[str, Any]:
@@ -170,8 +178,7 @@ def query_order(order: Order, inst: Instrument) -> dict[str, Any]:
         "origQuoteOrderQty": inst.format_quote(order.quote_qty),
         "selfTradePreventionMode": order.stp,
     }
-    if order.prevented_qty:
-        out["preventedQuantity"] = inst.format_qty(order.prevented_qty)
+    _prevented(order, inst, out)
     if order.expiry_reason:
         out["expiryReason"] = order.expiry_reason
     return out
@@ -207,16 +214,16 @@ def public_trade(trade: Trade, inst: Instrument) -> dict[str, Any]:
     }
 
 
-def agg_trade(trade: Trade, inst: Instrument) -> dict[str, Any]:
-    """Each trade is its own aggregate: a = f = l = the trade id."""
+def agg_trade(agg: AggTrade, inst: Instrument) -> dict[str, Any]:
+    """One aggregate trade (market_data.AggTrade): its own id `a`, first and last trade ids `f`/`l`, summed `q`."""
     return {
-        "a": trade.trade_id,
-        "p": inst.format_price(trade.price),
-        "q": inst.format_qty(trade.qty),
-        "f": trade.trade_id,
-        "l": trade.trade_id,
-        "T": trade.time,
-        "m": trade.buyer_is_maker,
+        "a": agg.agg_id,
+        "p": inst.format_price(agg.price),
+        "q": inst.format_qty(agg.qty),
+        "f": agg.first_id,
+        "l": agg.last_id,
+        "T": agg.time,
+        "m": agg.buyer_is_maker,
         "M": True,
     }
 

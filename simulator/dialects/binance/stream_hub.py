@@ -233,6 +233,8 @@ class StreamHub:
         self.last_book_ticker: dict[str, tuple[int, int, int, int]] = {}
         self.traded: set[str] = set()  # symbols with trades since the last `!ticker@arr` push
         self.kline_open: dict[tuple[str, str], int] = {}  # (symbol, interval) -> open time last pushed
+        # symbol -> id of the first aggregate trade of the operation under way (see _on_trade / _flush_agg_trades)
+        self.agg_from: dict[str, int] = {}
         self._tasks: set[asyncio.Task] = set()
         self._connection_ids = itertools.count(1)
         self.passes = 0  # 100 ms passes completed (tests wait on it)
@@ -258,6 +260,7 @@ class StreamHub:
         self.last_book_ticker.clear()
         self.traded.clear()
         self.kline_open.clear()
+        self.agg_from.clear()
         for conn in list(self.connections):
             conn.close_soon(WSCloseCode.SERVICE_RESTART, "Simulator state replaced", drain=False)
 
@@ -433,11 +436,43 @@ class StreamHub:
         inst = self.sim.engine.instruments[symbol]
         for name in self._names(ms.TRADE, symbol):
             self.publish(name, ms.render_trade(inst, trade, event.time))
-        for name in self._names(ms.AGG_TRADE, symbol):
-            self.publish(name, ms.render_agg_trade(inst, trade, event.time))
+        if symbol not in self.agg_from:
+            # The engine records a trade (and so extends or opens its aggregate) before it emits the TradeEvent,
+            # so the last aggregate is this trade's: the first of the operation's aggregates for the symbol.
+            aggs = self.sim.engine.market[symbol].agg_trades
+            if aggs:
+                self.agg_from[symbol] = aggs[-1].agg_id
+
+    def _flush_agg_trades(self, symbol: str, event_time: int) -> None:
+        """Push the aggregate trades of the operation that just ended, oldest first.
+
+        A trade may still be added to the last aggregate while its taker keeps matching at one price, so an
+        aggregate is only complete when the taker's operation ends. Every operation with trades ends with a
+        DepthUpdate of that symbol (each fill changes a maker's level, engine.py docstring), and it comes after
+        all of the operation's trades (stop orders they triggered included): the aggregates go out there, just
+        before the book ticker of that update. The `@trade` stream still pushes each trade as it happens.
+        """
+        first = self.agg_from.pop(symbol, None)
+        if first is None:
+            return
+        names = self._names(ms.AGG_TRADE, symbol)
+        if not names:
+            return
+        inst = self.sim.engine.instruments[symbol]
+        done = []
+        for agg in reversed(self.sim.engine.market[symbol].agg_trades):
+            if agg.agg_id < first:
+                break
+            done.append(agg)
+        for agg in reversed(done):
+            payload = ms.render_agg_trade(inst, agg, event_time)
+            for name in names:
+                self.publish(name, payload)
 
     def _on_depth(self, event: DepthUpdate) -> None:
         symbol = event.symbol
+        if self.agg_from:
+            self._flush_agg_trades(symbol, event.time)
         for batches in self.depth.values():
             batch = batches.get(symbol)
             if batch is None:

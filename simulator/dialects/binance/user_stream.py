@@ -35,6 +35,9 @@ EXPIRY_REASONS = frozenset(
     ("UNFILLED_IOC_QUANTITY_EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED", "INSUFFICIENT_LIQUIDITY"))
 
 
+NO_TRADE_GROUP = -1  # Binance's tradeGroupId of an account outside any trade group
+
+
 def dumps(payload: object) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
@@ -73,6 +76,15 @@ def render_execution_report(event: OrderUpdate, inst: Instrument, event_time: in
     if working_time >= 0:
         report["W"] = working_time
     report["V"] = order.stp
+    prevention = event.prevention
+    if prevention is not None:
+        # STP conditional keys, only on a TRADE_PREVENTION report (the user data stream docs' "Conditional Fields
+        # in Execution Report"). There are no trade groups here, so `u` is -1 as for an account without one.
+        report.update({
+            "v": prevention.match_id, "A": qty(order.prevented_qty), "B": qty(prevention.last_qty),
+            "u": NO_TRADE_GROUP, "U": prevention.counter_order_id, "Cs": prevention.counter_symbol,
+            "pl": qty(prevention.qty), "pL": price(prevention.price), "pY": quote(prevention.quote_qty),
+        })
     if event.exec_type == EXPIRED and order.expiry_reason in EXPIRY_REASONS:
         report["eR"] = order.expiry_reason
     return report
