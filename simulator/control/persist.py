@@ -24,7 +24,6 @@ class StateSaver:
         self._lock = threading.Lock()
         self._generation = 0
         self._written = 0
-        self.saves = 0
 
     def _capture(self) -> tuple[int, str]:
         self._generation += 1
@@ -36,7 +35,6 @@ class StateSaver:
                 return  # a newer state is already on disk
             write_atomic(self.path, text)
             self._written = generation
-            self.saves += 1
 
     def save(self) -> None:
         """Capture and write now, synchronously (at start and at shutdown). OSError if it cannot be written."""

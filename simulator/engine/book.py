@@ -35,9 +35,6 @@ class BookSide:
         # about as much as the rest of a price check.
         self._best: Level | None = None
 
-    def _key(self, price: int) -> int:
-        return -price if self.is_bid else price
-
     def best(self) -> Level | None:
         return self._best
 

@@ -196,11 +196,6 @@ class MarketData:
             return quote * self.base_unit // volume
         return self.last_price
 
-    def klines_between(self, start: int | None, end: int | None, limit: int) -> list[Kline]:
-        picked = [k for k in self.klines
-                  if (start is None or k.open_time + MINUTE_MS > start) and (end is None or k.open_time <= end)]
-        return picked[:limit] if start is not None else picked[-limit:]
-
     def stats_24h(self, now: int) -> Stats24h:
         """Rolling statistics over the minutes of the last 24 h (a quiet symbol reports zeros)."""
         since = now - DAY_MS

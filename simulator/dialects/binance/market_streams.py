@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from simulator.engine.book import OrderBook
+from simulator.engine.engine import Engine
 from simulator.engine.events import DepthUpdate, Trade
 from simulator.engine.instrument import Instrument
 from simulator.engine.market_data import MINUTE_MS, AggTrade, Kline, MarketData
@@ -40,7 +41,6 @@ REAL_TIME = 0
 DEFAULT_SPEED_MS = 1000
 FAST_SPEED_MS = 100
 KLINE_SPEED_MS = 2000
-PARTIAL_LEVELS = (5, 10, 20)
 KLINE_INTERVALS_MS = {
     "1m": MINUTE_MS, "3m": 3 * MINUTE_MS, "5m": 5 * MINUTE_MS, "15m": 15 * MINUTE_MS, "30m": 30 * MINUTE_MS,
     "1h": 60 * MINUTE_MS, "2h": 120 * MINUTE_MS, "4h": 240 * MINUTE_MS, "6h": 360 * MINUTE_MS,
@@ -102,10 +102,10 @@ def render_agg_trade(inst: Instrument, agg: AggTrade, event_time: int) -> dict:
             "l": agg.last_id, "T": agg.time, "m": agg.buyer_is_maker, "M": True}
 
 
-def best_levels(book: OrderBook) -> tuple[int, int, int, int]:
+def best_levels(engine: Engine, symbol: str) -> tuple[int, int, int, int]:
     """(bid price, bid qty, ask price, ask qty) in atoms; zeros for an empty side."""
-    bid, ask = book.bids.best(), book.asks.best()
-    return (bid.price if bid else 0, bid.qty if bid else 0, ask.price if ask else 0, ask.qty if ask else 0)
+    bid, ask = engine.best_bid_ask(symbol)
+    return (*(bid or (0, 0)), *(ask or (0, 0)))
 
 
 def render_book_ticker(inst: Instrument, update_id: int, best: tuple[int, int, int, int]) -> dict:
@@ -173,11 +173,11 @@ def render_mini_ticker(inst: Instrument, market: MarketData, now: int) -> dict:
             "q": inst.format_quote(stats.quote_volume)}
 
 
-def render_ticker(inst: Instrument, market: MarketData, book: OrderBook, now: int) -> dict:
+def render_ticker(inst: Instrument, market: MarketData, engine: Engine, now: int) -> dict:
     stats = market.stats_24h(now)
     price, qty = inst.format_price, inst.format_qty
     weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
-    bid, bid_qty, ask, ask_qty = best_levels(book)
+    bid, bid_qty, ask, ask_qty = best_levels(engine, inst.symbol)
     return {"e": "24hrTicker", "E": now, "s": inst.symbol, "p": price(stats.last - stats.open),
             "P": _percent(stats.last - stats.open, stats.open), "w": price(weighted),
             "x": price(stats.prev_close), "c": price(stats.last), "Q": qty(stats.last_qty),

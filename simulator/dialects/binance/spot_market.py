@@ -180,11 +180,6 @@ def _chosen(call: Call) -> tuple[list[Instrument], bool]:
     return (many if many is not None else list(call.sim.engine.instruments.values())), False
 
 
-def _top(call: Call, inst: Instrument) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
-    _, bids, asks = call.sim.engine.depth(inst.symbol, 1)
-    return (bids[0] if bids else None), (asks[0] if asks else None)
-
-
 def _shape(items: list[dict[str, Any]], single: bool) -> dict[str, Any] | list[dict[str, Any]]:
     return items[0] if single else items
 
@@ -204,7 +199,7 @@ def ticker_price(call: Call):
 
 def book_ticker(call: Call):
     chosen, single = _chosen(call)
-    return _shape([spot_payloads.book_ticker(inst, *_top(call, inst)) for inst in chosen], single)
+    return _shape([spot_payloads.book_ticker(inst, *call.sim.engine.best_bid_ask(inst.symbol)) for inst in chosen], single)
 
 
 def ticker_24h_weight(params: Params) -> int:
@@ -225,7 +220,7 @@ def ticker_24h(call: Call):
     items = []
     for inst in chosen:
         stats = call.sim.engine.market[inst.symbol].stats_24h(now)
-        items.append(spot_payloads.ticker_24h(inst, stats, *_top(call, inst), full=kind == "FULL"))
+        items.append(spot_payloads.ticker_24h(inst, stats, *call.sim.engine.best_bid_ask(inst.symbol), full=kind == "FULL"))
     return _shape(items, single)
 
 

@@ -103,7 +103,6 @@ class Connection:
         self.closed = False  # forgotten by the hub: nothing more is queued
         self.closing = False
         self.closing_task: asyncio.Future | None = None
-        self.close_reason = ""
         self.held: dict[tuple, ws_faults.Held] = {}  # ws_reorder: frames waiting for their stream's next one
         self.conn_id = hub.next_connection_id()
         self.path = request.path_qs
@@ -180,7 +179,7 @@ class Connection:
 
     def close_soon(self, code: int, reason: str, *, drain: bool = True) -> None:
         """Stop all sending to this connection now and close it in the background."""
-        if self._start_closing(reason):
+        if self._start_closing():
             self.closing_task = self.hub.spawn(self._finish(code, reason, drain))
 
     async def close(self, code: int, reason: str) -> None:
@@ -189,11 +188,10 @@ class Connection:
         if self.closing_task is not None:
             await asyncio.shield(self.closing_task)
 
-    def _start_closing(self, reason: str) -> bool:
+    def _start_closing(self) -> bool:
         if self.closing:
             return False
         self.closing = True
-        self.close_reason = reason
         self.hub.forget(self)
         return True
 
@@ -480,7 +478,7 @@ class StreamHub:
             batch.add(event)
         names = self._names(ms.BOOK_TICKER, symbol)
         if names:
-            best = ms.best_levels(self.sim.engine.books[symbol])
+            best = ms.best_levels(self.sim.engine, symbol)
             if best != self.last_book_ticker.get(symbol):
                 self.last_book_ticker[symbol] = best
                 payload = ms.render_book_ticker(self.sim.engine.instruments[symbol], event.update_id, best)
@@ -554,7 +552,7 @@ class StreamHub:
         if spec.kind == ms.PARTIAL_DEPTH:
             return [ms.render_partial_depth(inst, engine.books[symbol], spec.levels)]
         if spec.kind == ms.TICKER:
-            return [ms.render_ticker(inst, engine.market[symbol], engine.books[symbol], now)]
+            return [ms.render_ticker(inst, engine.market[symbol], engine, now)]
         if spec.kind == ms.MINI_TICKER:
             return [ms.render_mini_ticker(inst, engine.market[symbol], now)]
         if spec.kind == ms.AVG_PRICE:
@@ -594,7 +592,7 @@ class StreamHub:
             for symbol in sorted(traded):
                 inst, market = engine.instruments[symbol], engine.market[symbol]
                 if kind == ms.ALL_TICKERS:
-                    payload.append(ms.render_ticker(inst, market, engine.books[symbol], now))
+                    payload.append(ms.render_ticker(inst, market, engine, now))
                 else:
                     payload.append(ms.render_mini_ticker(inst, market, now))
             self.publish(name, payload)

@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from simulator.core import Simulator
     from simulator.dialects.binance.stream_hub import Connection
 
-ORDER_REASON = "ORDER"
 TRANSFER_REASONS = ("DEPOSIT", "WITHDRAW")
 # Expiry reasons Binance spells in `eR`; the engine's others (STP, stop re-lock) have no Binance spelling.
 EXPIRY_REASONS = frozenset(

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from simulator.control.faults import Fault, FaultInjector
     from simulator.dialects.binance.stream_hub import Connection
 
-MESSAGE_KINDS = frozenset(("ws_silence", "ws_delay", "ws_duplicate", "ws_reorder"))
 CLOSE_REASON = "Connection closed by the server"
 
 
