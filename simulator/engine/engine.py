@@ -782,8 +782,13 @@ class Engine:
         return orders
 
     def amend_order(self, account_id: int, symbol: str, new_qty: int, order_id: int | None = None,
-                    client_id: str | None = None) -> Order:
-        """Reduce an open order's quantity in place; it keeps its place in the queue."""
+                    client_id: str | None = None, new_client_id: str | None = None) -> Order:
+        """Reduce an open order's quantity in place; it keeps its place in the queue.
+
+        `new_client_id` (Binance's newClientOrderId on an amend): None keeps the client order id, "" draws a
+        random one (what Binance does when none is sent), any other text renames the order; the order's own
+        current id may be reused, another open order's may not (DUPLICATE_CLIENT_ORDER_ID).
+        """
         order = self.find_order(account_id, symbol, order_id, client_id)
         inst = self.instruments[symbol]
         if not order.is_open:
@@ -791,7 +796,16 @@ class Engine:
         if type(new_qty) is not int or not order.executed < new_qty < order.qty:
             raise Rejected(Reject.INVALID_AMEND, "the new quantity must be below the order's and above what filled")
         inst.check_qty(new_qty)
+        account = self.accounts[account_id]
+        if new_client_id and new_client_id != order.client_id and new_client_id in account.client_ids:
+            raise Rejected(Reject.DUPLICATE_CLIENT_ORDER_ID)
         now = self.clock.now_ms()
+        if new_client_id is not None:  # re-key the open order under its new client id (checked above)
+            new_client_id = new_client_id or self._new_client_id()
+            if account.client_ids.get(order.client_id) is order:
+                del account.client_ids[order.client_id]
+            order.client_id = new_client_id
+            account.client_ids[new_client_id] = order
         reduction = order.qty - new_qty
         if order.working_time >= 0:
             book = self.books[symbol]
@@ -804,7 +818,7 @@ class Engine:
         released = order.locked - still_needed
         if released:
             asset = inst.quote if order.is_buy else inst.base
-            balance = self.accounts[account_id].balances[asset]
+            balance = account.balances[asset]
             balance[1] -= released
             balance[0] += released
             order.locked = still_needed

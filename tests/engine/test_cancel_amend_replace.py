@@ -188,6 +188,34 @@ def test_amend_a_partially_filled_order(env):
     rejects(Reject.LOT_SIZE, engine.amend_order, me, "BTCUSDT", a("1.0005"), order_id=order.order_id)
 
 
+def test_amend_can_rename_the_order(env):
+    engine, me, other = env
+    order = limit(engine, me, "BUY", "99", "3", client_id="old").order
+    limit(engine, me, "BUY", "98", "1", client_id="taken")
+    limit(engine, other, "BUY", "97", "1", client_id="elsewhere")
+    # another open order of the account already has the id: nothing changes
+    rejects(Reject.DUPLICATE_CLIENT_ORDER_ID, engine.amend_order, me, "BTCUSDT", a("2"),
+            order_id=order.order_id, new_client_id="taken")
+    assert (order.qty, order.client_id) == (a("3"), "old")
+    # another account's id, or the order's own, is fine
+    engine.amend_order(me, "BTCUSDT", a("2"), client_id="old", new_client_id="old")
+    assert order.client_id == "old"
+    engine.amend_order(me, "BTCUSDT", a("1.5"), client_id="old", new_client_id="elsewhere")
+    assert order.client_id == "elsewhere" and order.qty == a("1.5")
+    assert engine.find_order(me, "BTCUSDT", client_id="elsewhere") is order
+    rejects(Reject.UNKNOWN_ORDER, engine.find_order, me, "BTCUSDT", client_id="old")
+    # "" draws a random id; None (the default) keeps it
+    engine.amend_order(me, "BTCUSDT", a("1"), order_id=order.order_id, new_client_id="")
+    drawn = order.client_id
+    assert drawn not in ("", "elsewhere") and engine.find_order(me, "BTCUSDT", client_id=drawn) is order
+    engine.amend_order(me, "BTCUSDT", a("0.5"), order_id=order.order_id)
+    assert order.client_id == drawn
+    # the freed id can be used again, and a closed order's id leaves the open set
+    limit(engine, me, "BUY", "96", "1", client_id="old")
+    engine.cancel_order(me, "BTCUSDT", order_id=order.order_id)
+    assert drawn not in engine.account(me).client_ids
+
+
 def test_amend_a_pending_stop_order(env):
     engine, me, _ = env
     order = engine.place_order(me, "BTCUSDT", "BUY", "STOP_LOSS", qty=a("2"), stop_price=a("150")).order

@@ -66,7 +66,7 @@ VALUES = {
                     "TAKE_PROFIT_LIMIT", "FULL", "MINI"], st.sampled_from(["limit", "OCO"])),
     "timeInForce": mostly(["GTC", "GTC", "IOC", "FOK"], st.sampled_from(["GTX", ""])),
     "quantity": quantities, "price": prices, "quoteOrderQty": mostly(["100", "1000", "10"], quantities),
-    "stopPrice": prices, "icebergQty": quantities,
+    "stopPrice": prices, "icebergQty": quantities, "newQty": quantities,
     "newClientOrderId": mostly(["a", "b", "dup", "x-1"], st.sampled_from(["", "bad id", "a" * 40])),
     "origClientOrderId": mostly(["a", "b", "dup"], st.sampled_from(["", "nope"])),
     "cancelOrigClientOrderId": mostly(["a", "b", "dup"], st.just("nope")),
@@ -109,6 +109,8 @@ TEMPLATES = {
     "/api/v3/order/cancelReplace": NEW_ORDER + ["cancelReplaceMode", "cancelOrderId", "cancelOrigClientOrderId",
                                                 "cancelNewClientOrderId", "cancelRestrictions",
                                                 "orderRateLimitExceededMode"],
+    "/api/v3/order/amend/keepPriority": ["symbol", "orderId", "origClientOrderId", "newClientOrderId", "newQty",
+                                         "recvWindow"],
     "/api/v3/openOrders": ["symbol"],
     "/api/v3/allOrders": ["symbol", "orderId", "startTime", "endTime", "limit"],
     "/api/v3/myTrades": ["symbol", "orderId", "fromId", "startTime", "endTime", "limit"],
@@ -157,6 +159,11 @@ def parameters(draw, rng: random.Random, method: str, path: str) -> list[tuple[s
     if path.startswith("/api/v3/order") and rng.random() < 0.7:
         if path == "/api/v3/order" and method in ("GET", "DELETE"):
             pairs = [("symbol", "BTCUSDT"), *order_lookup(rng)]
+        elif path.endswith("keepPriority"):  # an amend: an order to find, a smaller quantity, maybe a new id
+            pairs = [("symbol", rng.choice(["BTCUSDT", "BTCUSDT", "ETHUSDT"])), *order_lookup(rng),
+                     ("newQty", rng.choice(["0.0005", "0.001", "0.005", "0.01", "0.1"]))]
+            if rng.random() < 0.3:
+                pairs.append(("newClientOrderId", draw(VALUES["newClientOrderId"])))
         else:
             pairs = valid_order(draw, rng)
             if path.endswith("cancelReplace"):

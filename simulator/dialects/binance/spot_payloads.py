@@ -42,7 +42,7 @@ def symbol_info(inst: Instrument, show_permission_sets: bool = True) -> dict[str
         "quoteOrderQtyMarketAllowed": True,
         "allowTrailingStop": False,
         "cancelReplaceAllowed": True,
-        "amendAllowed": False,
+        "amendAllowed": True,
         "pegInstructionsAllowed": False,
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
@@ -199,6 +199,33 @@ def canceled_order(order: Order, inst: Instrument, cancel_client_id: str) -> dic
     if order.type in STOP_TYPES:
         out["stopPrice"] = inst.format_price(order.stop_price)
     return out
+
+
+def amended_order(order: Order, inst: Instrument, orig_client_id: str, transact_time: int,
+                  execution_id: int) -> dict[str, Any]:
+    """PUT /order/amend/keepPriority: `qty`, `quoteOrderQty` and `cumulativeQuoteQty` (spelt right, unlike the
+    other order responses) and `preventedQty` always; no `listStatus` (no order lists here)."""
+    amended = {
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "orderListId": ORDER_LIST_ID,
+        "origClientOrderId": orig_client_id,
+        "clientOrderId": order.client_id,
+        "price": inst.format_price(order.price),
+        "qty": inst.format_qty(order.qty),
+        "executedQty": inst.format_qty(order.executed),
+        "preventedQty": inst.format_qty(order.prevented_qty),
+        "quoteOrderQty": inst.format_quote(order.quote_qty),
+        "cumulativeQuoteQty": inst.format_quote(order.cum_quote),
+        "status": order.status,
+        "timeInForce": order.tif,
+        "type": order.type,
+        "side": order.side,
+        "workingTime": order.working_time,
+        "selfTradePreventionMode": order.stp,
+    }
+    return {"transactTime": transact_time, "executionId": execution_id,
+            "amendedOrder": _conditional(order, inst, amended)}
 
 
 # --- trades ------------------------------------------------------------------------------------------------

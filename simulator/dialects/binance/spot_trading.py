@@ -125,6 +125,50 @@ def cancel_order(call: Call) -> dict[str, Any]:
     return _cancel(call, inst, order, cancel_client_id, restriction)
 
 
+def amend_order(call: Call) -> dict[str, Any]:
+    """Order Amend Keep Priority: reduce an open order's quantity in place (engine.amend_order).
+
+    newQty must be above 0 and below the order's quantity (and above what already filled): -2038 otherwise;
+    off the LOT_SIZE grid -1013, more decimals than the base asset has -1111. An unknown order (or another
+    account's) is -2013. Without newClientOrderId the order gets a random new client order id, as on Binance.
+    Unfilled order count 0: nothing is charged to the ORDERS pools.
+    """
+    params, engine = call.params, call.sim.engine
+    inst = spot_params.symbol(engine, params)
+    order_id, client_id = _order_ids(params, "orderId", "origClientOrderId")
+    new_client_id = params.client_order_id("newClientOrderId")
+    new_qty = _new_qty(params, inst)
+    order = _find(call, inst, order_id, client_id, cancel=False)
+    orig_client_id = order.client_id
+    seqs: list[int] = []
+
+    def listen(event: Event) -> None:
+        if isinstance(event, OrderUpdate) and event.exec_type == "REPLACED" and event.order is order:
+            seqs.append(event.seq)
+
+    engine.subscribe(listen)
+    try:
+        engine.amend_order(call.account_id, inst.symbol, new_qty, order.order_id,
+                           new_client_id=new_client_id if new_client_id is not None else "")
+    except Rejected as rejected:
+        raise errors.from_reject(rejected.reason, param="newQty") from None
+    finally:
+        engine.unsubscribe(listen)
+    # executionId: the REPLACED update's sequence number, the `I` of its executionReport
+    return spot_payloads.amended_order(order, inst, orig_client_id, order.update_time, seqs[0])
+
+
+def _new_qty(params: Params, inst: Instrument) -> int:
+    """newQty in base atoms: -1102 absent, -1100 not a plain decimal, -1111 too many decimals."""
+    value = params.decimal("newQty", required=True)
+    if spot_params.decimal_digits(value) > inst.base_precision:
+        raise errors.bad_precision("newQty")
+    try:
+        return inst.parse_qty(value)
+    except Rejected:
+        raise errors.bad_precision("newQty") from None
+
+
 def open_orders_weight(params: Params) -> int:
     return 6 if params.optional("symbol") is not None else 80
 
@@ -312,6 +356,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v3/order", USER_DATA, 4, query_order),
     Endpoint("DELETE", "/api/v3/order", TRADE, 1, cancel_order),
     Endpoint("POST", "/api/v3/order/cancelReplace", TRADE, 1, cancel_replace),
+    Endpoint("PUT", "/api/v3/order/amend/keepPriority", TRADE, 4, amend_order),
     Endpoint("GET", "/api/v3/openOrders", USER_DATA, open_orders_weight, open_orders),
     Endpoint("DELETE", "/api/v3/openOrders", TRADE, 1, cancel_open_orders),
     Endpoint("GET", "/api/v3/allOrders", USER_DATA, 20, all_orders),
