@@ -18,6 +18,7 @@ from typing import Any
 
 from simulator.control.errors import ControlError, bad_request, conflict, not_found
 from simulator.control.faults import KINDS, Fault
+from simulator.control.snapshot import SnapshotError
 from simulator.dialects.binance.auth import API_KEY_PATTERN
 from simulator.engine.audit import audit
 from simulator.engine.events import Trade
@@ -542,7 +543,6 @@ class Control:
         return self.sim.snapshot()
 
     def restore(self, document: Any) -> dict[str, Any]:
-        from simulator.control.snapshot import SnapshotError
         try:
             self.sim.restore(document)
         except SnapshotError as exc:

@@ -16,6 +16,9 @@ from typing import Any, Callable
 
 from simulator.control.client import DEFAULT_URL, ControlClient, Unreachable
 from simulator.control.errors import ControlError
+from simulator.control.api import Control
+from simulator.control.scenarios import ScenarioError, load_scenario_file, play_remote, resolve
+from simulator.control.snapshot import SnapshotError, read_file, to_json, write_atomic
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 
@@ -141,7 +144,6 @@ def _fault_kinds(c, a):
 
 def _snapshot_save(c, a):
     document = c.snapshot()
-    from simulator.control.snapshot import to_json, write_atomic
     write_atomic(a.file, to_json(document))
     return ({"file": a.file, "seq": document["engine"]["seq"]},
             f"saved snapshot (seq {document['engine']['seq']}, {len(document['engine']['accounts'])} accounts) to "
@@ -149,7 +151,6 @@ def _snapshot_save(c, a):
 
 
 def _snapshot_load(c, a):
-    from simulator.control.snapshot import SnapshotError, read_file
     try:
         document = read_file(a.file)
     except SnapshotError as exc:
@@ -159,7 +160,6 @@ def _snapshot_load(c, a):
 
 
 def _scenario_run(c, a):
-    from simulator.control.scenarios import ScenarioError, load_scenario_file, play_remote, resolve
     path = Path(a.file)
     try:
         scenario = load_scenario_file(path) if path.suffix in (".yaml", ".yml") or path.exists() else \
@@ -174,7 +174,6 @@ def _scenario_run(c, a):
 
 
 def _scenario_validate(c, a):
-    from simulator.control.scenarios import ScenarioError, load_scenario_file
     names = []
     for file in a.files:
         try:
@@ -185,7 +184,6 @@ def _scenario_validate(c, a):
 
 
 def _scenario_list(c, a):
-    from simulator.control.api import Control
     r = Control.list_scenarios()
     return r, "\n".join(f"{s['name']:<28} {', '.join(s['reproduces']):<12} {s['description'].splitlines()[0]}"
                         for s in r["scenarios"])

@@ -57,6 +57,7 @@ from typing import Any
 
 import yaml
 
+from simulator.control.errors import ControlError, bad_request
 from simulator.control.faults import FaultSpecError, validate_spec
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.engine.order import ORDER_TYPES, SIDES, TIMES_IN_FORCE
@@ -592,7 +593,6 @@ def shipped_files() -> list[Path]:
 
 def resolve(yaml_text: str | None = None, name: str | None = None) -> Scenario:
     """A scenario from YAML text or a shipped scenario's name; a ControlError for a bad request."""
-    from simulator.control.errors import ControlError, bad_request
     if (yaml_text is None) == (name is None):
         raise bad_request("give exactly one of yaml (the scenario text) and name (a shipped scenario)")
     try:
