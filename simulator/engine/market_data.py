@@ -8,8 +8,9 @@ with the symbol's next aggregate id (1, 2, ...: ids of their own, not trade ids)
 operation that placed or triggered it, so an aggregate never spans operations and is complete when its operation
 ends. Built from recorded trades only, so it is as deterministic as the trades themselves.
 
-Klines are built on the injected clock from trades as they happen. The 24 h statistics are derived from the
-klines of the last 1440 minutes, so they cost O(1440) per query and nothing per trade beyond the kline update.
+Klines are built on the injected clock from trades as they happen. The 24 h and rolling-window statistics
+(`stats_between`) are derived from the klines of the window, newest first, so they cost O(minutes of the window)
+per query and nothing per trade beyond the kline update.
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from simulator.engine.events import Trade
 MINUTE_MS = 60_000
 DAY_MS = 24 * 60 * MINUTE_MS
 KEPT_TRADES = 1000
-KEPT_KLINES = 2 * 1440  # two days of minutes
+# Eight days of minutes: GET /api/v3/ticker's longest window is 7d (plus the minute its openTime is floored to);
+# one Kline per symbol per minute, so about 11.5 k small objects per traded symbol at most.
+KEPT_KLINES = 8 * 1440
 KEPT_AGG_TRADES = KEPT_TRADES
 
 
@@ -198,17 +201,28 @@ class MarketData:
 
     def stats_24h(self, now: int) -> Stats24h:
         """Rolling statistics over the minutes of the last 24 h (a quiet symbol reports zeros)."""
-        since = now - DAY_MS
-        window = [k for k in self.klines if k.open_time + MINUTE_MS > since and k.open_time <= now]
+        return self.stats_between(now - DAY_MS, now)
+
+    def stats_between(self, since: int, now: int, open_time: int | None = None) -> Stats24h:
+        """Statistics over the klines whose minute ends after `since` and starts at or before `now`, newest
+        first so that a short window costs only its own minutes; openTime is `since` unless given."""
+        window: list[Kline] = []
+        prev_close = 0
+        for kline in reversed(self.klines):
+            if kline.open_time + MINUTE_MS <= since:
+                prev_close = kline.close
+                break
+            if kline.open_time <= now:
+                window.append(kline)
+        start = since if open_time is None else open_time
         if not window:
             last = self.last_trade
             price = last.price if last else 0
-            return Stats24h(since, now, price, price, price, price, 0, 0, 0, -1, -1, 0, price)
+            return Stats24h(start, now, price, price, price, price, 0, 0, 0, -1, -1, 0, price)
+        window.reverse()
         first = window[0]
-        before = self.klines.index(first)
-        prev_close = self.klines[before - 1].close if before else 0
         return Stats24h(
-            open_time=since, close_time=now, open=first.open,
+            open_time=start, close_time=now, open=first.open,
             high=max(k.high for k in window), low=min(k.low for k in window), last=window[-1].close,
             last_qty=self.last_trade.qty if self.last_trade else 0,
             volume=sum(k.volume for k in window), quote_volume=sum(k.quote_volume for k in window),

@@ -72,13 +72,14 @@ class Rest:
         return await self.request(method, path, query=urlencode(params))
 
     async def signed(self, method: str, path: str, *, key: str = DEMO_KEY, secret: str = DEMO_SECRET,
-                     where: str = "query", timestamp: int | None = None, **params: Any) -> Reply:
+                     where: str = "query", timestamp: int | None = None,
+                     extra_headers: dict[str, str] | None = None, **params: Any) -> Reply:
         """Sign like ccxt: everything urlencoded, `timestamp` added, signature last (in the body for
         where="body", which sends a form body)."""
         params.setdefault("timestamp", self.sim.clock.server_time_ms() if timestamp is None else timestamp)
         payload = urlencode(params)
         signature = auth.sign(secret, payload)
-        headers = {"X-MBX-APIKEY": key}
+        headers = {"X-MBX-APIKEY": key, **(extra_headers or {})}
         if where == "body":
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             return await self.request(method, path, body=f"{payload}&signature={signature}", headers=headers)

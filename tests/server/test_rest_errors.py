@@ -7,6 +7,7 @@ tables that no spot REST request can produce here (-1007 and -1008 come from fau
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -147,6 +148,17 @@ CASES = [
          (400, -1220, "The symbol's status does not match the requested symbolStatus.")),
     Case("bad-ticker-type", lambda r: r.public("GET", "/api/v3/ticker/24hr", symbol=SYMBOL, type="HUGE"),
          (400, -1139, "Invalid ticker type.")),
+    Case("bad-window-size", lambda r: r.public("GET", "/api/v3/ticker", symbol=SYMBOL, windowSize="8d"),
+         (400, -1100, "Illegal characters found in parameter 'windowSize'; legal range is "
+                      "'1m..59m, 1h..23h, 1d..7d'.")),
+    Case("window-ticker-no-symbol", lambda r: r.public("GET", "/api/v3/ticker"),
+         (400, -1102, "Param 'symbol' or 'symbols' must be sent, but both were empty/null!")),
+    Case("trading-day-too-many-symbols",
+         lambda r: r.public("GET", "/api/v3/ticker/tradingDay", symbols=json.dumps([f"S{i}" for i in range(101)])),
+         (400, -1101, "Too many parameters; expected '100' and received '101'.")),
+    Case("trading-day-bad-time-zone",
+         lambda r: r.public("GET", "/api/v3/ticker/tradingDay", symbol=SYMBOL, timeZone="15"),
+         (400, -1130, "Data sent for parameter 'timeZone' is not valid.")),
     Case("duplicate-symbols", lambda r: r.public("GET", "/api/v3/ticker/price", symbols='["BTCUSDT","BTCUSDT"]'),
          (400, -1151, "Symbol is present multiple times in the list.")),
     Case("symbol-and-symbols", lambda r: r.public("GET", "/api/v3/ticker/price", symbol=SYMBOL,

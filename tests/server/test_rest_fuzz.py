@@ -86,6 +86,7 @@ VALUES = {
     "permissions": st.sampled_from(["SPOT", '["MARGIN"]', "[", "JUNK"]),
     "symbolStatus": st.sampled_from(["TRADING", "HALT", "x"]),
     "type24": st.sampled_from(["FULL", "MINI", "x"]),
+    "windowSize": mostly(["1m", "59m", "4h", "1d", "7d"], st.sampled_from(["8d", "0m", "1w", "", "9" * 30 + "m"])),
     "recvWindow": st.sampled_from(["5000", "60001", "1.5", "5000.1234", "x"]),
     "listenKey": st.sampled_from(["", "nope", "a" * 60]),
 }
@@ -104,6 +105,8 @@ TEMPLATES = {
     "/api/v3/ticker/price": ["symbol", "symbols"],
     "/api/v3/ticker/bookTicker": ["symbol", "symbols"],
     "/api/v3/ticker/24hr": ["symbol", "symbols", "type24"],
+    "/api/v3/ticker": ["symbol", "symbols", "type24", "windowSize"],
+    "/api/v3/ticker/tradingDay": ["symbol", "symbols", "type24", "timeZone"],
     "/api/v3/order": NEW_ORDER + ["orderId", "origClientOrderId", "cancelRestrictions"],
     "/api/v3/order/test": NEW_ORDER + ["computeCommissionRates"],
     "/api/v3/order/cancelReplace": NEW_ORDER + ["cancelReplaceMode", "cancelOrderId", "cancelOrigClientOrderId",

@@ -249,6 +249,84 @@ async def test_ticker_24hr_weights(rest, params, weight):
     assert reply.status == 200 and reply.headers["X-MBX-USED-WEIGHT-1M"] == str(weight)
 
 
+async def test_rolling_window_ticker_counts_the_minutes_of_its_window(rest):
+    rest.trade("100")  # NOW = 40 s into a minute
+    rest.sim.clock.advance(10 * MINUTE)
+    rest.trade("110", qty="0.3")
+    now = NOW + 10 * MINUTE
+    wide = (await rest.public("GET", "/api/v3/ticker", symbol=SYMBOL, windowSize="15m")).body
+    assert wide == {
+        "symbol": SYMBOL, "priceChange": "10.00000000", "priceChangePercent": "10.000",
+        "weightedAvgPrice": "107.50000000", "openPrice": "100.00000000", "highPrice": "110.00000000",
+        "lowPrice": "100.00000000", "lastPrice": "110.00000000", "volume": "0.40000000",
+        "quoteVolume": "43.00000000", "openTime": (now - 15 * MINUTE) // MINUTE * MINUTE, "closeTime": now,
+        "firstId": 1, "lastId": 2, "count": 2,
+    }
+    narrow = (await rest.public("GET", "/api/v3/ticker", symbols='["BTCUSDT"]', windowSize="5m",
+                                type="MINI")).body
+    assert narrow == [{
+        "symbol": SYMBOL, "openPrice": "110.00000000", "highPrice": "110.00000000", "lowPrice": "110.00000000",
+        "lastPrice": "110.00000000", "volume": "0.30000000", "quoteVolume": "33.00000000",
+        "openTime": (now - 5 * MINUTE) // MINUTE * MINUTE, "closeTime": now, "firstId": 2, "lastId": 2,
+        "count": 1,
+    }]
+    default = (await rest.public("GET", "/api/v3/ticker", symbol=SYMBOL)).body
+    assert default["openTime"] == (now - 86_400_000) // MINUTE * MINUTE and default["count"] == 2
+
+
+async def test_rolling_window_ticker_reaches_seven_days_back(rest):
+    rest.trade("100")
+    rest.sim.clock.advance(6 * 86_400_000)
+    rest.trade("120")
+    week = (await rest.public("GET", "/api/v3/ticker", symbol=SYMBOL, windowSize="7d", type="MINI")).body
+    day = (await rest.public("GET", "/api/v3/ticker", symbol=SYMBOL, windowSize="1d", type="MINI")).body
+    assert (week["openPrice"], week["count"], day["openPrice"], day["count"]) == \
+        ("100.00000000", 2, "120.00000000", 1)
+
+
+async def test_trading_day_ticker_spans_the_day_in_its_time_zone(rest):
+    rest.trade("100")
+    day = (await rest.public("GET", "/api/v3/ticker/tradingDay", symbol=SYMBOL)).body
+    start = NOW - NOW % 86_400_000
+    assert day == {
+        "symbol": SYMBOL, "priceChange": "0.00000000", "priceChangePercent": "0.000",
+        "weightedAvgPrice": "100.00000000", "openPrice": "100.00000000", "highPrice": "100.00000000",
+        "lowPrice": "100.00000000", "lastPrice": "100.00000000", "volume": "0.10000000",
+        "quoteVolume": "10.00000000", "openTime": start, "closeTime": start + 86_400_000 - 1,
+        "firstId": 1, "lastId": 1, "count": 1,
+    }
+    eastern = (await rest.public("GET", "/api/v3/ticker/tradingDay", symbols='["ETHUSDT"]', timeZone="-5",
+                                 type="MINI")).body
+    local = NOW - 5 * 3_600_000
+    assert eastern[0]["openTime"] == local - local % 86_400_000 + 5 * 3_600_000
+    assert (eastern[0]["count"], eastern[0]["firstId"]) == (0, -1)
+
+
+@pytest.mark.parametrize(("path", "params", "weight"), [
+    ("/api/v3/ticker", {"symbol": SYMBOL}, 4),
+    ("/api/v3/ticker", {"symbols": json.dumps([SYMBOL, "ETHUSDT"])}, 8),
+    ("/api/v3/ticker/tradingDay", {"symbol": SYMBOL}, 4),
+    ("/api/v3/ticker/tradingDay", {"symbols": json.dumps([SYMBOL, "ETHUSDT"])}, 8),
+])
+async def test_window_ticker_weights(rest, path, params, weight):
+    reply = await rest.public("GET", path, **params)
+    assert reply.status == 200 and reply.headers["X-MBX-USED-WEIGHT-1M"] == str(weight)
+
+
+def test_window_ticker_weight_caps_at_200():
+    from simulator.dialects.binance.params import Params
+    from simulator.dialects.binance.spot_market import window_ticker_weight
+    assert window_ticker_weight(Params({"symbols": json.dumps([f"S{i}" for i in range(51)])})) == 200
+    assert window_ticker_weight(Params({"symbols": json.dumps([f"S{i}" for i in range(50)])})) == 200
+    assert window_ticker_weight(Params({"symbols": json.dumps([f"S{i}" for i in range(10)])})) == 40
+
+
+@pytest.mark.parametrize("size", ["0m", "60m", "24h", "8d", "1w", "1", "m", "01m", "1M", "1s", "１m"])
+async def test_rolling_window_ticker_refuses_other_window_sizes(rest, size):
+    reply = await rest.public("GET", "/api/v3/ticker", symbol=SYMBOL, windowSize=size)
+    assert (reply.status, reply.body["code"]) == (400, -1100)
+
+
 @pytest.mark.parametrize("path", ["/sapi/v1/capital/config/getall", "/sapi/v1/margin/allPairs",
                                   "/sapi/v1/margin/isolated/allPairs"])
 async def test_ccxt_startup_stubs(rest, path):

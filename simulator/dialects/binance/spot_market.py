@@ -22,6 +22,9 @@ PERMISSIONS = ("SPOT", "MARGIN", "LEVERAGED", "TRD_GRP_002", "TRD_GRP_003")
 SYMBOL_PERMISSIONS = frozenset(("SPOT",))
 DEFAULT_PERMISSIONS = ("SPOT", "MARGIN", "LEVERAGED")
 FILTERABLE_STATUSES = ("TRADING", "HALT", "BREAK")
+WINDOW_TICKER_MAX_SYMBOLS = 100
+MINUTE_MS, DAY_MS = 60_000, 86_400_000
+_WINDOW_UNITS = {"m": (MINUTE_MS, 59), "h": (60 * MINUTE_MS, 23), "d": (DAY_MS, 7)}
 
 
 # --- errors only these endpoints use ------------------------------------------------------------------------
@@ -35,6 +38,16 @@ def symbol_status_mismatch() -> BinanceError:
 
 def invalid_ticker_type() -> BinanceError:
     return BinanceError(400, -1139, "Invalid ticker type.")
+
+
+def invalid_window_size() -> BinanceError:
+    # Binance documents the accepted values (1m..59m, 1h..23h, 1d..7d), not this answer's exact text
+    return errors.illegal_chars("windowSize", "1m..59m, 1h..23h, 1d..7d")
+
+
+def too_many_symbols(count: int) -> BinanceError:
+    return BinanceError(400, -1101, f"Too many parameters; expected '{WINDOW_TICKER_MAX_SYMBOLS}' and received "
+                                    f"'{count}'.")
 
 
 # --- connectivity ------------------------------------------------------------------------------------------
@@ -224,6 +237,72 @@ def ticker_24h(call: Call):
     return _shape(items, single)
 
 
+def window_ticker_weight(params: Params) -> int:
+    """4 per symbol, capped at 200 once more than 50 symbols are asked for."""
+    if params.optional("symbol") is not None and params.optional("symbols") is None:
+        return 4
+    count = spot_params.count_symbols(params) or 1
+    return min(4 * count, 200)
+
+
+def parse_window_size(text: str | None) -> int:
+    """`windowSize` (1m..59m, 1h..23h, 1d..7d; default 1d) in milliseconds."""
+    if text is None:
+        return DAY_MS
+    unit = _WINDOW_UNITS.get(text[-1:])
+    digits = text[:-1]
+    if unit is None or not digits.isascii() or not digits.isdigit() or digits.startswith("0") or len(digits) > 2:
+        raise invalid_window_size()
+    amount = int(digits)
+    if not 1 <= amount <= unit[1]:
+        raise invalid_window_size()
+    return amount * unit[0]
+
+
+def _window_chosen(call: Call) -> tuple[list[Instrument], bool, bool]:
+    """(instruments, single, full) of a /ticker or /ticker/tradingDay request: symbol or symbols (at most 100)
+    is mandatory."""
+    params = call.params
+    if params.optional("symbol") is None and params.optional("symbols") is None:
+        raise errors.mandatory_one_of("symbol", "symbols")
+    count = spot_params.count_symbols(params)
+    if count is not None and count > WINDOW_TICKER_MAX_SYMBOLS:
+        raise too_many_symbols(count)
+    kind = params.optional("type") or "FULL"
+    if kind not in ("FULL", "MINI"):
+        raise invalid_ticker_type()
+    chosen, single = _chosen(call)
+    return chosen, single, kind == "FULL"
+
+
+def window_ticker(call: Call):
+    """Rolling window statistics from the 1 m klines: openTime is the start of the minute `now - windowSize`
+    falls in, closeTime is now, so the window is up to a minute wider than asked (as on Binance)."""
+    size = parse_window_size(call.params.optional("windowSize"))
+    chosen, single, full = _window_chosen(call)
+    now = call.sim.clock.now_ms()
+    since = now - size
+    open_time = since - since % MINUTE_MS
+    items = [spot_payloads.window_ticker(inst, call.sim.engine.market[inst.symbol].stats_between(since, now, open_time),
+                                         full) for inst in chosen]
+    return _shape(items, single)
+
+
+def trading_day_ticker(call: Call):
+    """Statistics of the current trading day in `timeZone` (default UTC): openTime is the day's first
+    millisecond, closeTime its last; the trades so far count."""
+    offset = spot_klines.parse_time_zone(call.params.optional("timeZone"))
+    chosen, single, full = _window_chosen(call)
+    now = call.sim.clock.now_ms()
+    day_start = (now + offset) - (now + offset) % DAY_MS - offset
+    items = []
+    for inst in chosen:
+        stats = call.sim.engine.market[inst.symbol].stats_between(day_start, now)
+        stats.close_time = day_start + DAY_MS - 1
+        items.append(spot_payloads.window_ticker(inst, stats, full))
+    return _shape(items, single)
+
+
 # --- ccxt start-up stubs -----------------------------------------------------------------------------------
 def empty_list(call: Call) -> list:
     return []
@@ -255,6 +334,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v3/ticker/price", NONE, small_ticker_weight, ticker_price),
     Endpoint("GET", "/api/v3/ticker/bookTicker", NONE, small_ticker_weight, book_ticker),
     Endpoint("GET", "/api/v3/ticker/24hr", NONE, ticker_24h_weight, ticker_24h),
+    Endpoint("GET", "/api/v3/ticker", NONE, window_ticker_weight, window_ticker),
+    Endpoint("GET", "/api/v3/ticker/tradingDay", NONE, window_ticker_weight, trading_day_ticker),
     Endpoint("GET", "/sapi/v1/capital/config/getall", NONE, 10, empty_list),
     Endpoint("GET", "/sapi/v1/margin/allPairs", NONE, 1, empty_list),
     Endpoint("GET", "/sapi/v1/margin/isolated/allPairs", NONE, 10, empty_list),

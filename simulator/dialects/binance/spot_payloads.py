@@ -360,3 +360,22 @@ def ticker_24h(inst: Instrument, stats: Stats24h, bid: tuple[int, int] | None, a
         "count": stats.count,
     })
     return out
+
+
+def window_ticker(inst: Instrument, stats: Stats24h, full: bool) -> dict[str, Any]:
+    """GET /api/v3/ticker and /api/v3/ticker/tradingDay, FULL or MINI: no prevClosePrice, lastQty nor book."""
+    price, qty, quote = inst.format_price, inst.format_qty, inst.format_quote
+    out: dict[str, Any] = {"symbol": inst.symbol}
+    if full:
+        change = stats.last - stats.open
+        percent = Decimal(change * 100) / Decimal(stats.open) if stats.open else Decimal(0)
+        weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
+        out.update({"priceChange": price(change), "priceChangePercent": f"{percent.quantize(Decimal('0.001')):f}",
+                    "weightedAvgPrice": price(weighted)})
+    out.update({
+        "openPrice": price(stats.open), "highPrice": price(stats.high), "lowPrice": price(stats.low),
+        "lastPrice": price(stats.last), "volume": qty(stats.volume), "quoteVolume": quote(stats.quote_volume),
+        "openTime": stats.open_time, "closeTime": stats.close_time, "firstId": stats.first_id,
+        "lastId": stats.last_id, "count": stats.count,
+    })
+    return out

@@ -94,6 +94,8 @@ class Connection:
         self.user_sinks: dict[str | int, UserSink] = {}  # by listenKey, or by WebSocket API subscription id
         self.next_subscription_id = 0
         self.return_rate_limits = request.query.get("returnRateLimits", "").lower() != "false"
+        # timeUnit=MICROSECOND (any case) on /ws or /stream: event times in microseconds
+        self.micro = market and request.query.get("timeUnit", "").upper() == "MICROSECOND"
         self.opened_ms = hub.sim.clock.now_ms()
         self.connected_since = hub.sim.clock.server_time_ms()
         now = time.monotonic()
@@ -337,7 +339,8 @@ class StreamHub:
         closing = []
         for conn in list(self.connections):
             if conn.market:
-                conn.send(dumps({"stream": "!serverShutdown", "data": event} if conn.combined else event))
+                data = ms.event_to_microseconds(event) if conn.micro else event
+                conn.send(dumps({"stream": "!serverShutdown", "data": data} if conn.combined else data))
             closing.append(conn.close(WSCloseCode.GOING_AWAY, "Server shutdown"))
         await asyncio.gather(*closing, return_exceptions=True)
 
@@ -388,9 +391,18 @@ class StreamHub:
         if not subscribers:
             return
         text = dumps(payload)
-        wrapped = None
+        wrapped = micro = micro_wrapped = None
         for conn in list(subscribers):
-            if conn.combined:
+            if conn.micro:  # the microsecond variant, serialised only when someone asked for it
+                if micro is None:
+                    micro = dumps(ms.event_to_microseconds(payload))
+                if conn.combined:
+                    if micro_wrapped is None:
+                        micro_wrapped = f'{{"stream":{json.dumps(name)},"data":{micro}}}'
+                    conn.send(micro_wrapped, name)
+                else:
+                    conn.send(micro, name)
+            elif conn.combined:
                 if wrapped is None:
                     wrapped = f'{{"stream":{json.dumps(name)},"data":{text}}}'
                 conn.send(wrapped, name)

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from simulator.dialects.binance.market_streams import event_to_microseconds
 from simulator.engine.events import BalanceUpdate, OrderUpdate
 from simulator.engine.instrument import Instrument
 from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, STOP_TYPES, GTC
@@ -101,6 +102,11 @@ def render_balance_update(event: BalanceUpdate, fmt: Callable[[str, int], str]) 
 
 
 # --- sinks ------------------------------------------------------------------------------------------------
+def _micro_text(text: str) -> str:
+    """An event's text with its times in microseconds (timeUnit=MICROSECOND connections only)."""
+    return dumps(event_to_microseconds(json.loads(text)))
+
+
 class UserSink:
     """One destination of an account's events on one connection."""
 
@@ -200,12 +206,18 @@ class UserStreams:
         if not sinks:
             return
         now = self.sim.clock.now_ms()
+        micro = None
         for sink in list(sinks):
             if sink.listen_key is not None and self.sim.listen_keys.account_of(sink.listen_key, now) != account_id:
                 self.remove(sink)  # closed or expired: nothing more on this key
                 sink.conn.user_sinks.pop(sink.listen_key, None)
                 continue
-            sink.conn.send(sink.frame(text), sink.listen_key, account_id)
+            if sink.conn.micro:  # timeUnit=MICROSECOND: converted once, for those connections only
+                if micro is None:
+                    micro = _micro_text(text)
+                sink.conn.send(sink.frame(micro), sink.listen_key, account_id)
+            else:
+                sink.conn.send(sink.frame(text), sink.listen_key, account_id)
 
     # --- listenKey expiry --------------------------------------------------------------------------------
     def sweep_listen_keys(self) -> None:
@@ -214,6 +226,7 @@ class UserStreams:
         for expired in self.sim.listen_keys.sweep(now):
             text = dumps({"e": "listenKeyExpired", "E": now, "listenKey": expired.key})
             for sink in self.listen_key_sinks(expired.key):
-                sink.conn.send(sink.frame(text), sink.listen_key, sink.account_id)
+                sink.conn.send(sink.frame(_micro_text(text) if sink.conn.micro else text), sink.listen_key,
+                               sink.account_id)
                 self.remove(sink)
                 sink.conn.user_sinks.pop(expired.key, None)
