@@ -16,7 +16,6 @@ from simulator.core import Simulator
 from simulator.config import load_config
 from tests.control.raw_http import raw
 from tests.live_server import LiveServer
-from tests.live_server import LiveServer
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import json
 
-import aiohttp
 import pytest
 
 from simulator.dialects.binance.auth import sign, ws_signed_payload
-from tests.server.ws_helpers import StreamServer, connect, recv_json, request
+from tests.server.ws_helpers import connect, recv_json, request
 
 DEMO_KEY, DEMO_SECRET = "demo-api-key", "demo-api-secret"
 WEIGHT_LIMIT = {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 6000}

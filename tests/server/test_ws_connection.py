@@ -5,13 +5,12 @@ import asyncio
 import json
 
 import aiohttp
-import pytest
 
 from simulator.config import WebSocketConfig
 from simulator.core import Simulator
 from simulator.dialects.binance.stream_hub import StreamSettings
 from tests.conftest import quiet_config
-from tests.server.ws_helpers import TIMEOUT, StreamServer, assert_closed, connect, recv_json, request
+from tests.server.ws_helpers import TIMEOUT, assert_closed, connect, recv_json, request
 
 
 def test_settings_come_from_the_config():

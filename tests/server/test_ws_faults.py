@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.server.test_ws_api import signed
-from tests.server.ws_helpers import TIMEOUT, StreamServer, assert_closed, connect, recv_json, request, wait_for
+from tests.server.ws_helpers import TIMEOUT, assert_closed, connect, recv_json, request, wait_for
 
 QUIET_S = 0.5  # how long a silent connection must stay silent (five hub passes)
 

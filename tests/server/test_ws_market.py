@@ -5,7 +5,6 @@ import asyncio
 import random
 from decimal import Decimal
 
-import aiohttp
 import pytest
 
 from tests.server.ws_helpers import StreamServer, assert_closed, connect, recv_json, request, wait_for

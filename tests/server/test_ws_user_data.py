@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import aiohttp
 import pytest
 
 from simulator.dialects.binance.user_stream import render_execution_report
 from simulator.engine.events import OrderUpdate
 from simulator.engine.rejection import Rejected
-from tests.server.ws_helpers import StreamServer, connect, recv_json, request, wait_for
+from tests.server.ws_helpers import connect, recv_json, request, wait_for
 
 NEW_FIELDS = ["e", "E", "s", "c", "S", "o", "f", "q", "p", "P", "F", "g", "C", "x", "X", "r", "i", "l", "z", "L",
               "n", "N", "T", "t", "I", "w", "m", "M", "O", "Z", "Y", "Q", "W", "V"]
