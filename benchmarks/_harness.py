@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -109,3 +110,23 @@ def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return 0.0
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+def best(runs: list[dict], rate: str) -> dict:
+    """The fastest complete run by `rate` (the one least disturbed by whatever else the machine was doing)."""
+    complete = [run for run in runs if run["complete"] and not run["errors"]] or runs
+    return max(complete, key=lambda run: run[rate])
+
+
+def median(runs: list[dict], key: str, digits: int | None = None) -> float:
+    if not runs:
+        return 0.0
+    value = statistics.median(run[key] for run in runs)
+    return value if digits is None else round(value, digits)
+
+
+def health(runs: list[dict]) -> dict:
+    """What every run's errors and completeness add up to, for the JSON line."""
+    return dict(errors=sum(run["errors"] for run in runs),
+                first_error=next((run["first_error"] for run in runs if run["first_error"]), None),
+                complete=all(run["complete"] for run in runs))

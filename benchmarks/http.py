@@ -50,13 +50,12 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import signal  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from _harness import HOST, Server, exsim_serve, percentile, progress  # noqa: E402
+from _harness import HOST, Server, best, exsim_serve, health, median, percentile, progress  # noqa: E402
 
 API_KEY = "demo-api-key"
 SECRET = "demo-api-secret"
@@ -219,15 +218,6 @@ async def compare(exsim: Server, baseline: Server, args: argparse.Namespace, dea
     return runs
 
 
-def best(runs: list[dict]) -> dict:
-    """The fastest complete run (the one least disturbed by whatever else the machine was doing)."""
-    complete = [run for run in runs if run["complete"] and not run["errors"]] or runs
-    return max(complete, key=lambda run: run["orders_per_s"])
-
-
-def median(runs: list[dict], key: str) -> float:
-    return statistics.median(run[key] for run in runs) if runs else 0.0
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -249,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     with Server([sys.executable, str(Path(__file__).resolve()), "--serve-baseline"]) as baseline_server, \
             Server(exsim_serve("--no-rate-limits", "--no-market-maker")) as exsim_server:
         runs = asyncio.run(compare(exsim_server, baseline_server, args, deadline))
-    exsim, baseline = best(runs["exsim"]), best(runs["baseline"])
+    exsim, baseline = best(runs["exsim"], "orders_per_s"), best(runs["baseline"], "orders_per_s")
     every = runs["exsim"] + runs["baseline"]
     server_cpu = median(runs["exsim"], "server_cpu_us_per_order")
     baseline_cpu = median(runs["baseline"], "server_cpu_us_per_order")
@@ -268,9 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         best_of="rates and latencies: the fastest round per server; CPU figures: the median round",
         all_orders_per_s=[run["orders_per_s"] for run in runs["exsim"]],
         all_baseline_orders_per_s=[run["orders_per_s"] for run in runs["baseline"]],
-        errors=sum(run["errors"] for run in every),
-        first_error=next((run["first_error"] for run in every if run["first_error"]), None),
-        complete=all(run["complete"] for run in every),
+        **health(every),
         python=platform.python_version(), aiohttp=aiohttp.__version__, cpus=os.cpu_count(),
     )
     print(json.dumps(result))

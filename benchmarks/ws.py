@@ -49,13 +49,12 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import signal  # noqa: E402
-import statistics  # noqa: E402
 import time  # noqa: E402
 
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from _harness import HOST, Server, exsim_serve, progress  # noqa: E402
+from _harness import HOST, Server, best, exsim_serve, health, median, progress  # noqa: E402
 
 STREAMS = "btcusdt@depth@100ms/btcusdt@trade"
 MAKER = {"accountId": 1, "symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "10",
@@ -279,15 +278,6 @@ async def compare(servers: dict[str, Server], args: argparse.Namespace, deadline
     return runs
 
 
-def best(runs: list[dict]) -> dict:
-    """The fastest complete run (the one least disturbed by whatever else the machine was doing)."""
-    complete = [run for run in runs if run["complete"] and not run["errors"]] or runs
-    return max(complete, key=lambda run: run["msgs_per_s"])
-
-
-def median(runs: list[dict], key: str) -> float:
-    return round(statistics.median(run[key] for run in runs), 2) if runs else 0.0
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -311,17 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     with Server([sys.executable, str(Path(__file__).resolve()), "--serve-baseline"]) as baseline_server, \
             Server(exsim_serve("--no-rate-limits", "--no-market-maker")) as exsim_server:
         runs = asyncio.run(compare({"baseline": baseline_server, "exsim": exsim_server}, args, deadline))
-    exsim, baseline = best(runs["exsim"]), best(runs["baseline"])
+    exsim, baseline = best(runs["exsim"], "msgs_per_s"), best(runs["baseline"], "msgs_per_s")
     every = runs["exsim"] + runs["baseline"]
-    server_cpu = median(runs["exsim"], "server_cpu_us_per_msg")
-    baseline_cpu = median(runs["baseline"], "server_cpu_us_per_msg")
+    server_cpu = median(runs["exsim"], "server_cpu_us_per_msg", 2)
+    baseline_cpu = median(runs["baseline"], "server_cpu_us_per_msg", 2)
     result = dict(
         msgs_per_s=exsim["msgs_per_s"], baseline_msgs_per_s=baseline["msgs_per_s"],
         ratio=round(exsim["msgs_per_s"] / baseline["msgs_per_s"], 3) if baseline["msgs_per_s"] else None,
         events_per_s=exsim["events_per_s"], baseline_events_per_s=baseline["events_per_s"],
         server_cpu_us_per_msg=server_cpu, baseline_server_cpu_us_per_msg=baseline_cpu,
         server_cpu_ratio=round(baseline_cpu / server_cpu, 3) if server_cpu else None,
-        client_cpu_us_per_msg=median(every, "client_cpu_us_per_msg"),
+        client_cpu_us_per_msg=median(every, "client_cpu_us_per_msg", 2),
         unit="text frames delivered per second, summed over all subscribers (trade + depthUpdate frames)",
         subscribers=args.subscribers, events=args.events, concurrency=args.concurrency,
         msgs=exsim["msgs"], trade_msgs=exsim["trade_msgs"], depth_msgs=exsim["depth_msgs"],
@@ -329,10 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         best_of="rates: the fastest round per server; CPU figures: the median round",
         all_msgs_per_s=[run["msgs_per_s"] for run in runs["exsim"]],
         all_baseline_msgs_per_s=[run["msgs_per_s"] for run in runs["baseline"]],
-        errors=sum(run["errors"] for run in every),
-        first_error=next((run["first_error"] for run in every if run["first_error"]), None),
+        **health(every),
         disconnected=max(run["disconnected"] for run in every),
-        complete=all(run["complete"] for run in every),
         python=platform.python_version(), aiohttp=aiohttp.__version__, cpus=os.cpu_count(),
     )
     print(json.dumps(result))

@@ -323,19 +323,24 @@ def book_ticker(inst: Instrument, bid: tuple[int, int] | None, ask: tuple[int, i
     }
 
 
+def _price_change(inst: Instrument, stats: Stats24h) -> dict[str, str]:
+    """priceChange, priceChangePercent (3 decimals) and weightedAvgPrice: the FULL tickers' shared head."""
+    change = stats.last - stats.open
+    percent = Decimal(change * 100) / Decimal(stats.open) if stats.open else Decimal(0)
+    weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
+    return {"priceChange": inst.format_price(change),
+            "priceChangePercent": f"{percent.quantize(Decimal('0.001')):f}",
+            "weightedAvgPrice": inst.format_price(weighted)}
+
+
 def ticker_24h(inst: Instrument, stats: Stats24h, bid: tuple[int, int] | None, ask: tuple[int, int] | None,
                full: bool) -> dict[str, Any]:
     """FULL or MINI. A spot ticker has `bidQty` and no `time`: ccxt takes a ticker with `time` for a contract."""
     price, qty, quote = inst.format_price, inst.format_qty, inst.format_quote
     out: dict[str, Any] = {"symbol": inst.symbol}
     if full:
-        change = stats.last - stats.open
-        percent = Decimal(change * 100) / Decimal(stats.open) if stats.open else Decimal(0)
-        weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
+        out.update(_price_change(inst, stats))
         out.update({
-            "priceChange": price(change),
-            "priceChangePercent": f"{percent.quantize(Decimal('0.001')):f}",
-            "weightedAvgPrice": price(weighted),
             "prevClosePrice": price(stats.prev_close),
             "lastPrice": price(stats.last),
             "lastQty": qty(stats.last_qty),
@@ -367,11 +372,7 @@ def window_ticker(inst: Instrument, stats: Stats24h, full: bool) -> dict[str, An
     price, qty, quote = inst.format_price, inst.format_qty, inst.format_quote
     out: dict[str, Any] = {"symbol": inst.symbol}
     if full:
-        change = stats.last - stats.open
-        percent = Decimal(change * 100) / Decimal(stats.open) if stats.open else Decimal(0)
-        weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
-        out.update({"priceChange": price(change), "priceChangePercent": f"{percent.quantize(Decimal('0.001')):f}",
-                    "weightedAvgPrice": price(weighted)})
+        out.update(_price_change(inst, stats))
     out.update({
         "openPrice": price(stats.open), "highPrice": price(stats.high), "lowPrice": price(stats.low),
         "lastPrice": price(stats.last), "volume": qty(stats.volume), "quoteVolume": quote(stats.quote_volume),
