@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 
 import yaml
 
-from simulator.dialects.binance.auth import API_KEY_PATTERN
-from simulator.dialects.binance.ratelimit import INTERVAL_MS, RATE_LIMIT_TYPES, REQUEST_WEIGHT, Pool
+from simulator.dialects.binance.wire.auth import API_KEY_PATTERN
+from simulator.dialects.binance.wire.ratelimit import INTERVAL_MS, RATE_LIMIT_TYPES, REQUEST_WEIGHT, Pool
 from simulator.engine.instrument import STP_MODES, Instrument, InstrumentSpec
 
 # fixtures/ sits next to the simulator package both in a source checkout and in an editable install.

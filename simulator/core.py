@@ -24,8 +24,8 @@ from simulator.control.counterparty import Counterparty
 from simulator.control.fault_effects import FaultEffects
 from simulator.control.faults import FaultInjector
 from simulator.credentials import ApiKey, KeyRing
-from simulator.dialects.binance.listen_keys import ListenKeys
-from simulator.dialects.binance.ratelimit import RateLimiter
+from simulator.dialects.binance.wire.listen_keys import ListenKeys
+from simulator.dialects.binance.wire.ratelimit import RateLimiter
 from simulator.engine.engine import Engine
 from simulator.engine.events import Event
 from simulator.engine.fees import FeeSchedule, FeeTier

@@ -16,7 +16,8 @@ from simulator.app_keys import BACKGROUND_JOBS, SIMULATOR, add_background_job, s
 from simulator.control import http as control_http
 from simulator.control import journal as control_journal
 from simulator.core import Simulator
-from simulator.dialects.binance import spot_rest, streams
+from simulator.dialects.binance.spot import routes as spot_rest
+from simulator.dialects.binance.streams import routes as streams
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 from simulator.control.errors import ControlError, bad_request, conflict, not_found
 from simulator.control.faults import KINDS, Fault
 from simulator.control.snapshot import SnapshotError
-from simulator.dialects.binance.auth import API_KEY_PATTERN
+from simulator.dialects.binance.wire.auth import API_KEY_PATTERN
 from simulator.engine.audit import audit
 from simulator.engine.events import Trade
 from simulator.engine.instrument import SYMBOL_STATUSES, Instrument, to_atoms

@@ -34,7 +34,7 @@ before the cancel runs, so the cancel answers "Unknown order".
 
 WIRING: each hook point is one lookup, `sim.faults.match(kind, ...)`,
 guarded by the one cheap test `if sim.faults.kinds:` (the kinds of the registered faults: empty, no fault, and
-nothing else is looked at). REST (simulator.dialects.binance.http.serve): endpoint is f"{request.method}
+nothing else is looked at). REST (simulator.dialects.binance.wire.rest.serve): endpoint is f"{request.method}
 {request.path}", symbol the request's `symbol` parameter (upper case) or None, account_id the authenticated
 account (before authentication: the owner of the X-MBX-APIKEY header) or None:
   after parsing the params and BEFORE charging weight:
@@ -49,7 +49,7 @@ account (before authentication: the owner of the X-MBX-APIKEY header) or None:
   REST DELETE /api/v3/order and cancelReplace's cancel half (spot_trading._cancel), and the control plane's
   cancel with asClient, just before engine.cancel_order: sim.faults.before_cancel(account_id, symbol, order_id).
   The WebSocket API offers no order methods, so it has no cancel hook.
-WS (simulator.dialects.binance.ws_faults has the details): stream = the market stream name
+WS (simulator.dialects.binance.streams.faults has the details): stream = the market stream name
 ("btcusdt@depth@100ms") or, for user data, the listenKey (WebSocket API subscriptions: None); account_id the user
 data sink's account:
   per outgoing message: ws_delay (send it f.params["ms"] later; what is queued behind it waits too),

@@ -12,7 +12,7 @@ admin token and Authorization headers are written as "<redacted>" (a request's H
 useless without the secret and needed to replay the request byte for byte).
 
 REST is recorded by `middleware(journal)`, which the server mounts outermost when started with `--journal`.
-WebSocket traffic is recorded by the stream hub (simulator.dialects.binance.stream_hub), which finds the Journal
+WebSocket traffic is recorded by the stream hub (simulator.dialects.binance.streams.hub), which finds the Journal
 at `app[JOURNAL]`: per connection (`connection` numbers them), an "open" line, each frame "in" and "out" as it
 crosses the wire (text in `data`; pings and pongs as {"frame": "ping"} with no data), a "drop" line for each
 message a fault kept from the client ({"fault": "ws_silence"} or "depth_gap"), and a "close" line.

@@ -9,7 +9,7 @@ from simulator.control.api import Control
 from simulator.control.errors import ControlError
 from simulator.control.faults import (KINDS, FaultSpecError, http_error_response, unknown_status_response,
                                       validate_spec)
-from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.engine.rejection import Reject, Rejected
 from tests.control.conftest import frozen_sim
 

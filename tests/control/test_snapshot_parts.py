@@ -15,9 +15,9 @@ from simulator.clock import SimClock
 from simulator.control.snapshot import SnapshotError, load
 from simulator.core import Simulator
 from simulator.credentials import KeyRing
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.listen_keys import ListenKeys
-from simulator.dialects.binance.ratelimit import Pool, RateLimiter
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.listen_keys import ListenKeys
+from simulator.dialects.binance.wire.ratelimit import Pool, RateLimiter
 from simulator.jsonstate import expect_bool, expect_int, expect_optional_int, rng_from_state, rng_state
 from simulator.market.index_price import IndexPrices
 from simulator.market.maker import MarketMaker

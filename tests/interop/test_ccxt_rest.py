@@ -9,7 +9,7 @@ import pytest
 
 from simulator.clock import SimClock
 from simulator.core import Simulator
-from simulator.dialects.binance.ratelimit import Pool
+from simulator.dialects.binance.wire.ratelimit import Pool
 from tests.conftest import quiet_config
 from tests.interop.helpers import (ASK, BID, DEMO_KEY, DEMO_SECRET, LAST, arrange_market,
                                    free_and_locked, repoint)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import ccxt.pro as ccxtpro
 import pytest
 
-from simulator.dialects.binance.stream_hub import STREAM_HUB, StreamHub
+from simulator.dialects.binance.streams.hub import STREAM_HUB, StreamHub
 from tests.interop.helpers import ASK, BID, DEMO_KEY, DEMO_SECRET, SYMBOL, arrange_market, repoint
 from tests.live_server import LiveServer
 

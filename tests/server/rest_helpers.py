@@ -17,8 +17,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from simulator.clock import SimClock
 from simulator.core import Simulator
-from simulator.dialects.binance import auth
-from simulator.dialects.binance.ratelimit import Pool
+from simulator.dialects.binance.wire import auth
+from simulator.dialects.binance.wire.ratelimit import Pool
 from simulator.server import create_app
 from tests.conftest import quiet_config
 

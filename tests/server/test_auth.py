@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.dialects.binance import auth
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire import auth
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.params import Params
 
 NOW = 1_700_000_000_000
 KEY, SECRET = "demo-api-key", "demo-api-secret"

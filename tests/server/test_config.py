@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from simulator.config import DEFAULT_CONFIG_PATH, ConfigError, load_config, parse_config
-from simulator.dialects.binance.ratelimit import Pool
+from simulator.dialects.binance.wire.ratelimit import Pool
 from simulator.engine.instrument import Instrument
 
 

@@ -5,8 +5,8 @@ import inspect
 
 import pytest
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.engine.rejection import Reject
 
 # (constructor name, call, HTTP status, code, message)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.params import MAX_PARAMETERS, MAX_REQUEST_SIZE, Params
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.params import MAX_PARAMETERS, MAX_REQUEST_SIZE, Params
 
 DECIMAL_MSG = "Illegal characters found in parameter '{}'; legal range is '^([0-9]{{1,20}})(\\.[0-9]{{1,20}})?$'."
 

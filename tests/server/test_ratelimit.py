@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.ratelimit import Pool, RateLimiter
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.ratelimit import Pool, RateLimiter
 
 MINUTE = 60_000
 T0 = 1_700_000_080_000  # 40 s into a minute, at the start of a 10-second window

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from simulator.dialects.binance.user_stream import render_execution_report
+from simulator.dialects.binance.streams.user import render_execution_report
 from simulator.engine.events import OrderUpdate
 from tests.server import rest_helpers
 from tests.server.rest_helpers import NOW, SYMBOL

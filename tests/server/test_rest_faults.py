@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
-from simulator.dialects.binance import auth
+from simulator.dialects.binance.wire import auth
 from tests.live_server import LiveServer
 from tests.server import rest_helpers
 from tests.server.rest_helpers import DEMO_KEY, DEMO_SECRET, SYMBOL

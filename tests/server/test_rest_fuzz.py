@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from simulator.clock import SimClock
 from simulator.core import Simulator
-from simulator.dialects.binance import auth, spot_rest
-from simulator.dialects.binance.ratelimit import Pool
+from simulator.dialects.binance.wire import auth
+from simulator.dialects.binance.spot import routes as spot_rest
+from simulator.dialects.binance.wire.ratelimit import Pool
 from simulator.engine.audit import audit
 from tests.conftest import quiet_config
 from tests.interop.helpers import arrange_market

@@ -9,7 +9,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from simulator.app_keys import SIMULATOR
-from simulator.dialects.binance import http, spot_rest
+from simulator.dialects.binance.wire import rest as http
+from simulator.dialects.binance.spot import routes as spot_rest
 from simulator.server import MAX_BODY_BYTES
 from tests.server import rest_helpers
 from tests.server.rest_helpers import SYMBOL, Rest, make_sim

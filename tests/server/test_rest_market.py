@@ -314,8 +314,8 @@ async def test_window_ticker_weights(rest, path, params, weight):
 
 
 def test_window_ticker_weight_caps_at_200():
-    from simulator.dialects.binance.params import Params
-    from simulator.dialects.binance.spot_market import window_ticker_weight
+    from simulator.dialects.binance.wire.params import Params
+    from simulator.dialects.binance.spot.market import window_ticker_weight
     assert window_ticker_weight(Params({"symbols": json.dumps([f"S{i}" for i in range(51)])})) == 200
     assert window_ticker_weight(Params({"symbols": json.dumps([f"S{i}" for i in range(50)])})) == 200
     assert window_ticker_weight(Params({"symbols": json.dumps([f"S{i}" for i in range(10)])})) == 40

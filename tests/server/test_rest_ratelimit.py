@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.dialects.binance.ratelimit import Pool
+from simulator.dialects.binance.wire.ratelimit import Pool
 from tests.server import rest_helpers
 from tests.server.rest_helpers import NOW, SYMBOL, make_sim
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.dialects.binance.http import to_microseconds
+from simulator.dialects.binance.wire.rest import to_microseconds
 from tests.server import rest_helpers
 from tests.server.rest_helpers import NOW, SYMBOL
 

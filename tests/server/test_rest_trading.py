@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.dialects.binance import auth
+from simulator.dialects.binance.wire import auth
 from tests.server import rest_helpers
 from tests.server.rest_helpers import DEMO_KEY, DEMO_SECRET, NOW, SYMBOL
 

@@ -19,8 +19,8 @@ import pytest
 from simulator.control.api import Control
 from simulator.control.scenario_schema import SCENARIO_DIR
 from simulator.control.scenarios import Player, load_scenario_file
-from simulator.dialects.binance import auth
-from simulator.dialects.binance.stream_hub import STREAM_HUB, StreamHub
+from simulator.dialects.binance.wire import auth
+from simulator.dialects.binance.streams.hub import STREAM_HUB, StreamHub
 from tests.server.ws_helpers import TIMEOUT, assert_closed, connect, recv_json, request, wait_for
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from simulator.dialects.binance.auth import sign, ws_signed_payload
+from simulator.dialects.binance.wire.auth import sign, ws_signed_payload
 from tests.server.ws_helpers import connect, recv_json, request
 
 DEMO_KEY, DEMO_SECRET = "demo-api-key", "demo-api-secret"

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.dialects.binance.user_stream import render_execution_report
+from simulator.dialects.binance.streams.user import render_execution_report
 from simulator.engine.events import OrderUpdate
 from simulator.engine.rejection import Rejected
 from tests.server.ws_helpers import connect, recv_json, request, wait_for

@@ -15,8 +15,8 @@ import aiohttp
 from aiohttp import web
 
 from simulator.app_keys import BACKGROUND_JOBS, SIMULATOR, start_background, stop_background
-from simulator.dialects.binance import streams
-from simulator.dialects.binance.stream_hub import STREAM_HUB, StreamHub
+from simulator.dialects.binance.streams import routes as streams
+from simulator.dialects.binance.streams.hub import STREAM_HUB, StreamHub
 from tests.live_server import LiveServer
 
 TIMEOUT = 5.0

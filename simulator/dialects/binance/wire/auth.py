@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.params import Params
 
 # What a well-formed API key looks like; anything else is -2014 (Binance's own keys are 64 alphanumerics).
 API_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")

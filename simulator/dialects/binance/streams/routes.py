@@ -20,10 +20,10 @@ import re
 from aiohttp import web
 
 from simulator.app_keys import SIMULATOR, add_background_job
-from simulator.dialects.binance import ws_api
-from simulator.dialects.binance.market_streams import parse_stream
-from simulator.dialects.binance.stream_hub import STREAM_HUB, Connection, StreamHub
-from simulator.dialects.binance.user_stream import UserSink
+from simulator.dialects.binance.streams import ws_api
+from simulator.dialects.binance.streams.market import parse_stream
+from simulator.dialects.binance.streams.hub import STREAM_HUB, Connection, StreamHub
+from simulator.dialects.binance.streams.user import UserSink
 
 __all__ = ["STREAM_HUB", "setup"]
 

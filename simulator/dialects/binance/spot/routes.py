@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.dialects.binance import http, spot_market, spot_trading
+from simulator.dialects.binance.wire import rest as http
+from simulator.dialects.binance.spot import market as spot_market, trading as spot_trading
 
 ENDPOINTS = [*spot_market.ENDPOINTS, *spot_trading.ENDPOINTS]
 

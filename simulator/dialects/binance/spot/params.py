@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.params import Params
 from simulator.engine.engine import Engine
 from simulator.engine.instrument import Instrument
 

@@ -32,10 +32,10 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from simulator.control.journal import JOURNAL
 from simulator.core import Simulator
-from simulator.dialects.binance import market_streams as ms
-from simulator.dialects.binance import ws_faults
-from simulator.dialects.binance.market_streams import DepthBatch, StreamSpec
-from simulator.dialects.binance.user_stream import UserSink, UserStreams, dumps
+from simulator.dialects.binance.streams import market as ms
+from simulator.dialects.binance.streams import faults as ws_faults
+from simulator.dialects.binance.streams.market import DepthBatch, StreamSpec
+from simulator.dialects.binance.streams.user import UserSink, UserStreams, dumps
 from simulator.engine.events import BalanceUpdate, DepthUpdate, Event, OrderUpdate, TradeEvent
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from simulator.control.faults import EXPIRED
 
 if TYPE_CHECKING:
     from simulator.control.faults import Fault, FaultInjector
-    from simulator.dialects.binance.stream_hub import Connection
+    from simulator.dialects.binance.streams.hub import Connection
 
 CLOSE_REASON = "Connection closed by the server"
 

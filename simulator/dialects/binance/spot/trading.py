@@ -8,11 +8,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from simulator.dialects.binance import errors, spot_orders, spot_params, spot_payloads
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.http import (TRADE, USER_DATA, USER_STREAM, BinanceErrorWithData, Call,
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.spot import orders as spot_orders, params as spot_params, payloads as spot_payloads
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.rest import (TRADE, USER_DATA, USER_STREAM, BinanceErrorWithData, Call,
                                              Endpoint)
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire.params import Params
 from simulator.engine.engine import Engine
 from simulator.engine.events import Event, OrderUpdate
 from simulator.engine.instrument import Instrument

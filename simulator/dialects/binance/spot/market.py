@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from simulator.dialects.binance import errors, spot_klines, spot_params, spot_payloads
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.http import NONE, Call, Endpoint
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.spot import klines as spot_klines, params as spot_params, payloads as spot_payloads
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.rest import NONE, Call, Endpoint
+from simulator.dialects.binance.wire.params import Params
 from simulator.engine.instrument import Instrument
 
 DEPTH_DEFAULT, DEPTH_MAX = 100, 5000

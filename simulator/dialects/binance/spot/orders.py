@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from simulator.dialects.binance import errors, spot_params, spot_payloads
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.spot import params as spot_params, payloads as spot_payloads
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.params import Params
 from simulator.engine.engine import Engine, PlaceResult
 from simulator.engine.instrument import Instrument
 from simulator.engine.order import (FOK, GTC, IOC, LIMIT, LIMIT_MAKER, MARKET, ORDER_TYPES, SIDES, STOP_LOSS,

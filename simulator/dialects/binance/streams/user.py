@@ -20,14 +20,14 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from simulator.dialects.binance.market_streams import event_to_microseconds
+from simulator.dialects.binance.streams.market import event_to_microseconds
 from simulator.engine.events import BalanceUpdate, OrderUpdate
 from simulator.engine.instrument import Instrument
 from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, STOP_TYPES, GTC
 
 if TYPE_CHECKING:
     from simulator.core import Simulator
-    from simulator.dialects.binance.stream_hub import Connection
+    from simulator.dialects.binance.streams.hub import Connection
 
 TRANSFER_REASONS = ("DEPOSIT", "WITHDRAW")
 # Expiry reasons Binance spells in `eR`; the engine's others (STP, stop re-lock) have no Binance spelling.

@@ -18,8 +18,8 @@ from decimal import Decimal
 from functools import partial
 from urllib.parse import parse_qsl
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.errors import BinanceError
 
 # Caps on what one request may carry; beyond them the request is refused before anything else is read.
 MAX_REQUEST_SIZE = 64 * 1024  # characters of query + bytes of body

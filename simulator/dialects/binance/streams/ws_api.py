@@ -19,11 +19,11 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.dialects.binance import auth, errors
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.ratelimit import REQUEST_WEIGHT
-from simulator.dialects.binance.stream_hub import STREAM_HUB, Connection
-from simulator.dialects.binance.user_stream import UserSink
+from simulator.dialects.binance.wire import auth, errors
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.ratelimit import REQUEST_WEIGHT
+from simulator.dialects.binance.streams.hub import STREAM_HUB, Connection
+from simulator.dialects.binance.streams.user import UserSink
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SUBSCRIPTIONS = 1000

@@ -39,9 +39,9 @@ from aiohttp.web_urldispatcher import MatchInfoError
 
 from simulator.app_keys import SIMULATOR
 from simulator.core import Simulator
-from simulator.dialects.binance import auth, errors
-from simulator.dialects.binance.errors import BinanceError
-from simulator.dialects.binance.params import Params
+from simulator.dialects.binance.wire import auth, errors
+from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.dialects.binance.wire.params import Params
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.engine.instrument import Instrument
 from simulator.engine.market_data import MarketData
 

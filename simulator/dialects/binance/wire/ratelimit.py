@@ -22,8 +22,8 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from simulator.dialects.binance import errors
-from simulator.dialects.binance.errors import BinanceError
+from simulator.dialects.binance.wire import errors
+from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.jsonstate import expect_bool, expect_int
 
 INTERVAL_MS = {"SECOND": 1_000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
