@@ -12,6 +12,9 @@ SIMULATOR = web.AppKey("simulator", Simulator)
 BackgroundJob = Callable[[web.Application], Awaitable[None]]
 BACKGROUND_JOBS = web.AppKey("background_jobs", list)
 BACKGROUND_TASKS = web.AppKey("background_tasks", list)
+# The server's Journal (simulator.control.journal) when started with --journal: the REST middleware and every
+# WebSocket connection record what they send and receive through it.
+JOURNAL = web.AppKey("exsim_journal", object)
 
 
 def add_background_job(app: web.Application, job: BackgroundJob) -> None:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from aiohttp import web
 
-from simulator.app_keys import BACKGROUND_JOBS, SIMULATOR, add_background_job, start_background, stop_background
+from simulator.app_keys import BACKGROUND_JOBS, JOURNAL, SIMULATOR, add_background_job, start_background, stop_background
 from simulator.control import http as control_http
 from simulator.control import journal as control_journal
 from simulator.core import Simulator
@@ -28,8 +29,10 @@ MAX_LINE_BYTES = 1024 * 1024
 MARKET_TICK_S = 0.05
 
 
-def create_app(sim: Simulator, *, admin_token: str | None = None,
+def create_app(sim: Simulator, *, admin_token: str | None = None, allowed_hosts: Iterable[str] = (),
                journal: control_journal.Journal | None = None) -> web.Application:
+    """`admin_token` and `allowed_hosts` (names the control plane accepts in `Host` and `Origin` besides the
+    loopback ones) are the control plane's (simulator.control.http)."""
     middlewares = list(spot_rest.middlewares())
     if journal is not None:
         middlewares.insert(0, control_journal.middleware(journal))
@@ -37,10 +40,10 @@ def create_app(sim: Simulator, *, admin_token: str | None = None,
     app[SIMULATOR] = sim
     app[BACKGROUND_JOBS] = []
     if journal is not None:
-        app[control_journal.JOURNAL] = journal
+        app[JOURNAL] = journal
     spot_rest.setup(app)
     streams.setup(app)
-    control_http.setup(app, admin_token=admin_token)
+    control_http.setup(app, admin_token=admin_token, allowed_hosts=allowed_hosts)
     add_background_job(app, _run_ticks)
     app.on_startup.append(start_background)
     app.on_shutdown.append(stop_background)

@@ -38,12 +38,12 @@ nothing else is looked at). REST (simulator.dialects.binance.wire.rest.serve): e
 {request.path}", symbol the request's `symbol` parameter (upper case) or None, account_id the authenticated
 account (before authentication: the owner of the X-MBX-APIKEY header) or None:
   after parsing the params and BEFORE charging weight:
-    maintenance          -> answer maintenance_response() (503); nothing else runs, nothing is charged
+    maintenance          -> answer 503 -1008; nothing else runs, nothing is charged
   after authenticate() (so accountId targets work), before the handler:
-    http_error           -> answer http_error_response(f); the handler does NOT run
+    http_error           -> answer f.params["status"] with Binance's body for it; the handler does NOT run
     http_latency         -> await asyncio.sleep(f.params["ms"] / 1000), then go on
   after the handler ran (the change is applied):
-    http_unknown_status  -> answer unknown_status_response() (503 -1007) instead of the real answer
+    http_unknown_status  -> answer 503 -1007 instead of the real answer
     http_blackhole       -> answer nothing: wait f.params.get("holdMs") ms (None: until the client gives up),
                             then close request.transport
   REST DELETE /api/v3/order and cancelReplace's cancel half (spot_trading._cancel), and the control plane's
@@ -422,6 +422,12 @@ class FaultInjector:
         return [f for f in self.faults.values() if (kind is None or f.kind == kind) and f.is_active(now)]
 
     # --- the hook-point lookup -----------------------------------------------------------------------
+    def ended(self, fault_id: int, now: int) -> bool:
+        """Whether the fault is gone: cleared, or past its duration (a fault with its count used up has not
+        ended: what it holds back may still wait for its stream's next message)."""
+        fault = self.faults.get(fault_id)
+        return fault is None or fault.state(now) == EXPIRED
+
     def match(self, kind: str, *, endpoint: str | None = None, stream: str | None = None,
               symbol: str | None = None, account_id: int | None = None, scope: str | None = None) -> Fault | None:
         """The first live fault of `kind` targeting this call, its count consumed and probability drawn.
@@ -472,26 +478,3 @@ class FaultInjector:
         self._reindex()
         if self.effects is not None and state.get("effects") is not None:
             self.effects.restore(state["effects"])
-
-
-# --- wire bodies for the hooks --------------------------------------------------------------------------
-def http_error_response(fault: Fault) -> tuple[int, dict[str, Any]]:
-    """(status, Binance JSON body) for an http_error fault."""
-    status = fault.params.get("status", 503)
-    default_code, default_msg = {
-        500: (-1000, "An unknown error occurred while processing the request."),
-        502: (-1000, "An unknown error occurred while processing the request."),
-        503: (-1008, "Server is currently overloaded with other requests. Please try again in a few minutes."),
-    }[status]
-    return status, {"code": fault.params.get("code", default_code), "msg": fault.params.get("msg", default_msg)}
-
-
-def unknown_status_response() -> tuple[int, dict[str, Any]]:
-    """503 -1007: the request was applied, but the client cannot know it."""
-    return 503, {"code": -1007, "msg": "Timeout waiting for response from backend server. "
-                                      "Send status unknown; execution status unknown."}
-
-
-def maintenance_response() -> tuple[int, dict[str, Any]]:
-    return 503, {"code": -1008, "msg": "Server is currently overloaded with other requests. "
-                                      "Please try again in a few minutes."}

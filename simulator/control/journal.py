@@ -13,7 +13,7 @@ useless without the secret and needed to replay the request byte for byte).
 
 REST is recorded by `middleware(journal)`, which the server mounts outermost when started with `--journal`.
 WebSocket traffic is recorded by the stream hub (simulator.dialects.binance.streams.hub), which finds the Journal
-at `app[JOURNAL]`: per connection (`connection` numbers them), an "open" line, each frame "in" and "out" as it
+at `app[JOURNAL]` (simulator.app_keys): per connection (`connection` numbers them), an "open" line, each frame "in" and "out" as it
 crosses the wire (text in `data`; pings and pongs as {"frame": "ping"} with no data), a "drop" line for each
 message a fault kept from the client ({"fault": "ws_silence"} or "depth_gap"), and a "close" line.
 """
@@ -27,7 +27,6 @@ from typing import Any, Callable
 
 from aiohttp import web
 
-JOURNAL = web.AppKey("exsim_journal", object)  # the server's Journal, when started with --journal
 
 REDACTED_HEADERS = frozenset(("x-exsim-admin-token", "authorization", "cookie"))
 MAX_BODY_CHARS = 1 << 20  # longer bodies are cut (with "truncated": true) to keep the journal usable

@@ -7,9 +7,8 @@ import pytest
 
 from simulator.control.api import Control
 from simulator.control.errors import ControlError
-from simulator.control.faults import (KINDS, FaultSpecError, http_error_response, unknown_status_response,
-                                      validate_spec)
-from simulator.dialects.binance.wire.errors import BinanceError
+from simulator.control.faults import KINDS, FaultSpecError, validate_spec
+from simulator.dialects.binance.wire.errors import BinanceError, backend_timeout, injected_http_error
 from simulator.engine.rejection import Reject, Rejected
 from tests.control.conftest import frozen_sim
 
@@ -113,9 +112,10 @@ def test_the_first_live_fault_in_id_order_wins(fsim):
     second = fsim.faults.add({"kind": "http_error", "status": 502})
     assert fsim.faults.match("http_error") is first
     assert fsim.faults.match("http_error") is second
-    assert http_error_response(second) == (502, {"code": -1000, "msg": "An unknown error occurred while "
-                                                                       "processing the request."})
-    assert unknown_status_response()[0] == 503 and unknown_status_response()[1]["code"] == -1007
+    answer = injected_http_error(second.params["status"])
+    assert (answer.status, answer.to_body()) == (502, {"code": -1000, "msg": "An unknown error occurred while "
+                                                                             "processing the request."})
+    assert (backend_timeout().status, backend_timeout().code) == (503, -1007)
 
 
 def test_duration_and_delay_run_on_the_simulator_clock(fsim):

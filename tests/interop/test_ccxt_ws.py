@@ -93,7 +93,7 @@ async def test_watch_order_book_matches_the_rest_book(market, exchange):
 
 async def test_watch_trades(market, exchange):
     watching = asyncio.ensure_future(exchange.watch_trades(PAIR))
-    await eventually(market, lambda: "btcusdt@trade" in hub_of(market).subscribers)
+    await eventually(market, lambda: "btcusdt@trade" in hub_of(market).subscriptions.subscribers)
     await exchange.create_order(PAIR, "limit", "buy", 0.25, float(ASK))  # takes from the 60000 ask
     trades = await asyncio.wait_for(watching, TIMEOUT)
     trade = trades[-1]

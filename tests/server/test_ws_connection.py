@@ -8,7 +8,7 @@ import aiohttp
 
 from simulator.config import WebSocketConfig
 from simulator.core import Simulator
-from simulator.dialects.binance.streams.hub import StreamSettings
+from simulator.dialects.binance.streams.policing import StreamSettings
 from tests.conftest import quiet_config
 from tests.server.ws_helpers import TIMEOUT, assert_closed, connect, recv_json, request
 

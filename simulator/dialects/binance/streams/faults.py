@@ -26,15 +26,22 @@ scope "listenKey"); a connection carrying nothing is (None, None, "stream") on m
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
-
-from simulator.control.faults import EXPIRED
-
-if TYPE_CHECKING:
-    from simulator.control.faults import Fault, FaultInjector
-    from simulator.dialects.binance.streams.hub import Connection
+from typing import Any, Protocol
 
 CLOSE_REASON = "Connection closed by the server"
+
+
+class Connection(Protocol):
+    """What the fault hooks need of a connection (streams.connection.Connection is the one there is)."""
+
+    names: dict[str, None]
+    user_sinks: dict[Any, Any]
+    market: bool
+    held: dict[tuple, Held]
+
+    def put(self, item: object) -> None: ...
+
+    def journal_drop(self, text: str, kind: str) -> None: ...
 
 
 class Delayed:
@@ -67,7 +74,7 @@ def targets(conn: Connection) -> list[tuple[str | None, int | None, str | None]]
     return out
 
 
-def silenced(conn: Connection, injector: FaultInjector) -> bool:
+def silenced(conn: Connection, injector) -> bool:
     """Whether a ws_silence fault holds this connection now (consumes one count of the fault that does)."""
     if "ws_silence" not in injector.kinds:
         return False
@@ -77,7 +84,7 @@ def silenced(conn: Connection, injector: FaultInjector) -> bool:
     return False
 
 
-def send(conn: Connection, injector: FaultInjector, text: str, stream: str | None,
+def send(conn: Connection, injector, text: str, stream: str | None,
          account_id: int | None) -> None:
     """Queue one outgoing text message through the live faults."""
     kinds = injector.kinds
@@ -100,23 +107,22 @@ def send(conn: Connection, injector: FaultInjector, text: str, stream: str | Non
             conn.held[key] = Held(fault.fault_id, [item] * copies)
             return
     for _ in range(copies):
-        conn._put(item)
+        conn.put(item)
     if held is not None:
         for late in held.items:
-            conn._put(late)
+            conn.put(late)
 
 
-def release_stale(conn: Connection, injector: FaultInjector, now: int) -> None:
+def release_stale(conn: Connection, injector, now: int) -> None:
     """Send the messages ws_reorder holds for a fault that was cleared or has expired since."""
     for key, held in list(conn.held.items()):
-        fault: Fault | None = injector.faults.get(held.fault_id)
-        if fault is None or fault.state(now) == EXPIRED:
+        if injector.ended(held.fault_id, now):
             del conn.held[key]
             for item in held.items:
-                conn._put(item)
+                conn.put(item)
 
 
-def close_fault(conn: Connection, injector: FaultInjector) -> Fault | None:
+def close_fault(conn: Connection, injector) -> object | None:
     """The ws_close fault that closes this connection now, if any."""
     for stream, account_id, scope in targets(conn):
         fault = injector.match("ws_close", stream=stream, account_id=account_id, scope=scope)

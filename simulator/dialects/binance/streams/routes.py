@@ -22,7 +22,8 @@ from aiohttp import web
 from simulator.app_keys import SIMULATOR, add_background_job
 from simulator.dialects.binance.streams import ws_api
 from simulator.dialects.binance.streams.market import parse_stream
-from simulator.dialects.binance.streams.hub import STREAM_HUB, Connection, StreamHub
+from simulator.dialects.binance.streams.connection import Connection
+from simulator.dialects.binance.streams.hub import STREAM_HUB, StreamHub
 from simulator.dialects.binance.streams.user import UserSink
 
 __all__ = ["STREAM_HUB", "setup"]

@@ -18,16 +18,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from simulator.dialects.binance.streams.market import event_to_microseconds
 from simulator.engine.events import BalanceUpdate, OrderUpdate
 from simulator.engine.instrument import Instrument
-from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, STOP_TYPES, GTC
+from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, GTC
 
 if TYPE_CHECKING:
     from simulator.core import Simulator
-    from simulator.dialects.binance.streams.hub import Connection
+
+
+class Connection(Protocol):
+    """What a user data sink needs of its connection (streams.connection.Connection is the one there is)."""
+
+    combined: bool
+    micro: bool
+    user_sinks: dict
+
+    def send(self, text: str, stream: str | None = None, account_id: int | None = None) -> None: ...
 
 TRANSFER_REASONS = ("DEPOSIT", "WITHDRAW")
 # Expiry reasons Binance spells in `eR`; the engine's others (STP, stop re-lock) have no Binance spelling.
@@ -56,12 +65,11 @@ def render_execution_report(event: OrderUpdate, inst: Instrument, event_time: in
         last_qty, last_price, last_quote = qty(0), price(0), quote(0)
         trade_id, maker = -1, False
     canceled = event.exec_type == CANCELED
-    # The engine emits NEW before it stamps the working time of an order that goes straight to the book.
-    working_time = order.working_time
-    if working_time < 0 and event.exec_type == NEW and order.type not in STOP_TYPES:
-        working_time = order.time
-    on_book = (event.status in (NEW, PARTIALLY_FILLED) and working_time >= 0 and order.price > 0
-               and order.tif == GTC)
+    working_time = order.working_time  # from acceptance; a stop order's from its trigger, none before it
+    # `w` on a NEW report: the order is working, MARKET, IOC and FOK included (captured Binance traffic; the FIX
+    # API's WorkingIndicator on a FOK's NEW), a stop waiting for its trigger is not. On later reports: on the book.
+    on_book = working_time >= 0 and (event.exec_type == NEW or (
+        event.status in (NEW, PARTIALLY_FILLED) and order.price > 0 and order.tif == GTC))
     report = {
         "e": "executionReport", "E": event_time, "s": order.symbol,
         "c": event.cancel_client_id if canceled else order.client_id,
@@ -70,7 +78,7 @@ def render_execution_report(event: OrderUpdate, inst: Instrument, event_time: in
         "C": order.client_id if canceled else "",
         "x": event.exec_type, "X": event.status, "r": "NONE", "i": order.order_id,
         "l": last_qty, "z": qty(event.executed), "L": last_price, "n": commission, "N": fee_asset,
-        "T": event.time, "t": trade_id, "I": event.seq, "w": on_book, "m": maker, "M": False,
+        "T": event.time, "t": trade_id, "I": event.seq, "w": on_book, "m": maker, "M": trade is not None,
         "O": order.time, "Z": quote(event.cum_quote), "Y": last_quote, "Q": quote(order.quote_qty),
     }
     if working_time >= 0:

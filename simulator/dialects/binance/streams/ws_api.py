@@ -22,7 +22,8 @@ from aiohttp import web
 from simulator.dialects.binance.wire import auth, errors
 from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.ratelimit import REQUEST_WEIGHT
-from simulator.dialects.binance.streams.hub import STREAM_HUB, Connection
+from simulator.dialects.binance.streams.connection import Connection
+from simulator.dialects.binance.streams.hub import STREAM_HUB
 from simulator.dialects.binance.streams.user import UserSink
 
 MAX_MESSAGE_BYTES = 64 * 1024

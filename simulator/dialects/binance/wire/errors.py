@@ -90,6 +90,12 @@ def server_busy() -> BinanceError:
     )
 
 
+def injected_http_error(status: int, code: int | None = None, msg: str | None = None) -> BinanceError:
+    """What an http_error fault answers: Binance's body for that status unless the fault spells its own."""
+    default = server_busy() if status == 503 else unknown_error()
+    return BinanceError(status, default.code if code is None else code, default.msg if msg is None else msg)
+
+
 def filter_failure(filter_type: str) -> BinanceError:
     """-1013 "Filter failure: LOT_SIZE" and friends (reference §3.2)."""
     return _bad_request(-1013, f"Filter failure: {filter_type}")
@@ -143,34 +149,12 @@ def mandatory_one_of(first: str, second: str) -> BinanceError:
     return _bad_request(-1102, f"Param '{first}' or '{second}' must be sent, but both were empty/null!")
 
 
-def unknown_param() -> BinanceError:
-    return _bad_request(-1103, "An unknown parameter was sent.")
-
-
-def unread_parameters(read: int, sent: int) -> BinanceError:
-    return _bad_request(
-        -1104, f"Not all sent parameters were read; read '{read}' parameter(s) but was sent '{sent}'."
-    )
-
-
-def param_empty(name: str) -> BinanceError:
-    return _bad_request(-1105, f"Parameter '{name}' was empty.")
-
-
 def param_not_required(name: str) -> BinanceError:
     return _bad_request(-1106, f"Parameter '{name}' sent when not required.")
 
 
 def bad_precision(name: str) -> BinanceError:
     return _bad_request(-1111, f"Parameter '{name}' has too much precision.")
-
-
-def no_depth() -> BinanceError:
-    return _bad_request(-1112, "No orders on book for symbol.")
-
-
-def tif_not_required() -> BinanceError:
-    return _bad_request(-1114, "TimeInForce parameter sent when not required.")
 
 
 def invalid_tif() -> BinanceError:
@@ -247,19 +231,6 @@ def price_qty_zero() -> BinanceError:
     return _bad_request(-2010, "Price * QTY is zero or less.")
 
 
-def market_orders_not_supported() -> BinanceError:
-    return _bad_request(-2010, "Market orders are not supported for this symbol.")
-
-
-def quote_order_qty_not_supported() -> BinanceError:
-    # "not support" (sic) is Binance's wording.
-    return _bad_request(-2010, "Quote order qty market orders are not support for this symbol.")
-
-
-def symbol_not_permitted() -> BinanceError:
-    return _bad_request(-2010, "This symbol is not permitted for this account.")
-
-
 def unsupported_order_combination() -> BinanceError:
     # No trailing period: Binance's -2010 wording (the -1014 variant has one).
     return _bad_request(-2010, "Unsupported order combination")
@@ -277,10 +248,6 @@ def cancel_restricted() -> BinanceError:
     return _bad_request(-2011, "Order was not canceled due to cancel restrictions.")
 
 
-def cancel_invalid_ids() -> BinanceError:
-    return _bad_request(-2011, "Cancel order is invalid. Check origClOrdId and orderId.")
-
-
 def no_such_order() -> BinanceError:
     return _bad_request(-2013, "Order does not exist.")
 
@@ -291,12 +258,6 @@ def bad_api_key_format() -> BinanceError:
 
 def bad_api_key() -> BinanceError:
     return BinanceError(401, -2015, "Invalid API-key, IP, or permissions for action.")
-
-
-def order_archived() -> BinanceError:
-    return _bad_request(
-        -2026, "Order was canceled or expired with no executed qty over 90 days ago and has been archived."
-    )
 
 
 def amend_not_supported() -> BinanceError:

@@ -151,13 +151,12 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
                 params = Params.parse(raw_query(request), body)
             except BinanceError as exc:
                 problem = exc
-        injector = getattr(sim, "faults", None)
-        faults = _Faults(injector, request, params, sim) if injector is not None and injector.kinds else None
+        faults = _Faults(sim.faults, request, params, sim) if sim.faults.kinds else None
         if faults is not None:
             refusal = faults.maintenance()
             if refusal is not None:  # before the weight: a venue in maintenance counts nothing
                 headers.update(_current_weight(sim, client_ip(request)))
-                return json_response(refusal[1], refusal[0], headers)
+                raise refusal
         headers.update(sim.limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
         if problem is not None:
             raise problem
@@ -167,7 +166,7 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
         if faults is not None:
             refusal = await faults.before(call.account_id)
             if refusal is not None:
-                return json_response(refusal[1], refusal[0], headers)
+                raise refusal
         data = endpoint.handler(call)
         if isinstance(data, Awaitable):
             data = await data
@@ -175,7 +174,7 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
         if faults is not None:
             replaced = await faults.after(call.account_id)
             if replaced is not None:
-                return json_response(replaced[1], replaced[0], headers)
+                raise replaced
         if micro:
             data = to_microseconds(data, endpoint.path in KLINE_PATHS)
         return json_response(data, 200, headers)
@@ -247,26 +246,24 @@ class _Faults:
         return self.injector.match(kind, endpoint=self.endpoint, symbol=self.symbol,
                                    account_id=account_id if account_id is not None else self.key_account_id)
 
-    def maintenance(self) -> tuple[int, dict[str, Any]] | None:
-        from simulator.control import faults
+    def maintenance(self) -> BinanceError | None:
         if self._match("maintenance", None) is not None:
-            return faults.maintenance_response()
+            return errors.server_busy()
         return None
 
-    async def before(self, account_id: int | None) -> tuple[int, dict[str, Any]] | None:
-        from simulator.control import faults
+    async def before(self, account_id: int | None) -> BinanceError | None:
         fault = self._match("http_error", account_id)
         if fault is not None:
-            return faults.http_error_response(fault)
+            params = fault.params
+            return errors.injected_http_error(params.get("status", 503), params.get("code"), params.get("msg"))
         fault = self._match("http_latency", account_id)
         if fault is not None:
             await asyncio.sleep(fault.params["ms"] / 1000)
         return None
 
-    async def after(self, account_id: int | None) -> tuple[int, dict[str, Any]] | None:
-        from simulator.control import faults
+    async def after(self, account_id: int | None) -> BinanceError | None:
         if self._match("http_unknown_status", account_id) is not None:
-            return faults.unknown_status_response()
+            return errors.backend_timeout()
         fault = self._match("http_blackhole", account_id)
         if fault is not None:
             transport = self.request.transport
