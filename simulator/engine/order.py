@@ -26,6 +26,16 @@ EXPIRED = "EXPIRED"
 EXPIRED_IN_MATCH = "EXPIRED_IN_MATCH"
 FINAL_STATUSES = frozenset((FILLED, CANCELED, EXPIRED, EXPIRED_IN_MATCH))
 
+# Stop orders trigger on the last trade price: a stop-loss fires when the price moves against the position
+# the order protects, a take-profit when it moves in its favour.
+_TRIGGERS_ON_RISE = frozenset(((STOP_LOSS, True), (STOP_LOSS_LIMIT, True), (TAKE_PROFIT, False),
+                               (TAKE_PROFIT_LIMIT, False)))  # (type, is_buy) that fire when last >= stop
+
+
+def stop_reached(type_: str, is_buy: bool, stop_price: int, last: int) -> bool:
+    """Whether a stop order of this type and side fires at last trade price `last`."""
+    return last >= stop_price if (type_, is_buy) in _TRIGGERS_ON_RISE else last <= stop_price
+
 
 class Order:
     """One order. Quantities and prices are atoms (see instrument.py); `locked` is what it holds now."""

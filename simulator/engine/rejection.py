@@ -31,6 +31,7 @@ class Reject(enum.Enum):
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
     UNKNOWN_ACCOUNT = "UNKNOWN_ACCOUNT"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    CLIENT_ID_MISMATCH = "CLIENT_ID_MISMATCH"  # an order id and a client order id that name different orders
     CANCEL_RESTRICTED = "CANCEL_RESTRICTED"
     INVALID_AMEND = "INVALID_AMEND"
     # account operations

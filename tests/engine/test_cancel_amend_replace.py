@@ -1,11 +1,12 @@
-"""Cancel (by id, by client id, all on a symbol), cancel-replace, amend-down keeping priority, client ids."""
+"""Cancel (by id, by client id, all on a symbol), amend-down keeping priority, client ids (cancel-replace:
+test_cancel_replace.py)."""
 from __future__ import annotations
 
 import pytest
 
 from simulator.engine.rejection import Reject
 
-from tests.engine.helpers import (Recorder, a, fingerprint, free, funded, limit, locked, make_spec, new_engine,
+from tests.engine.helpers import (Recorder, a, fingerprint, funded, limit, locked, make_spec, new_engine,
                                   rejects)
 
 
@@ -22,7 +23,8 @@ def test_cancel_by_order_id(env):
     order = limit(engine, me, "BUY", "99", "1").order
     recorder = Recorder(engine)
     canceled = engine.cancel_order(me, "BTCUSDT", order_id=order.order_id, cancel_client_id="my-cancel")
-    assert canceled is order and order.status == "CANCELED" and not order.is_open
+    assert canceled.order is order and order.status == "CANCELED" and not order.is_open
+    assert canceled.cancel_client_id == "my-cancel"
     assert engine.depth("BTCUSDT", 5)[1] == [] and engine.open_orders(me) == []
     (update,) = recorder.of("order")
     assert (update.exec_type, update.status, update.cancel_client_id) == ("CANCELED", "CANCELED", "my-cancel")
@@ -53,7 +55,8 @@ def test_cancel_unknown_or_foreign_or_finished_orders_is_rejected(env):
     rejects(Reject.UNKNOWN_ORDER, engine.cancel_order, me, "BTCUSDT", order_id=filled_buy.order_id)
     rejects(Reject.UNKNOWN_ORDER, engine.cancel_order, me, "BTCUSDT", client_id="never-used")
     rejects(Reject.UNKNOWN_ORDER, engine.cancel_order, me, "BTCUSDT")
-    rejects(Reject.UNKNOWN_ORDER, engine.cancel_order, me, "BTCUSDT", order_id=mine.order_id, client_id="wrong")
+    rejects(Reject.CLIENT_ID_MISMATCH, engine.cancel_order, me, "BTCUSDT", order_id=mine.order_id,
+            client_id="wrong")
     rejects(Reject.UNKNOWN_SYMBOL, engine.cancel_order, me, "DOGEUSDT", order_id=mine.order_id)
     assert fingerprint(engine) == before and recorder.events == []
 
@@ -81,7 +84,7 @@ def test_cancel_all_on_one_symbol(env):
     btc.append(engine.place_order(me, "BTCUSDT", "SELL", "STOP_LOSS", qty=a("1"), stop_price=a("90")).order)
     eth = limit(engine, me, "BUY", "50", "1", symbol="ETHUSDT").order
     recorder = Recorder(engine)
-    canceled = engine.cancel_all(me, "BTCUSDT")
+    canceled = engine.cancel_all(me, "BTCUSDT").orders
     assert canceled == btc and all(o.status == "CANCELED" for o in btc)
     assert eth.status == "NEW" and engine.open_orders(me) == [eth]
     assert locked(engine, me, "BTC") == 0 and locked(engine, me, "USDT") == a("50")
@@ -116,53 +119,13 @@ def test_generated_client_ids_come_from_the_injected_rng():
     assert limit(engine, me, "BUY", "10", "1").order.client_id != ids[0][0]
 
 
-def test_cancel_replace_cancels_then_places(env):
-    engine, me, _ = env
-    old = limit(engine, me, "BUY", "99", "1", client_id="q").order
-    result = engine.cancel_replace(me, "BTCUSDT", cancel_order_id=old.order_id,
-                                   new_order=dict(side="BUY", type_="LIMIT", qty=a("2"), price=a("98"),
-                                                  tif="GTC", client_id="q"))
-    assert result.canceled is old and old.status == "CANCELED" and result.cancel_error is None
-    new = result.placed.order
-    assert new.status == "NEW" and new.client_id == "q" and result.place_error is None
-    assert locked(engine, me, "USDT") == a("196")
-    assert engine.depth("BTCUSDT", 5)[1] == [(a("98"), a("2"))]
-
-
-def test_cancel_replace_stop_on_failure_places_nothing_when_the_cancel_fails(env):
-    engine, me, _ = env
-    before = fingerprint(engine)
-    result = engine.cancel_replace(me, "BTCUSDT", cancel_order_id=12345,
-                                   new_order=dict(side="BUY", type_="LIMIT", qty=a("1"), price=a("98"), tif="GTC"))
-    assert result.cancel_error.reason is Reject.UNKNOWN_ORDER and result.placed is None
-    assert result.place_error is None and fingerprint(engine) == before
-
-
-def test_cancel_replace_allow_failure_places_even_when_the_cancel_fails(env):
-    engine, me, _ = env
-    result = engine.cancel_replace(me, "BTCUSDT", cancel_order_id=12345, allow_failure=True,
-                                   new_order=dict(side="BUY", type_="LIMIT", qty=a("1"), price=a("98"), tif="GTC"))
-    assert result.cancel_error.reason is Reject.UNKNOWN_ORDER and result.placed.order.status == "NEW"
-
-
-def test_cancel_replace_keeps_the_cancel_when_the_new_order_is_rejected(env):
-    engine, me, _ = env
-    old = limit(engine, me, "BUY", "99", "1").order
-    result = engine.cancel_replace(me, "BTCUSDT", cancel_order_id=old.order_id,
-                                   new_order=dict(side="BUY", type_="LIMIT", qty=a("1"), price=a("98.001"),
-                                                  tif="GTC"))
-    assert result.canceled is old and old.status == "CANCELED"
-    assert result.placed is None and result.place_error.reason is Reject.PRICE_FILTER
-    assert locked(engine, me, "USDT") == 0 and free(engine, me, "USDT") == a("10000")
-
-
 def test_amend_down_keeps_queue_priority_and_releases_funds(env):
     engine, me, other = env
     first = limit(engine, me, "BUY", "99", "3").order
     second = limit(engine, other, "BUY", "99", "1").order
     recorder = Recorder(engine)
     update_id = engine.depth("BTCUSDT", 5)[0]
-    amended = engine.amend_order(me, "BTCUSDT", a("1.5"), order_id=first.order_id)
+    amended = engine.amend_order(me, "BTCUSDT", a("1.5"), order_id=first.order_id).order
     assert amended is first and first.qty == a("1.5") and first.status == "NEW"
     assert first.locked == locked(engine, me, "USDT") == a("148.5")
     assert engine.depth("BTCUSDT", 5) == (update_id + 1, [(a("99"), a("2.5"))], [])

@@ -96,3 +96,40 @@ def test_fee_rates_must_be_exact_fractions_below_one():
             rate_to_int(bad)
     with pytest.raises(ValueError):
         FeeSchedule(TIERS).tier(3)
+
+
+@pytest.mark.parametrize("rate, fee_atoms", [
+    ("0.000025", 3),  # 2.5 atoms: half rounds up (not down, not to even)
+    ("0.00002499", 2),  # 2.499 atoms: rounds down (not up)
+    ("0.00002501", 3),
+])
+def test_the_engine_charges_fees_rounded_as_commission_rounds_them(rate, fee_atoms):
+    """The rounding the engine uses is fees.commission's: a trade of 0.001 BTC (100,000 atoms) at a rate that
+    makes the buyer's fee fall between two atoms."""
+    engine, _ = new_engine(tiers=[FeeTier.of(rate, rate)])
+    maker = funded(engine, BTC="1")
+    taker = funded(engine, USDT="1000")
+    limit(engine, maker, "SELL", "1000", "0.001")
+    (trade,) = limit(engine, taker, "BUY", "1000", "0.001").trades
+    assert trade.buyer_fee == fee_atoms == commission(a("0.001"), rate_to_int(rate))
+    assert trade.seller_fee == commission(trade.quote_qty, rate_to_int(rate))
+    assert free(engine, taker, "BTC") == a("0.001") - fee_atoms and engine.fees_collected["BTC"] == fee_atoms
+
+
+def test_the_engine_computes_every_fee_with_commission(monkeypatch):
+    """One rounding rule, one place: a copy of the arithmetic inlined in the engine would pass the test above
+    today and drift apart from commission() tomorrow."""
+    import simulator.engine.matching as matching
+    calls = []
+
+    def spy(amount, rate):
+        calls.append((amount, rate))
+        return commission(amount, rate)
+
+    monkeypatch.setattr(matching, "commission", spy)
+    engine, _ = new_engine(tiers=TIERS)
+    maker = funded(engine, BTC="1")
+    taker = funded(engine, USDT="1000")
+    limit(engine, maker, "SELL", "100", "1")
+    limit(engine, taker, "BUY", "100", "1")
+    assert sorted(calls) == sorted([(a("1"), TIERS[0].taker), (a("100"), TIERS[0].maker)])

@@ -29,6 +29,7 @@ from simulator.engine.engine import Engine
 from simulator.engine.fees import FeeSchedule, FeeTier
 from simulator.engine.order import LIMIT_PRICED, STOP_TYPES
 from simulator.engine.rejection import Rejected
+from simulator.engine.validation import FILTER_REJECTS
 
 from tests.engine.helpers import START_MS, a, fingerprint, make_spec
 
@@ -201,15 +202,21 @@ class EngineMachine(RuleBasedStateMachine):
         order_id = order.order_id if order is not None else 10**9
         before = fingerprint(self.engine)
         emitted = len(self.events)
-        result = self.engine.cancel_replace(account_id, symbol, cancel_order_id=order_id, allow_failure=allow_failure,
-                                            new_order=self.order_kwargs(symbol, p))
-        if result.canceled is None and result.placed is None:
+        try:
+            result = self.engine.cancel_replace(account_id, symbol, cancel_order_id=order_id,
+                                                mode="ALLOW_FAILURE" if allow_failure else "STOP_ON_FAILURE",
+                                                **self.order_kwargs(symbol, p))
+        except Rejected as rejected:  # the new order's filters fail: nothing is cancelled
+            assert rejected.reason in FILTER_REJECTS
+            assert fingerprint(self.engine) == before and self.events[emitted:] == []
+            return
+        if result.cancel is None and result.placed is None:
             assert fingerprint(self.engine) == before
             new = self.events[emitted:]
-            expected = [] if result.place_error is None else [("rejected", result.place_error.reason.value)]
+            expected = [] if result.place_reject is None else [("rejected", result.place_reject.reason.value)]
             assert [(e.kind, e.reason) for e in new] == expected
-        if not allow_failure and result.cancel_error is not None:
-            assert result.placed is None and result.place_error is None
+        if not allow_failure and result.cancel_reject is not None:
+            assert result.placed is None and result.place_reject is None
 
     @rule(ms=st.integers(0, 180_000), symbol=symbols,
           status=st.sampled_from((None,) * 6 + ("HALT", "TRADING")))

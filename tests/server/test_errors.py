@@ -148,6 +148,7 @@ REJECTS = {
     Reject.UNKNOWN_SYMBOL: (-1121, "Invalid symbol."),
     Reject.UNKNOWN_ACCOUNT: (-2015, "Invalid API-key, IP, or permissions for action."),
     Reject.UNKNOWN_ORDER: (-2013, "Order does not exist."),
+    Reject.CLIENT_ID_MISMATCH: (-2039, "Client order ID is not correct for this order ID."),
     Reject.CANCEL_RESTRICTED: (-2011, "Order was not canceled due to cancel restrictions."),
     Reject.INVALID_AMEND: (-2038, "Order amend (quantity increase) is not supported."),
     Reject.INVALID_AMOUNT: (-1130, "Data sent for parameter 'amount' is not valid."),

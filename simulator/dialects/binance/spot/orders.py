@@ -23,7 +23,7 @@ from simulator.engine.engine import Engine, PlaceResult
 from simulator.engine.instrument import Instrument
 from simulator.engine.order import (FOK, GTC, IOC, LIMIT, LIMIT_MAKER, MARKET, ORDER_TYPES, SIDES, STOP_LOSS,
                                     STOP_LOSS_LIMIT, TAKE_PROFIT, TAKE_PROFIT_LIMIT)
-from simulator.engine.rejection import Reject, Rejected
+from simulator.engine.rejection import Rejected
 
 TIMES_IN_FORCE = (GTC, IOC, FOK)
 RESPONSE_TYPES = ("ACK", "RESULT", "FULL")
@@ -48,9 +48,6 @@ _UNSUPPORTED = (
     ("pegOffsetValue", "Pegged orders are not supported for this symbol."),
     ("pegOffsetType", "Pegged orders are not supported for this symbol."),
 )
-# engine rejections that are filter failures: cancelReplace evaluates these before cancelling anything
-FILTER_REJECTS = frozenset((Reject.PRICE_FILTER, Reject.LOT_SIZE, Reject.MARKET_LOT_SIZE, Reject.NOTIONAL,
-                            Reject.PERCENT_PRICE_BY_SIDE, Reject.PRICE_QTY_ZERO, Reject.BAD_PRECISION))
 
 
 @dataclass

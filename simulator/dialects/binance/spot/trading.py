@@ -5,8 +5,7 @@ query, -2011 on a cancel), exactly like an id that never existed.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.spot import orders as spot_orders, params as spot_params, payloads as spot_payloads
@@ -14,10 +13,7 @@ from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.rest import (TRADE, USER_DATA, USER_STREAM, BinanceErrorWithData, Call,
                                              Endpoint)
 from simulator.dialects.binance.wire.params import Params
-from simulator.engine.engine import Engine
-from simulator.engine.events import Event, OrderUpdate
 from simulator.engine.instrument import Instrument
-from simulator.engine.order import CANCELED, Order
 from simulator.engine.rejection import Rejected
 
 HISTORY_DEFAULT, HISTORY_MAX = 500, 1000
@@ -28,22 +24,6 @@ RATE_LIMIT_EXCEEDED_MODES = ("DO_NOTHING", "CANCEL_ONLY")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-@contextmanager
-def cancel_ids(engine: Engine) -> Iterator[dict[int, str]]:
-    """Collect order id -> the cancel's client order id from the engine's CANCELED events while cancelling."""
-    ids: dict[int, str] = {}
-
-    def listen(event: Event) -> None:
-        if isinstance(event, OrderUpdate) and event.exec_type == CANCELED:
-            ids[event.order.order_id] = event.cancel_client_id
-
-    engine.subscribe(listen)
-    try:
-        yield ids
-    finally:
-        engine.unsubscribe(listen)
-
-
 def _order_ids(params: Params, id_name: str, client_name: str) -> tuple[int | None, str | None]:
     """orderId / origClientOrderId (or the cancelReplace names): at least one, else -1102."""
     order_id = params.integer(id_name)
@@ -53,31 +33,17 @@ def _order_ids(params: Params, id_name: str, client_name: str) -> tuple[int | No
     return order_id, client_id
 
 
-def _find(call: Call, inst: Instrument, order_id: int | None, client_id: str | None, *, cancel: bool) -> Order:
-    """The account's order; with both ids the id decides and the client id must match it (-2039)."""
+def _cancel(call: Call, inst: Instrument, order_id: int | None, client_id: str | None,
+            cancel_client_id: str | None, restriction: str | None) -> dict[str, Any]:
+    """Cancel the account's order (found as the engine's find_order finds it) and render Binance's answer."""
+    # control plane hook: a fill_during_cancel fault fills the order first
+    call.sim.faults.before_cancel(call.account_id, inst.symbol, order_id, client_id)
     try:
-        order = call.sim.engine.find_order(call.account_id, inst.symbol, order_id,
-                                           None if order_id is not None else client_id)
+        result = call.sim.engine.cancel_order(call.account_id, inst.symbol, order_id, client_id,
+                                              cancel_client_id or "", restriction)
     except Rejected as rejected:
-        raise spot_orders.reject(rejected, cancel=cancel) from None
-    if order_id is not None and client_id is not None and order.client_id != client_id:
-        raise errors.client_order_id_mismatch()
-    return order
-
-
-def _cancel(call: Call, inst: Instrument, order: Order, cancel_client_id: str | None,
-            restriction: str | None) -> dict[str, Any]:
-    engine = call.sim.engine
-    faults = getattr(call.sim, "faults", None)
-    if faults is not None:  # control plane hook: a fill_during_cancel fault fills the order first
-        faults.before_cancel(call.account_id, inst.symbol, order.order_id, None)
-    with cancel_ids(engine) as ids:
-        try:
-            engine.cancel_order(call.account_id, inst.symbol, order.order_id, None, cancel_client_id or "",
-                                restriction)
-        except Rejected as rejected:
-            raise spot_orders.reject(rejected, cancel=True) from None
-    return spot_payloads.canceled_order(order, inst, ids.get(order.order_id, cancel_client_id or ""))
+        raise spot_orders.reject(rejected, cancel=True) from None
+    return spot_payloads.canceled_order(result.order, inst, result.cancel_client_id)
 
 
 # --- orders ------------------------------------------------------------------------------------------------
@@ -113,7 +79,11 @@ def test_order(call: Call) -> dict[str, Any]:
 def query_order(call: Call) -> dict[str, Any]:
     inst = spot_params.symbol(call.sim.engine, call.params)
     order_id, client_id = _order_ids(call.params, "orderId", "origClientOrderId")
-    return spot_payloads.query_order(_find(call, inst, order_id, client_id, cancel=False), inst)
+    try:
+        order = call.sim.engine.find_order(call.account_id, inst.symbol, order_id, client_id)
+    except Rejected as rejected:
+        raise spot_orders.reject(rejected) from None
+    return spot_payloads.query_order(order, inst)
 
 
 def cancel_order(call: Call) -> dict[str, Any]:
@@ -122,8 +92,7 @@ def cancel_order(call: Call) -> dict[str, Any]:
     order_id, client_id = _order_ids(params, "orderId", "origClientOrderId")
     cancel_client_id = params.client_order_id("newClientOrderId")
     restriction = params.enum("cancelRestrictions", CANCEL_RESTRICTIONS, errors.invalid_cancel_restrictions)
-    order = _find(call, inst, order_id, client_id, cancel=True)
-    return _cancel(call, inst, order, cancel_client_id, restriction)
+    return _cancel(call, inst, order_id, client_id, cancel_client_id, restriction)
 
 
 def amend_order(call: Call) -> dict[str, Any]:
@@ -139,24 +108,14 @@ def amend_order(call: Call) -> dict[str, Any]:
     order_id, client_id = _order_ids(params, "orderId", "origClientOrderId")
     new_client_id = params.client_order_id("newClientOrderId")
     new_qty = _new_qty(params, inst)
-    order = _find(call, inst, order_id, client_id, cancel=False)
-    orig_client_id = order.client_id
-    seqs: list[int] = []
-
-    def listen(event: Event) -> None:
-        if isinstance(event, OrderUpdate) and event.exec_type == "REPLACED" and event.order is order:
-            seqs.append(event.seq)
-
-    engine.subscribe(listen)
     try:
-        engine.amend_order(call.account_id, inst.symbol, new_qty, order.order_id,
-                           new_client_id=new_client_id if new_client_id is not None else "")
+        result = engine.amend_order(call.account_id, inst.symbol, new_qty, order_id, client_id,
+                                    new_client_id=new_client_id if new_client_id is not None else "")
     except Rejected as rejected:
         raise errors.from_reject(rejected.reason, param="newQty") from None
-    finally:
-        engine.unsubscribe(listen)
     # executionId: the REPLACED update's sequence number, the `I` of its executionReport
-    return spot_payloads.amended_order(order, inst, orig_client_id, order.update_time, seqs[0])
+    return spot_payloads.amended_order(result.order, inst, result.previous_client_id, result.order.update_time,
+                                       result.update_seq)
 
 
 def _new_qty(params: Params, inst: Instrument) -> int:
@@ -184,12 +143,12 @@ def open_orders(call: Call) -> list[dict[str, Any]]:
 def cancel_open_orders(call: Call) -> list[dict[str, Any]]:
     engine = call.sim.engine
     inst = spot_params.symbol(engine, call.params)
-    with cancel_ids(engine) as ids:
-        try:
-            orders = engine.cancel_all(call.account_id, inst.symbol)
-        except Rejected as rejected:
-            raise spot_orders.reject(rejected, cancel=True) from None
-    return [spot_payloads.canceled_order(order, inst, ids.get(order.order_id, "")) for order in orders]
+    try:
+        result = engine.cancel_all(call.account_id, inst.symbol)
+    except Rejected as rejected:
+        raise spot_orders.reject(rejected, cancel=True) from None
+    return [spot_payloads.canceled_order(order, inst, cancel_client_id)
+            for order, cancel_client_id in zip(result.orders, result.cancel_client_ids)]
 
 
 def all_orders(call: Call) -> list[dict[str, Any]]:
@@ -243,8 +202,10 @@ def cancel_replace_partly_failed(data: dict[str, Any], status: int = 409) -> Bin
 def cancel_replace(call: Call) -> dict[str, Any]:
     """Cancel one order and place another on the same symbol (reference: Binance's cancelReplace table).
 
-    Parameters, the new order's filters and the order count are checked before anything is cancelled; then the
-    cancel runs, and the placement unless the cancel failed under STOP_ON_FAILURE.
+    The engine's cancel_replace decides what happens (the new order's filters first, then the cancel, then the
+    placement unless the cancel failed under STOP_ON_FAILURE); this translates. The order count is charged once
+    the filters passed, before the cancel: over the limit, DO_NOTHING refuses the whole request and
+    CANCEL_ONLY cancels without placing.
     """
     params, engine = call.params, call.sim.engine
     new = spot_orders.parse(engine, params)
@@ -253,26 +214,34 @@ def cancel_replace(call: Call) -> dict[str, Any]:
     cancel_client_id = params.client_order_id("cancelNewClientOrderId")
     restriction = params.enum("cancelRestrictions", CANCEL_RESTRICTIONS, errors.invalid_cancel_restrictions)
     limit_mode = params.enum("orderRateLimitExceededMode", RATE_LIMIT_EXCEEDED_MODES) or "DO_NOTHING"
-    _check_filters_first(new, engine, call.account_id)
     over_limit: BinanceError | None = None
-    try:
-        call.charge_order()
-    except BinanceError as exc:
-        if limit_mode == "DO_NOTHING":
-            raise
-        over_limit = exc
 
-    cancel_response: dict[str, Any] | None = None
-    cancel_error: BinanceError | None = None
+    def before_cancel() -> bool:
+        nonlocal over_limit
+        try:
+            call.charge_order()
+        except BinanceError as exc:
+            if limit_mode == "DO_NOTHING":
+                raise
+            over_limit = exc
+        # control plane hook: a fill_during_cancel fault fills the order first
+        call.sim.faults.before_cancel(call.account_id, new.inst.symbol, order_id, client_id)
+        return over_limit is None
+
     try:
-        order = _find(call, new.inst, order_id, client_id, cancel=True)
-        cancel_response = _cancel(call, new.inst, order, cancel_client_id, restriction)
-    except BinanceError as exc:
-        cancel_error = exc
+        result = engine.cancel_replace(
+            call.account_id, new.inst.symbol, **new.engine_kwargs(), cancel_order_id=order_id,
+            cancel_client_id=client_id, cancel_new_client_id=cancel_client_id or "", restriction=restriction,
+            mode=mode, before_cancel=before_cancel)
+    except Rejected as rejected:  # the new order failed its filters: nothing was cancelled
+        raise spot_orders.reject(rejected) from None
+
+    cancel_error = spot_orders.reject(result.cancel_reject, cancel=True) if result.cancel_reject else None
     data: dict[str, Any] = {
         "cancelResult": "FAILURE" if cancel_error else "SUCCESS",
         "newOrderResult": "NOT_ATTEMPTED",
-        "cancelResponse": cancel_error.to_body() if cancel_error else cancel_response,
+        "cancelResponse": cancel_error.to_body() if cancel_error else spot_payloads.canceled_order(
+            result.cancel.order, new.inst, result.cancel.cancel_client_id),
         "newOrderResponse": None,
     }
     if over_limit is not None:  # CANCEL_ONLY: the cancel ran, the new order may not
@@ -282,34 +251,20 @@ def cancel_replace(call: Call) -> dict[str, Any]:
         failure = error(data, 429)
         failure.headers.update(over_limit.headers)
         raise failure
-    if cancel_error is not None and mode == "STOP_ON_FAILURE":
+    if result.placed is None and result.place_reject is None:  # STOP_ON_FAILURE after a failed cancel
         raise cancel_replace_failed(data)
-
-    try:
-        data["newOrderResponse"] = new.render(new.place(engine, call.account_id))
+    if result.placed is not None:
+        data["newOrderResponse"] = new.render(result.placed)
         data["newOrderResult"] = "SUCCESS"
-    except BinanceError as exc:
-        data["newOrderResponse"] = exc.to_body()
+        if cancel_error is None:
+            return data
+    else:
+        data["newOrderResponse"] = spot_orders.reject(result.place_reject).to_body()
         data["newOrderResult"] = "FAILURE"
-    if cancel_error is None and data["newOrderResult"] == "SUCCESS":
-        return data
     call.success_headers.clear()
-    if cancel_error is not None and data["newOrderResult"] == "FAILURE":
+    if cancel_error is not None and result.placed is None:
         raise cancel_replace_failed(data)
     raise cancel_replace_partly_failed(data)
-
-
-def _check_filters_first(new: spot_orders.NewOrder, engine: Engine, account_id: int) -> None:
-    """Binance evaluates the new order's filters before cancelling: a filter failure cancels nothing.
-
-    Checks that depend on the cancel (balance, open-order count, the client id the cancel frees) wait for the
-    placement itself.
-    """
-    try:
-        engine.test_order(account_id, new.inst.symbol, **new.engine_kwargs())
-    except Rejected as rejected:
-        if rejected.reason in spot_orders.FILTER_REJECTS:
-            raise spot_orders.reject(rejected) from None
 
 
 # --- account -----------------------------------------------------------------------------------------------

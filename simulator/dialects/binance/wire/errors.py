@@ -297,6 +297,7 @@ _REJECT_ANSWERS = {
     # An API key whose account no longer exists is, to the client, a key that is not valid.
     Reject.UNKNOWN_ACCOUNT: bad_api_key,
     Reject.UNKNOWN_ORDER: no_such_order,
+    Reject.CLIENT_ID_MISMATCH: client_order_id_mismatch,
     Reject.CANCEL_RESTRICTED: cancel_restricted,
     Reject.INVALID_AMEND: amend_not_supported,
     # Only the control plane moves money in and out; Binance has no code for it.
