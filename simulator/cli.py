@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import ipaddress
+import math
 import os
 import signal
 import socket
@@ -18,14 +19,16 @@ from simulator.control.api import Control
 from simulator.control.cli_verbs import add_verbs
 from simulator.control.errors import ControlError
 from simulator.control.journal import Journal
-from simulator.control.persist import StateSaver
+from simulator.control.persist import STATE_SAVER, SaveError, StateSaver
 from simulator.control.scenario_schema import Scenario, ScenarioError, load_scenario_file, resolve
 from simulator.control.scenarios import Player, drive_async
 from simulator.control.snapshot import SnapshotError, load_file
 from simulator.core import Simulator
-from simulator.server import create_app, make_runner
+from simulator.http_connections import READ_TIMEOUT_S
+from simulator.server import build_simulator, create_app, make_runner
 
 DEFAULT_STATE_INTERVAL_S = 10.0
+DEFAULT_JOURNAL_MB = 256.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,11 +44,21 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-market-maker", action="store_true", help="start with an empty, quiet market")
     serve.add_argument("--admin-token", default=os.environ.get("EXSIM_ADMIN_TOKEN"),
                        help="require this token on every control request (or $EXSIM_ADMIN_TOKEN)")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="a name the control plane accepts in Host and Origin besides loopback addresses, "
+                            "localhost and --host (it refuses others, against DNS rebinding); repeatable")
     serve.add_argument("--state", metavar="FILE", help="restore the state from FILE if it exists; save it there "
                                                        "periodically and on shutdown")
     serve.add_argument("--state-interval", type=float, default=DEFAULT_STATE_INTERVAL_S, metavar="SECONDS",
                        help=f"how often to save --state (default {DEFAULT_STATE_INTERVAL_S:g})")
-    serve.add_argument("--journal", metavar="FILE", help="append every request and response to FILE (JSON lines)")
+    serve.add_argument("--journal", metavar="FILE", help="append every request and response to FILE (JSON lines, "
+                                                         "secrets redacted)")
+    serve.add_argument("--journal-max-mb", type=float, default=DEFAULT_JOURNAL_MB, metavar="MB",
+                       help=f"past this size the journal moves to FILE.1 and starts afresh (default "
+                            f"{DEFAULT_JOURNAL_MB:g})")
+    serve.add_argument("--read-timeout", type=float, default=READ_TIMEOUT_S, metavar="SECONDS",
+                       help="close a connection whose request headers take longer than this, or whose body stalls "
+                            f"longer (default {READ_TIMEOUT_S:g})")
     serve.add_argument("--scenario", metavar="FILE", help="start from a scenario (a file, or a shipped scenario's "
                        "name): its setup, then its timeline played against the running server")
     serve.set_defaults(run=_serve)
@@ -85,13 +98,20 @@ def _serve(args: argparse.Namespace) -> int:
         config = dataclasses.replace(config, market_maker=dataclasses.replace(config.market_maker, enabled=False))
     host = args.host or config.server.host
     port = config.server.port if args.port is None else args.port
+    if args.admin_token is not None:
+        if not args.admin_token.strip():
+            print("exsim: the admin token (--admin-token or $EXSIM_ADMIN_TOKEN) is empty: give a real one, or none "
+                  "to serve loopback clients only", file=sys.stderr)
+            return 2
+        args.admin_token = args.admin_token.strip()
     if not args.admin_token and not is_loopback_host(host):
         print(f"exsim: refusing to bind {host}: the control plane would be open to the network; pass "
               "--admin-token TOKEN (or set $EXSIM_ADMIN_TOKEN) to bind a non-loopback address", file=sys.stderr)
         return 2
-    if args.state_interval <= 0:
-        print("exsim: --state-interval must be positive", file=sys.stderr)
-        return 2
+    for flag in ("state_interval", "journal_max_mb", "read_timeout"):
+        if not 0 < getattr(args, flag) < math.inf:  # (nan compares false: refused too)
+            print(f"exsim: --{flag.replace('_', '-')} must be a positive number", file=sys.stderr)
+            return 2
     scenario = None
     if args.scenario:
         try:
@@ -105,13 +125,13 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
     if args.state and os.path.exists(args.state):
         try:
-            sim = load_file(args.state)  # fully built before anything else happens: never half loaded
+            sim = load_file(args.state, build_simulator)  # fully built before anything else happens: never half loaded
         except SnapshotError as exc:
             print(f"exsim: cannot restore state: {exc}", file=sys.stderr)
             return 2
         print(f"exsim: restored state from {args.state} (the config flags apply only to a new state)", flush=True)
     else:
-        sim = Simulator(config, seed=args.seed)
+        sim = build_simulator(config, seed=args.seed)
     try:
         asyncio.run(_run_server(sim, host, port, args, scenario))
     except OSError as exc:
@@ -133,10 +153,14 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
     if saver is not None:
         try:
             saver.save()  # at once: proves the file can be written, and a crash from now on has a state
-        except OSError as exc:
-            raise StateError(f"cannot write state file {args.state}: {exc.strerror or exc}") from None
-    journal = Journal(args.journal, clock=lambda: sim.clock.now_ms()) if args.journal else None
-    runner = make_runner(create_app(sim, admin_token=args.admin_token, journal=journal), access_log=None)
+        except SaveError as exc:
+            raise StateError(str(exc)) from None
+    journal = Journal(args.journal, clock=lambda: sim.clock.now_ms(),
+                      max_bytes=int(args.journal_max_mb * 1024 * 1024)) if args.journal else None
+    app = create_app(sim, admin_token=args.admin_token, allowed_hosts=[host, *args.allow_host], journal=journal)
+    if saver is not None:
+        app[STATE_SAVER] = saver  # GET /_sim/v1/health reports how saving goes
+    runner = make_runner(app, read_timeout=args.read_timeout, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -163,8 +187,8 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
             try:
                 saver.save()
                 print(f"exsim: state saved to {args.state}", flush=True)
-            except OSError as exc:
-                print(f"exsim: cannot save state to {args.state}: {exc.strerror or exc}", file=sys.stderr)
+            except SaveError as exc:  # (logged too) the last state saved stays on disk
+                print(f"exsim: {exc}", file=sys.stderr)
         if journal is not None:
             journal.close()
 

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from simulator.clock import SimClock
 from simulator.config import Config, load_config
 from simulator.control.counterparty import Counterparty
+from simulator.control import snapshot as snapshots
 from simulator.control.fault_effects import FaultEffects
 from simulator.control.faults import FaultInjector
 from simulator.credentials import ApiKey, KeyRing
-from simulator.dialects.binance.wire.listen_keys import ListenKeys
-from simulator.dialects.binance.wire.ratelimit import RateLimiter
 from simulator.engine.engine import Engine
 from simulator.engine.events import Event
 from simulator.engine.fees import FeeSchedule, FeeTier
@@ -35,22 +34,50 @@ from simulator.market.maker import MarketMaker
 RECENT_EVENTS = 10_000
 
 
+class WireState(Protocol):
+    """What a wire dialect keeps per venue beside the engine (Binance's: its rate limiter and listenKeys).
+
+    The dialect owns it; the Simulator only builds it with its factory, rebuilds it on reset, and passes it the
+    snapshot sections it owns. The control plane reads and drives it through the methods below, never through
+    the dialect's own types."""
+
+    def state(self) -> dict[str, Any]: ...
+
+    def restore(self, document: Mapping[str, Any]) -> None: ...
+
+    def owners(self) -> list[tuple[int, str]]: ...
+
+    def create_listen_key(self, account_id: int, now: int) -> str: ...
+
+    def listen_key_entries(self) -> list[dict[str, Any]]: ...
+
+    def rate_limit_status(self, now: int) -> dict[str, Any]: ...
+
+    def force_rate_limit(self, status: int, until_ms: int) -> None: ...
+
+    def expire_listen_keys(self, now: int, account_id: int | None = None, key: str | None = None) -> list[str]: ...
+
+
+WireFactory = Callable[[Config, int, SimClock], WireState]
+
+
 class Simulator:
-    def __init__(self, config: Config | None = None, *, seed: int | None = None, clock: SimClock | None = None):
+    def __init__(self, config: Config | None = None, *, seed: int | None = None, clock: SimClock | None = None,
+                 wire: WireFactory | None = None):
         self.config = config or load_config()
         self.seed = self.config.seed if seed is None else seed
         self.clock = clock or SimClock()
-        # Separate streams so that, e.g., generating an API key never shifts the engine's client ids.
+        # Separate streams so that, e.g., injecting a fault never shifts the engine's client ids. API keys and
+        # listenKeys are secrets: they come from the OS, not from the seed.
         self.rng = random.Random(self.seed)
-        self.keys = KeyRing(random.Random(f"{self.seed}:keys"))
-        self.listen_keys = ListenKeys(random.Random(f"{self.seed}:listen-keys"),
-                                      self.config.user_stream.listen_key_ttl_s * 1000)
+        self.keys = KeyRing()
+        # The dialect's own state (rate limits, listenKeys); None for an engine-only simulator.
+        self.wire_factory = wire
+        self.wire: WireState | None = wire(self.config, self.seed, self.clock) if wire is not None else None
         tiers = [FeeTier.of(t.maker, t.taker) for t in self.config.fees.tiers]
         self.engine = Engine(self.clock, self.rng, FeeSchedule(tiers), instruments=self.config.spot)
         self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self.engine.subscribe(self.recent_events.append)
-        self.limiter = RateLimiter(self.config.rate_limits.spot, clock=self.clock.now_ms,
-                                   enabled=self.config.rate_limits.enabled)
         self.demo_keys: list[ApiKey] = []
         for account in self.config.accounts:
             self.demo_keys.append(self.create_account(account.name, account.api_key, account.secret,
@@ -61,7 +88,7 @@ class Simulator:
         self.counterparty = Counterparty(self.engine)
         self.faults = FaultInjector(
             self.clock, random.Random(f"{self.seed}:faults"),
-            FaultEffects(self.engine, self.limiter, self.listen_keys, self.clock, self.counterparty))
+            FaultEffects(self.engine, self.wire, self.clock, self.counterparty))
         # Called with the Simulator after reset/restore swapped new state in (e.g. to close stale streams).
         self.on_swap: list[Callable[["Simulator"], None]] = []
 
@@ -76,36 +103,37 @@ class Simulator:
     # --- whole-state operations -----------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         """The full state as a versioned JSON-ready document (simulator.control.snapshot)."""
-        from simulator.control.snapshot import dump
-        return dump(self)
+        return snapshots.dump(self)
 
     @classmethod
-    def from_snapshot(cls, document: Any) -> "Simulator":
+    def from_snapshot(cls, document: Any, *, wire: WireFactory | None = None) -> "Simulator":
         """A new Simulator holding exactly the state of `document`; SnapshotError if it is not a valid one."""
-        from simulator.control.snapshot import load
-        return load(document)
+        return snapshots.load(document, lambda config, seed, clock: cls(config, seed=seed, clock=clock, wire=wire))
 
     def restore(self, document: Any) -> None:
         """Replace this simulator's state by the snapshot's; on any error nothing changes."""
-        self._swap_in(type(self).from_snapshot(document))
+        self._swap_in(type(self).from_snapshot(document, wire=self.wire_factory))
 
     def reset(self) -> None:
         """Back to the state the config and seed give at start. The clock keeps running (time never goes
         backwards) but loses its skew; faults, accounts, orders and market data are all gone."""
         self.clock.set_skew(0)
-        self._swap_in(type(self)(self.config, seed=self.seed, clock=self.clock))
+        self._swap_in(type(self)(self.config, seed=self.seed, clock=self.clock, wire=self.wire_factory))
 
     def _swap_in(self, other: "Simulator") -> None:
         """Take over `other`'s state. Engine listeners others attached to the old engine (the stream hub)
         follow to the new one."""
         own = self.recent_events.append
         carried = [listener for listener in self.engine.listeners if listener != own]
+        carried_ends = list(self.engine.operation_listeners)
         callbacks = self.on_swap
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
         self.on_swap = callbacks
         for listener in carried:
             self.engine.subscribe(listener)
+        for callback in carried_ends:
+            self.engine.subscribe_operation_end(callback)
         for callback in list(callbacks):
             callback(self)
 

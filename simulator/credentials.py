@@ -1,12 +1,16 @@
 """API keys: which account a key trades for, and the secret its requests are signed with."""
 from __future__ import annotations
 
-import random
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.jsonstate import expect_int, expect_str, rng_from_state, rng_state
+from simulator.jsonstate import expect_int, expect_str
+
+# What an API key may look like: Binance's keys are 64 alphanumerics; a config may pin friendlier ones.
+API_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,18 +21,19 @@ class ApiKey:
 
 
 class KeyRing:
-    """Generated keys come from a seeded RNG: a simulator's keys are reproducible, not secret."""
+    """Generated keys and secrets come from the operating system's randomness, never from the simulator's seed:
+    two servers started alike must not hand out the same secret. Nothing else depends on them (a key only names
+    an account), so the market stays deterministic; a config pins a key where one must be known in advance."""
 
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
+    def __init__(self) -> None:
         self._by_key: dict[str, ApiKey] = {}
 
     def add(self, account_id: int, key: str | None = None, secret: str | None = None) -> ApiKey:
         """Register a key (generated when not given); a key belongs to exactly one account."""
-        key = key or format(self._rng.getrandbits(256), "064x")
+        key = key or secrets.token_hex(32)
         if key in self._by_key:
             raise ValueError(f"API key {key!r} is already in use")
-        api_key = ApiKey(key, secret or format(self._rng.getrandbits(256), "064x"), account_id)
+        api_key = ApiKey(key, secret or secrets.token_hex(32), account_id)
         self._by_key[key] = api_key
         return api_key
 
@@ -47,13 +52,12 @@ class KeyRing:
 
     # --- snapshots -----------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        """{"rng": the key generator's state, "keys": [[key, secret, account_id], ...]} in the order added."""
-        return {"rng": rng_state(self._rng), "keys": [[k.key, k.secret, k.account_id] for k in self._by_key.values()]}
+        """{"keys": [[key, secret, account_id], ...]} in the order added."""
+        return {"keys": [[k.key, k.secret, k.account_id] for k in self._by_key.values()]}
 
     def restore(self, state: Mapping[str, Any]) -> None:
-        """Back to the state that `state()` gave: the same keys, and the same keys generated next.
-        KeyError, TypeError or ValueError on a bad state, and then nothing changes."""
-        rng = rng_from_state(state["rng"])
+        """Back to the keys that `state()` gave. KeyError, TypeError or ValueError on a bad state, and then
+        nothing changes."""
         by_key: dict[str, ApiKey] = {}
         for entry in state["keys"]:
             key, secret, account_id = entry
@@ -62,5 +66,4 @@ class KeyRing:
             if key in by_key:
                 raise ValueError(f"API key {key!r} appears twice")
             by_key[key] = api_key
-        self._rng.setstate(rng.getstate())
         self._by_key = by_key

@@ -13,12 +13,17 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from simulator.app_keys import BACKGROUND_JOBS, JOURNAL, SIMULATOR, add_background_job, start_background, stop_background
+from simulator.app_keys import (BACKGROUND_JOBS, JOURNAL, SIMULATOR, add_background_job, start_background,
+                                stop_background)
 from simulator.control import http as control_http
 from simulator.control import journal as control_journal
+from simulator.clock import SimClock
+from simulator.config import Config
 from simulator.core import Simulator
 from simulator.dialects.binance.spot import routes as spot_rest
 from simulator.dialects.binance.streams import routes as streams
+from simulator.dialects.binance.wire.venue_state import binance_wire
+from simulator.http_connections import READ_TIMEOUT_S, BoundedAppRunner
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +34,19 @@ MAX_LINE_BYTES = 1024 * 1024
 MARKET_TICK_S = 0.05
 
 
+def build_simulator(config: Config | None = None, seed: int | None = None,
+                    clock: SimClock | None = None) -> Simulator:
+    """A Simulator this server can serve: built with the Binance dialect's own state (rate limits, listenKeys).
+    Also the `build` callback for loading a snapshot file."""
+    return Simulator(config, seed=seed, clock=clock, wire=binance_wire)
+
+
 def create_app(sim: Simulator, *, admin_token: str | None = None, allowed_hosts: Iterable[str] = (),
                journal: control_journal.Journal | None = None) -> web.Application:
     """`admin_token` and `allowed_hosts` (names the control plane accepts in `Host` and `Origin` besides the
     loopback ones) are the control plane's (simulator.control.http)."""
+    if sim.wire is None:
+        raise ValueError("the server needs a Simulator built with its dialect's state: use build_simulator()")
     middlewares = list(spot_rest.middlewares())
     if journal is not None:
         middlewares.insert(0, control_journal.middleware(journal))
@@ -50,10 +64,12 @@ def create_app(sim: Simulator, *, admin_token: str | None = None, allowed_hosts:
     return app
 
 
-def make_runner(app: web.Application, **kwargs) -> web.AppRunner:
-    """An AppRunner with exsim's parser limits; `exsim serve`, the tests and the benchmarks all use it."""
-    return web.AppRunner(app, handle_signals=False, max_line_size=MAX_LINE_BYTES, max_field_size=MAX_LINE_BYTES,
-                         **kwargs)
+def make_runner(app: web.Application, *, read_timeout: float = READ_TIMEOUT_S, **kwargs) -> web.AppRunner:
+    """An AppRunner with exsim's parser limits and read deadlines (simulator.http_connections: a request's
+    headers within `read_timeout` seconds, its body never stalled longer); `exsim serve`, the tests and the
+    benchmarks all use it."""
+    return BoundedAppRunner(app, read_timeout=read_timeout, handle_signals=False, max_line_size=MAX_LINE_BYTES,
+                            max_field_size=MAX_LINE_BYTES, **kwargs)
 
 
 async def _run_ticks(app: web.Application) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from simulator.config import load_config
 from simulator.core import Simulator
+from simulator.server import build_simulator
 from tests.live_server import LiveServer
 
 
@@ -19,7 +20,7 @@ def quiet_config(**changes):
 
 @pytest.fixture
 def sim() -> Simulator:
-    return Simulator(quiet_config())
+    return build_simulator(quiet_config())
 
 
 @pytest.fixture

@@ -5,28 +5,39 @@ status) when it refuses, and returns a JSON-ready dict: exactly what the HTTP ro
 `ROUTES` maps each operation to its HTTP method, path and JSON field names; the server (`control.http`) and the
 client (`control.client`) are both generated from it, so the three can never disagree.
 
-Decimal amounts are strings in and out ("0.25"); numbers are accepted on input when they are ints or Decimals
-(the HTTP layer parses JSON numbers as Decimal), never floats. Event dicts (`events`) are the engine's
-canonical log, with amounts in integer atoms of their asset.
+Input is read with `simulator.inputs`: every number is bounded before any arithmetic (a clock move or skew to a
+few years, amounts, prices and quantities to 64-bit atoms of their asset, ids and counts to 64 bits), and a
+value it refuses becomes a 400 naming the field. Decimal amounts are strings in and out ("0.25"); ints and
+Decimals are accepted in-process, never floats (the HTTP layer keeps JSON floats as `NumberText`, refused the
+same way). Deposits take only the assets the config lists. Event dicts (`events`) are the engine's canonical
+log, with amounts in integer atoms of their asset.
 """
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from simulator.control.errors import ControlError, bad_request, conflict, not_found
 from simulator.control.faults import KINDS, Fault
+from simulator.control.scenarios import play_in_process, resolve, shipped_scenarios
 from simulator.control.snapshot import SnapshotError
-from simulator.dialects.binance.wire.auth import API_KEY_PATTERN
+from simulator.credentials import API_KEY_PATTERN
 from simulator.engine.audit import audit
 from simulator.engine.events import Trade
-from simulator.engine.instrument import SYMBOL_STATUSES, Instrument, to_atoms
+from simulator.engine.instrument import SYMBOL_STATUSES, Instrument
 from simulator.engine.order import ORDER_TYPES, SIDES, Order
 from simulator.engine.rejection import Rejected
+from simulator.inputs import (MAX_ATOMS, MAX_CLOCK_MS, MS_PER_DAY, InputError, atoms, boolean, integer, one_of,
+                              text)
 
 MAX_EVENTS = 10_000
+# How far the clock may be advanced in all (one advance is at most MAX_CLOCK_MS): time never goes backwards, not
+# even on reset, so this keeps every timestamp a server will ever show within reach of its clients' calendars.
+MAX_CLOCK_ADVANCED_MS = 20 * 366 * MS_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -87,52 +98,43 @@ ROUTES: tuple[Route, ...] = (
                                              ("kind", "kind", str))),
     Route("audit", "GET", "/audit"),
     Route("tick", "POST", "/tick"),
+    Route("health", "GET", "/health"),
 )
 PATH_PARAMS = {"account_id": int, "order_id": int, "fault_id": int, "symbol": str}
 
 
-# --- input checks ---------------------------------------------------------------------------------------
-def _int(value: Any, name: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
-        raise bad_request(f"{name}: expected an integer, got {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise bad_request(f"{name}: must be at least {minimum}")
-    return value
+# --- refusals --------------------------------------------------------------------------------------------
+def _refusing_bad_input(cls: type) -> type:
+    """Each route's operation answers a value `simulator.inputs` refused as a 400 naming the field. Every check
+    runs before the operation changes anything, so the refusal leaves the simulator as it was."""
+
+    def refusing(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except InputError as exc:
+                raise bad_request(str(exc)) from None
+
+        return call
+
+    for route in ROUTES:
+        method = inspect.getattr_static(cls, route.op)
+        if isinstance(method, staticmethod):
+            setattr(cls, route.op, staticmethod(refusing(method.__func__)))
+        else:
+            setattr(cls, route.op, refusing(method))
+    return cls
 
 
-def _bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise bad_request(f"{name}: expected true or false, got {value!r}")
-    return value
-
-
-def _text(value: Any, name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise bad_request(f"{name}: expected a non-empty string")
-    return value.strip()
-
-
-def _decimal(value: Any, name: str) -> Decimal:
-    """A finite decimal from a string, an int or a Decimal; a float is refused (money is never float)."""
-    if isinstance(value, float):
-        raise bad_request(f"{name}: pass decimal amounts as strings (\"0.1\"), not floats")
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise bad_request(f"{name}: expected a decimal string, got {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise bad_request(f"{name}: not a decimal number: {value!r}") from None
-    if not number.is_finite():
-        raise bad_request(f"{name}: not a finite number: {value!r}")
-    return number
-
-
+@_refusing_bad_input
 class Control:
-    """The control plane on one Simulator. Cheap: make one per call or keep one; it holds only `sim`."""
+    """The control plane on one Simulator. Cheap: make one per call or keep one; it holds only `sim` and, on a
+    server started with `--state`, the StateSaver whose health it reports."""
 
-    def __init__(self, sim):
+    def __init__(self, sim, state_saver=None):
         self.sim = sim
+        self.state_saver = state_saver
 
     # --- helpers ---------------------------------------------------------------------------------------
     @property
@@ -140,45 +142,50 @@ class Control:
         return self.sim.engine
 
     def _account(self, account_id: Any):
-        account_id = _int(account_id, "accountId", 1)
+        account_id = integer(account_id, "accountId", 1)
         account = self.engine.accounts.get(account_id)
         if account is None:
             raise not_found("account", account_id)
         return account
 
     def _instrument(self, symbol: Any, name: str = "symbol") -> Instrument:
-        symbol = _text(symbol, name).upper()
+        symbol = text(symbol, name).upper()
         inst = self.engine.instruments.get(symbol)
         if inst is None:
             raise ControlError("unknown_symbol", f"{name}: no symbol {symbol} (have: "
                                                  f"{', '.join(sorted(self.engine.instruments))})", 404)
         return inst
 
-    def _asset(self, asset: Any) -> str:
-        asset = _text(asset, "asset").upper()
+    def _asset(self, asset: Any, name: str = "asset") -> str:
+        """An asset the config lists (an instrument's or an account's): no balance of anything else can be
+        traded, priced or even formatted at a precision the config chose."""
+        asset = text(asset, name).upper()
         if not asset.isalnum() or len(asset) > 20:
-            raise bad_request(f"asset: {asset!r} is not an asset name")
+            raise bad_request(f"{name}: {asset!r} is not an asset name")
+        known = self._known_assets()
+        if asset not in known:
+            raise bad_request(f"{name}: no asset {asset} in this simulator's config (have: {', '.join(known)})")
         return asset
 
-    def _atoms(self, asset: str, amount: Any, name: str = "amount") -> int:
-        number = _decimal(amount, name)
-        if number <= 0:
-            raise bad_request(f"{name}: must be greater than zero")
-        precision = self.sim.asset_precision(asset)
-        try:
-            return to_atoms(number, precision)
-        except ValueError:
-            raise bad_request(f"{name}: {amount} has more than {precision} decimals for {asset}") from None
+    def _known_assets(self) -> list[str]:
+        config = self.sim.config
+        assets = {asset for spec in config.spot for asset in (spec.base, spec.quote)}
+        assets |= {asset for spec in config.perpetuals for asset in (spec.base, spec.quote, spec.margin_asset)}
+        assets |= {asset for account in config.accounts for asset in (*account.spot, *account.futures)}
+        return sorted(assets)
 
-    def _parse(self, inst: Instrument, value: Any, name: str, kind: str) -> int:
-        number = _decimal(value, name)
-        try:
-            return {"price": inst.parse_price, "qty": inst.parse_qty, "quote": inst.parse_quote}[kind](number)
-        except Rejected:
-            raise bad_request(f"{name}: {value} has too many decimals for {inst.symbol}") from None
+    def _atoms(self, asset: str, amount: Any, name: str = "amount", positive: bool = True) -> int:
+        """A decimal amount of `asset` in atoms: positive (or zero), at the asset's precision, in 64 bits."""
+        return atoms(amount, name, self.sim.asset_precision(asset), positive=positive, of=f" for {asset}")
+
+    @staticmethod
+    def _parse(inst: Instrument, value: Any, name: str, kind: str) -> int:
+        """A price, quantity or quote amount of `inst` in atoms (zero or more: the engine's filters judge)."""
+        precision = inst.base_precision if kind == "qty" else inst.quote_precision
+        return atoms(value, name, precision, positive=False, of=f" for {inst.symbol}")
 
     def _order(self, order_id: Any) -> Order:
-        order_id = _int(order_id, "orderId", 1)
+        order_id = integer(order_id, "orderId", 1)
         order = self.engine.orders.get(order_id)
         if order is None:
             raise not_found("order", order_id)
@@ -236,7 +243,7 @@ class Control:
     def create_account(self, name: str | None = None, api_key: str | None = None, secret: str | None = None,
                        fee_tier: int = 0, balances: dict[str, Any] | None = None) -> dict[str, Any]:
         if name is not None:
-            name = _text(name, "name")
+            name = text(name, "name")
             if any(a.name == name for a in self.engine.accounts.values()):
                 raise conflict("account_name_taken", f"name: an account named {name!r} exists already")
         if api_key is not None:
@@ -245,21 +252,18 @@ class Control:
             if self.sim.keys.get(api_key) is not None:
                 raise conflict("api_key_taken", "apiKey: this API key belongs to another account")
         if secret is not None:
-            secret = _text(secret, "secret")
-        fee_tier = _int(fee_tier, "feeTier", 0)
+            secret = text(secret, "secret")
+        fee_tier = integer(fee_tier, "feeTier", 0)
         if fee_tier >= len(self.engine.fees.tiers):
             raise bad_request(f"feeTier: no fee tier {fee_tier} (tiers 0..{len(self.engine.fees.tiers) - 1})")
         if balances is not None and not isinstance(balances, dict):
             raise bad_request("balances: expected a mapping of asset to decimal amount")
         amounts: dict[str, Decimal] = {}
         for asset, amount in (balances or {}).items():
-            asset = self._asset(asset)
-            number = _decimal(amount, f"balances.{asset}")
-            if number < 0:
-                raise bad_request(f"balances.{asset}: must not be negative")
-            if number:
-                self._atoms(asset, number, f"balances.{asset}")  # checks the precision now, before any change
-            amounts[asset] = number
+            name_of = f"balances.{str(asset).upper()}"
+            asset = self._asset(asset, name_of)
+            held = self._atoms(asset, amount, name_of, positive=False)  # every check now, before any change
+            amounts[asset] = Decimal(held).scaleb(-self.sim.asset_precision(asset))
         key = self.sim.create_account(name or "", api_key, secret, fee_tier, amounts)
         account = self.engine.accounts[key.account_id]
         return {"id": account.account_id, "name": account.name, "feeTier": account.fee_tier,
@@ -277,25 +281,28 @@ class Control:
     def deposit(self, account_id: int, asset: str, amount: Any) -> dict[str, Any]:
         account = self._account(account_id)
         asset = self._asset(asset)
-        atoms = self._atoms(asset, amount)
-        self.engine.deposit(account.account_id, asset, atoms)
-        return {"accountId": account.account_id, "asset": asset, "amount": self._fmt(asset, atoms),
+        units = self._atoms(asset, amount)
+        if account.free(asset) + account.locked(asset) + units > MAX_ATOMS:
+            raise bad_request(f"amount: the balance would exceed {self._fmt(asset, MAX_ATOMS)} {asset}, the most "
+                              "64-bit atoms hold")
+        self.engine.deposit(account.account_id, asset, units)
+        return {"accountId": account.account_id, "asset": asset, "amount": self._fmt(asset, units),
                 "balance": self._balances(account)[asset]}
 
     def withdraw(self, account_id: int, asset: str, amount: Any) -> dict[str, Any]:
         account = self._account(account_id)
         asset = self._asset(asset)
-        atoms = self._atoms(asset, amount)
-        if account.free(asset) < atoms:
+        units = self._atoms(asset, amount)
+        if account.free(asset) < units:
             raise conflict("insufficient_balance", f"account {account.account_id} has only "
                                                    f"{self._fmt(asset, account.free(asset))} {asset} free")
-        self.engine.withdraw(account.account_id, asset, atoms)
-        return {"accountId": account.account_id, "asset": asset, "amount": self._fmt(asset, atoms),
+        self.engine.withdraw(account.account_id, asset, units)
+        return {"accountId": account.account_id, "asset": asset, "amount": self._fmt(asset, units),
                 "balance": self._balances(account)[asset]}
 
     def set_fee_tier(self, account_id: int, tier: int) -> dict[str, Any]:
         account = self._account(account_id)
-        tier = _int(tier, "tier", 0)
+        tier = integer(tier, "tier", 0)
         if tier >= len(self.engine.fees.tiers):
             raise bad_request(f"tier: no fee tier {tier} (tiers 0..{len(self.engine.fees.tiers) - 1})")
         self.engine.set_fee_tier(account.account_id, tier)
@@ -303,7 +310,7 @@ class Control:
 
     def create_listen_key(self, account_id: int) -> dict[str, Any]:
         account = self._account(account_id)
-        key = self.sim.listen_keys.create(account.account_id, self.sim.clock.now_ms())
+        key = self._wire().create_listen_key(account.account_id, self.sim.clock.now_ms())
         return {"listenKey": key, "accountId": account.account_id}
 
     def list_listen_keys(self, account_id: int | None = None) -> dict[str, Any]:
@@ -313,7 +320,7 @@ class Control:
         return {"listenKeys": [
             {"listenKey": k["key"], "accountId": k["account_id"], "expiresAt": k["expires_at"],
              "alive": k["expires_at"] > now}
-            for k in self.sim.listen_keys.entries() if account_id is None or k["account_id"] == account_id]}
+            for k in self._wire().listen_key_entries() if account_id is None or k["account_id"] == account_id]}
 
     # --- clock -----------------------------------------------------------------------------------------
     def clock(self) -> dict[str, Any]:
@@ -322,13 +329,16 @@ class Control:
                 "skewMs": clock.skew_ms, "frozen": clock.frozen}
 
     def advance_clock(self, ms: int) -> dict[str, Any]:
-        ms = _int(ms, "ms", 0)
+        ms = integer(ms, "ms", 0, MAX_CLOCK_MS)
+        if self.sim.clock.advanced_ms + ms > MAX_CLOCK_ADVANCED_MS:
+            raise bad_request(f"ms: the clock would be advanced more than {MAX_CLOCK_ADVANCED_MS} ms in total "
+                              f"(it is {self.sim.clock.advanced_ms} ms ahead already)")
         self.sim.clock.advance(ms)
         self.sim.tick()
         return self.clock()
 
     def set_skew(self, ms: int) -> dict[str, Any]:
-        self.sim.clock.set_skew(_int(ms, "ms"))
+        self.sim.clock.set_skew(integer(ms, "ms", -MAX_CLOCK_MS, MAX_CLOCK_MS))
         return self.clock()
 
     # --- symbols and prices ----------------------------------------------------------------------------
@@ -339,8 +349,7 @@ class Control:
 
     def set_symbol_status(self, symbol: str, status: str) -> dict[str, Any]:
         inst = self._instrument(symbol)
-        if status not in SYMBOL_STATUSES:
-            raise bad_request(f"status: {status!r} is not one of {', '.join(SYMBOL_STATUSES)}")
+        status = one_of(SYMBOL_STATUSES)(status, "status")
         if inst.status != status:
             self.engine.set_symbol_status(inst.symbol, status)
         return {"symbol": inst.symbol, "status": inst.status}
@@ -369,7 +378,7 @@ class Control:
 
     def set_walk(self, enabled: bool, symbol: str | None = None) -> dict[str, Any]:
         mm = self._mm()
-        enabled = _bool(enabled, "enabled")
+        enabled = boolean(enabled, "enabled")
         if symbol is not None:
             inst = self._instrument(symbol)
             if inst.symbol not in mm.index.prices:
@@ -384,7 +393,7 @@ class Control:
     def set_market_maker(self, enabled: bool) -> dict[str, Any]:
         """Pause (its quotes are canceled, no background trades) or resume (it quotes again now)."""
         mm = self._mm()
-        enabled = _bool(enabled, "enabled")
+        enabled = boolean(enabled, "enabled")
         if not enabled and not self.sim.market_paused:
             self.sim.market_paused = True
             for symbol in mm.symbols:
@@ -400,7 +409,7 @@ class Control:
     # --- orders ----------------------------------------------------------------------------------------
     def list_orders(self, account_id: int | None = None, symbol: str | None = None,
                     open_only: bool = True) -> dict[str, Any]:
-        open_only = _bool(open_only, "open")
+        open_only = boolean(open_only, "open")
         if account_id is not None:
             account_id = self._account(account_id).account_id
         if symbol is not None:
@@ -419,19 +428,17 @@ class Control:
         """An order on behalf of any account, through the engine's normal path (filters, balance, matching)."""
         account = self._account(account_id)
         inst = self._instrument(symbol)
-        if side not in SIDES:
-            raise bad_request(f"side: {side!r} is not one of {', '.join(SIDES)}")
-        if type not in ORDER_TYPES:
-            raise bad_request(f"type: {type!r} is not one of {', '.join(ORDER_TYPES)}")
+        side = one_of(SIDES)(side, "side")
+        type = one_of(ORDER_TYPES)(type, "type")
         kwargs: dict[str, Any] = {
             "qty": self._parse(inst, quantity, "quantity", "qty") if quantity is not None else 0,
             "price": self._parse(inst, price, "price", "price") if price is not None else 0,
             "quote_qty": self._parse(inst, quote_order_qty, "quoteOrderQty", "quote")
             if quote_order_qty is not None else 0,
             "stop_price": self._parse(inst, stop_price, "stopPrice", "price") if stop_price is not None else 0,
-            "tif": _text(time_in_force, "timeInForce").upper() if time_in_force is not None else None,
-            "client_id": _text(client_order_id, "newClientOrderId") if client_order_id is not None else None,
-            "stp": _text(stp, "selfTradePreventionMode").upper() if stp is not None else None,
+            "tif": text(time_in_force, "timeInForce").upper() if time_in_force is not None else None,
+            "client_id": text(client_order_id, "newClientOrderId") if client_order_id is not None else None,
+            "stp": text(stp, "selfTradePreventionMode").upper() if stp is not None else None,
         }
         try:
             result = self.engine.place_order(account.account_id, inst.symbol, side, type, **kwargs)
@@ -450,7 +457,7 @@ class Control:
         """Cancel any account's order. `as_client`: as the account's own REST cancel would, through the cancel
         fault hook (fill_during_cancel), so a scenario can show that fault's effect without a connector."""
         order = self._order(order_id)
-        as_client = _bool(as_client, "asClient")
+        as_client = boolean(as_client, "asClient")
         if not order.is_open:
             raise conflict("order_not_open", f"order {order.order_id} is {order.status}")
         fault = None
@@ -468,8 +475,7 @@ class Control:
         """Trade exactly `qty` of a resting order at its price against the control plane's counterparty."""
         order = self._order(order_id)
         inst = self.engine.instruments[order.symbol]
-        atoms = self._parse(inst, qty, "qty", "qty")
-        result = self.sim.counterparty.take(order.order_id, atoms)
+        result = self.sim.counterparty.take(order.order_id, self._parse(inst, qty, "qty", "qty"))
         return {"order": self.render_order(order), "taker": self.render_order(result.order),
                 "trades": [self.render_trade(t) for t in result.trades]}
 
@@ -477,7 +483,7 @@ class Control:
     def settle_funding(self, symbol: str | None = None) -> dict[str, Any]:
         perpetuals = [p.symbol for p in self.sim.config.perpetuals]
         if symbol is not None:
-            symbol = _text(symbol, "symbol").upper()
+            symbol = text(symbol, "symbol").upper()
             if symbol not in perpetuals:
                 raise ControlError("unknown_perpetual", f"symbol: no perpetual {symbol} (configured: "
                                                         f"{', '.join(perpetuals) or 'none'})", 404)
@@ -494,13 +500,13 @@ class Control:
 
     def get_fault(self, fault_id: int) -> dict[str, Any]:
         self.sim.faults.tick()
-        return self._fault(self.sim.faults.get(_int(fault_id, "faultId", 1)))
+        return self._fault(self.sim.faults.get(integer(fault_id, "faultId", 1)))
 
     def clear_faults(self) -> dict[str, Any]:
         return {"cleared": [f.fault_id for f in self.sim.faults.clear(None)]}
 
     def clear_fault(self, fault_id: int) -> dict[str, Any]:
-        return {"cleared": [f.fault_id for f in self.sim.faults.clear(_int(fault_id, "faultId", 1))]}
+        return {"cleared": [f.fault_id for f in self.sim.faults.clear(integer(fault_id, "faultId", 1))]}
 
     @staticmethod
     def fault_kinds() -> dict[str, Any]:
@@ -511,32 +517,30 @@ class Control:
 
     def limits(self) -> dict[str, Any]:
         """What the rate limiter would do to the next request because of a forced refusal (a fault)."""
-        forced = self.sim.limiter.forced
-        now = self.sim.clock.now_ms()
-        refusing = forced[0] if forced is not None and now < forced[1] else None
-        return {"enabled": self.sim.limiter.enabled, "forced": refusing,
-                "forcedUntil": forced[1] if refusing else None,
-                "rateLimits": self.sim.limiter.rate_limits_payload()}
+        return self._wire().rate_limit_status(self.sim.clock.now_ms())
+
+    def _wire(self):
+        """The wire dialect's own state (simulator.core.WireState), which a server always has."""
+        if self.sim.wire is None:
+            raise conflict("no_wire_dialect", "this simulator serves no wire dialect (no rate limits, no listenKeys)")
+        return self.sim.wire
 
     # --- scenarios -------------------------------------------------------------------------------------
     @staticmethod
     def list_scenarios() -> dict[str, Any]:
-        from simulator.control.scenarios import shipped_scenarios
         return {"scenarios": [{"name": s.name, "file": s.source, "description": s.description,
                                "reproduces": list(s.reproduces)} for s in shipped_scenarios()]}
 
     @staticmethod
     def load_scenario(yaml_text: str | None = None, name: str | None = None) -> dict[str, Any]:
-        from simulator.control.scenarios import resolve
         scenario = resolve(yaml_text, name)
         return {"name": scenario.name, "description": scenario.description, "steps": len(scenario.steps),
                 "reproduces": list(scenario.reproduces)}
 
     def run_scenario(self, yaml_text: str | None = None, name: str | None = None) -> dict[str, Any]:
         """Play a scenario in-process to the end (waits advance a frozen clock, or sleep on a running one)."""
-        from simulator.control.scenarios import play_in_process, resolve
         scenario = resolve(yaml_text, name)
-        return play_in_process(scenario, self.sim).to_dict()
+        return play_in_process(scenario, self).to_dict()
 
     # --- whole state -----------------------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
@@ -560,9 +564,8 @@ class Control:
 
     def events(self, after: int = 0, limit: int = 1000, kind: str | None = None) -> dict[str, Any]:
         """Recent engine events with seq > after, oldest first; `gap` says some were already dropped."""
-        after = _int(after, "after", 0)
-        limit = _int(limit, "limit", 1)
-        limit = min(limit, MAX_EVENTS)
+        after = integer(after, "after", 0)
+        limit = min(integer(limit, "limit", 1), MAX_EVENTS)
         recent = self.sim.recent_events
         oldest = recent[0].seq if recent else self.engine.seq + 1
         picked = []
@@ -580,6 +583,11 @@ class Control:
     def tick(self) -> dict[str, Any]:
         self.sim.tick()
         return {"now": self.sim.clock.now_ms()}
+
+    def health(self) -> dict[str, Any]:
+        """Whether all is well; with `--state`, how saving the state goes (`state`: its last save and error)."""
+        state = self.state_saver.status() if self.state_saver is not None else None
+        return {"ok": state is None or state["ok"], "state": state}
 
 
 def signature_of(op: str) -> inspect.Signature:

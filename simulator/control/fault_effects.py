@@ -5,8 +5,10 @@
 before the first fault took hold so the last one to go restores it. One-shot kinds (listen_key_expire,
 partial_fill) fire here once they start. `before_cancel` is the cancel hook of fill_during_cancel.
 
-It holds the simulator's parts (engine, limiter, listenKeys, clock, counterparty), never the Simulator itself,
-so a reset or restore that swaps a new state into the Simulator keeps every reference consistent.
+It holds the simulator's parts (engine, the wire dialect's state, clock, counterparty), never the Simulator
+itself, so a reset or restore that swaps a new state into the Simulator keeps every reference consistent. The
+rate limiter and the listenKeys belong to the wire dialect: the effects reach them through its WireState
+interface (simulator.core), never through the dialect's types.
 """
 from __future__ import annotations
 
@@ -21,10 +23,9 @@ from simulator.engine.rejection import Rejected
 class FaultEffects:
     """What the state-changing kinds do. Holds the simulator's parts (never the Simulator itself)."""
 
-    def __init__(self, engine, limiter, listen_keys, clock, counterparty):
+    def __init__(self, engine, wire, clock, counterparty):
         self.engine = engine
-        self.limiter = limiter
-        self.listen_keys = listen_keys
+        self.wire = wire  # None for an engine-only simulator: rate_limit and listen_key_expire do nothing then
         self.clock = clock
         self.counterparty = counterparty
         self.skew_baseline: int | None = None  # the skew before the first clock_skew fault took hold
@@ -113,20 +114,17 @@ class FaultEffects:
             fault = live[-1]
             wanted = [fault.params["status"], fault.ends_at]
             if self.forced != wanted:
-                self.limiter.force(wanted[0], wanted[1])
+                if self.wire is not None:
+                    self.wire.force_rate_limit(wanted[0], wanted[1])
                 self.forced = wanted
         elif self.forced is not None:
-            if self.forced[1] > now:
-                self.limiter.force(self.forced[0], 0)  # a time in the past ends the forced refusal
+            if self.forced[1] > now and self.wire is not None:
+                self.wire.force_rate_limit(self.forced[0], 0)  # a time in the past ends the forced refusal
             self.forced = None
 
     def _expire_listen_keys(self, fault: Fault, now: int) -> None:
-        wanted = fault.params.get("listenKey")
-        keys = [k["key"] for k in self.listen_keys.entries()
-                if (wanted is None or k["key"] == wanted) and
-                (fault.account_id is None or k["account_id"] == fault.account_id) and k["expires_at"] > now]
-        for key in keys:
-            self.listen_keys.expire_now(key)
+        keys = [] if self.wire is None else \
+            self.wire.expire_listen_keys(now, account_id=fault.account_id, key=fault.params.get("listenKey"))
         fault.hits += 1
         fault.remaining = 0
         fault.log.append(f"expired {len(keys)} listenKey(s)" + (f": {', '.join(keys)}" if keys else ""))

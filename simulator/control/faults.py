@@ -68,15 +68,14 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from simulator.control.errors import ControlError
 from simulator.engine.instrument import SYMBOL_STATUSES
-
-if TYPE_CHECKING:
-    from simulator.control.fault_effects import FaultEffects
+from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, MAX_INT64, MIN_INT64, InputError, decimal,
+                              integer)
 
 PPM = 1_000_000
 
@@ -97,26 +96,29 @@ class FaultSpecError(ControlError):
 Parser = Callable[[Any, str], Any]
 
 
+# The largest value of an integer parameter, by its key (the smallest is the kind's, or minus this): times up to
+# a few years of milliseconds, counts up to a billion; ids and codes 64-bit.
+_INT_LIMITS = {"ms": MAX_CLOCK_MS, "holdMs": MAX_CLOCK_MS, "durationMs": MAX_CLOCK_MS, "afterMs": MAX_CLOCK_MS,
+               "count": MAX_COUNT}
+
+
 def _int(minimum: int | None = None, allowed: Iterable[int] | None = None) -> Parser:
     allowed = tuple(allowed) if allowed else None
 
     def parse(value: Any, key: str) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, str, Decimal)):
-            raise FaultSpecError(key, f"expected an integer, got {value!r}")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise FaultSpecError(key, f"expected an integer, got {value!r}") from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise FaultSpecError(key, f"expected an integer, got {value!r}")
-        number = int(number)
-        if allowed is not None and number not in allowed:
-            raise FaultSpecError(key, f"{number} is not one of {', '.join(map(str, allowed))}")
-        if minimum is not None and number < minimum:
-            raise FaultSpecError(key, f"must be at least {minimum}")
-        return number
+        maximum = _INT_LIMITS.get(key, MAX_INT64)
+        lowest = minimum if minimum is not None else -maximum if key in _INT_LIMITS else MIN_INT64
+        return _bounded(integer, value, key, lowest, maximum, allowed=allowed, digits=True)
 
     return parse
+
+
+def _bounded(parse: Callable[..., Any], value: Any, key: str, *args: Any, **kwargs: Any) -> Any:
+    """`simulator.inputs`' reader `parse`, its refusal as a FaultSpecError naming the key."""
+    try:
+        return parse(value, key, *args, **kwargs)
+    except InputError as exc:
+        raise FaultSpecError(key, exc.reason) from None
 
 
 def _text(value: Any, key: str) -> str:
@@ -135,16 +137,12 @@ def _one_of(*allowed: str) -> Parser:
 
 
 def _decimal_text(value: Any, key: str) -> str:
-    """A positive decimal amount, kept as its exact string (no float ever)."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-        raise FaultSpecError(key, f"expected a decimal string such as \"0.1\", got {value!r}")
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise FaultSpecError(key, f"not a decimal number: {value!r}") from None
-    if not number.is_finite() or number <= 0:
+    """A positive decimal amount (at most 64-bit atoms of an 8-decimal asset), kept as its exact string (no float
+    ever)."""
+    number = _bounded(decimal, value, key, maximum=MAX_AMOUNT)
+    if number <= 0:
         raise FaultSpecError(key, "must be a positive decimal number")
-    return str(value).strip()
+    return value.strip() if isinstance(value, str) else str(number)
 
 
 def _symbols(value: Any, key: str) -> list[str]:
@@ -154,14 +152,10 @@ def _symbols(value: Any, key: str) -> list[str]:
 
 
 def _probability(value: Any, key: str) -> int:
-    """Decimal in [0, 1] with at most 6 decimals, as parts per million."""
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
-        raise FaultSpecError(key, f"expected a decimal in [0, 1], got {value!r}")
-    try:
-        number = Decimal(str(value).strip())  # a JSON/YAML float is read through its shortest repr, exactly
-    except InvalidOperation:
-        raise FaultSpecError(key, f"not a decimal number: {value!r}") from None
-    if not number.is_finite() or not 0 <= number <= 1:
+    """Decimal in [0, 1] with at most 6 decimals, as parts per million. A chance, not money: a JSON or YAML float
+    is read through its shortest text, exactly."""
+    number = _bounded(decimal, value, key, floats=True)
+    if not 0 <= number <= 1:
         raise FaultSpecError(key, "must be between 0 and 1")
     scaled = number * PPM
     if scaled != scaled.to_integral_value():
@@ -362,10 +356,25 @@ def _endpoint(value: Any, key: str) -> str:
     return f"{method.upper()} {path}" if method else path
 
 
+class Effects(Protocol):
+    """What the state-changing kinds do to the simulator (fault_effects.FaultEffects is the one there is)."""
+
+    def check(self, norm: dict[str, Any]) -> None: ...
+
+    def sync(self, injector: FaultInjector, now: int) -> None: ...
+
+    def before_cancel(self, injector: FaultInjector, account_id: int, symbol: str, order_id: int | None = None,
+                      client_id: str | None = None) -> Any: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+    def restore(self, state: Mapping[str, Any]) -> None: ...
+
+
 class FaultInjector:
     """The registry: add, list, clear and match faults, on the simulator's clock with a seeded RNG."""
 
-    def __init__(self, clock, rng: random.Random, effects: FaultEffects | None = None):
+    def __init__(self, clock, rng: random.Random, effects: Effects | None = None):
         self.clock = clock
         self.rng = rng
         self.effects = effects

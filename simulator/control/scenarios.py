@@ -379,10 +379,9 @@ async def drive_async(player: Player) -> Result:
         return stop.value
 
 
-def play_in_process(scenario: Scenario, sim, on_entry: Callable[[Entry], None] | None = None) -> Result:
-    from simulator.control.api import Control
-
-    control = Control(sim)
+def play_in_process(scenario: Scenario, control, on_entry: Callable[[Entry], None] | None = None) -> Result:
+    """Play against `control`, the in-process control plane (`Control(sim)`) of the simulator it drives."""
+    sim = control.sim
 
     def sleep(ms: int) -> None:
         if sim.clock.frozen:

@@ -23,10 +23,10 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from simulator.clock import SimClock
 from simulator.config import ConfigError, parse_config
@@ -36,11 +36,9 @@ from simulator.engine.book import OrderBook
 from simulator.engine.events import Trade
 from simulator.engine.market_data import AggTrade, Kline, MarketData
 from simulator.engine.order import BUY, Order
+from simulator.inputs import InputError, parse_json
 from simulator.jsonstate import expect_bool, expect_int, expect_optional_int, rng_from_state, rng_state
 from simulator.market.maker import MarketMaker
-
-if TYPE_CHECKING:
-    from simulator.core import Simulator
 
 FORMAT = "exsim-snapshot"
 VERSION = 1
@@ -80,29 +78,27 @@ class FrozenEvent:
 
 
 # --- dumping --------------------------------------------------------------------------------------------
-def dump(sim: "Simulator") -> dict[str, Any]:
-    # Format 1 keeps every RNG under "rng", so the key rings' RNGs are split from their keys here (and joined
-    # again in `_build`).
-    keys = sim.keys.state()
-    listen_keys = sim.listen_keys.state()
+def dump(sim) -> dict[str, Any]:
+    """The document of a Simulator (simulator.core), which calls this as `Simulator.snapshot()`."""
+    # API keys and listenKeys come from the OS, so they have no RNG to keep: documents written before that still
+    # hold "keys" and "listen_keys" under "rng", and `_build` ignores them.
     return {
         "format": FORMAT,
         "version": VERSION,
         "seed": sim.seed,
         "config": config_to_dict(sim.config),
         "clock": sim.clock.state(),
-        "rng": {"engine": rng_state(sim.rng), "keys": keys["rng"], "listen_keys": listen_keys["rng"],
-                "faults": rng_state(sim.faults.rng)},
+        "rng": {"engine": rng_state(sim.rng), "faults": rng_state(sim.faults.rng)},
         "engine": _dump_engine(sim.engine),
-        "keys": keys["keys"],
+        "keys": sim.keys.state()["keys"],
         "demo_keys": [k.key for k in sim.demo_keys],
-        "listen_keys": listen_keys["keys"],
-        "limiter": sim.limiter.state(),
         "market_maker": sim.market_maker.state() if sim.market_maker is not None else None,
         "market_paused": sim.market_paused,
         "counterparty": sim.counterparty.account_id,
         "faults": sim.faults.state(),
         "recent_events": [event.as_dict() for event in sim.recent_events],
+        # the wire dialect's own sections ("listen_keys" and "limiter" for Binance's)
+        **(sim.wire.state() if sim.wire is not None else {}),
     }
 
 
@@ -168,8 +164,9 @@ _ADDED_ORDER_FIELDS = {"prevented_match_id": -1}
 _MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError)
 
 
-def load(document: Any) -> "Simulator":
-    """A new Simulator with the document's state, or SnapshotError (nothing else is touched)."""
+def load(document: Any, build: Callable[[Any, int, SimClock], Any]) -> Any:
+    """A new Simulator with the document's state, or SnapshotError (nothing else is touched). `build(config,
+    seed, clock)` makes the fresh Simulator (Simulator.from_snapshot passes its own constructor)."""
     if not isinstance(document, Mapping) or document.get("format") != FORMAT:
         raise SnapshotError(f"not an exsim snapshot (expected \"format\": \"{FORMAT}\")")
     version = document.get("version")
@@ -182,7 +179,7 @@ def load(document: Any) -> "Simulator":
     except KeyError:
         raise SnapshotError("snapshot: missing 'config'") from None
     try:
-        sim = _build(document, config)
+        sim = _build(document, config, build)
         problems = audit(sim.engine)  # on a malformed engine the audit itself can fail
     except SnapshotError:
         raise
@@ -194,22 +191,21 @@ def load(document: Any) -> "Simulator":
     return sim
 
 
-def _build(doc: Mapping[str, Any], config) -> "Simulator":
+def _build(doc: Mapping[str, Any], config, build: Callable[[Any, int, SimClock], Any]) -> Any:
     """A normal build gives every part its wiring; each part's state is then replaced by the document's. The
     result is a new Simulator: an error anywhere here leaves every existing one untouched."""
-    from simulator.core import Simulator
-
-    sim = Simulator(config, seed=expect_int(doc["seed"], "seed"), clock=SimClock.from_state(doc["clock"]))
+    sim = build(config, expect_int(doc["seed"], "seed"), SimClock.from_state(doc["clock"]))
     rngs = doc["rng"]
     sim.rng.setstate(rng_from_state(rngs["engine"]).getstate())  # in place: the engine holds this very object
     sim.faults.rng.setstate(rng_from_state(rngs["faults"]).getstate())
 
     _load_engine(sim.engine, doc["engine"])
     accounts = sim.engine.accounts
-    sim.keys.restore({"rng": rngs["keys"], "keys": doc["keys"]})
-    sim.listen_keys.restore({"rng": rngs["listen_keys"], "keys": doc["listen_keys"]})
+    sim.keys.restore({"keys": doc["keys"]})
     owners = [(k.account_id, f"API key {k.key!r}") for k in sim.keys.all()]
-    owners += [(k["account_id"], f"listenKey {k['key']!r}") for k in sim.listen_keys.entries()]
+    if sim.wire is not None:
+        sim.wire.restore(doc)
+        owners += sim.wire.owners()
     for account_id, what in owners:
         if account_id not in accounts:
             raise SnapshotError(f"snapshot: {what} belongs to no account")
@@ -219,7 +215,6 @@ def _build(doc: Mapping[str, Any], config) -> "Simulator":
         if api_key is None:
             raise SnapshotError(f"snapshot: demo key {key!r} is not one of its API keys")
         sim.demo_keys.append(api_key)
-    sim.limiter.restore(doc["limiter"])
     if doc["market_maker"] is None:
         sim.market_maker = None
     else:
@@ -353,10 +348,6 @@ def write_atomic(path: str | Path, text: str) -> None:
         os.close(dir_fd)
 
 
-def save_file(sim: "Simulator", path: str | Path) -> None:
-    write_atomic(path, to_json(dump(sim)))
-
-
 def read_file(path: str | Path) -> dict[str, Any]:
     """A snapshot document from a file, or SnapshotError naming the file and the problem."""
     try:
@@ -364,14 +355,14 @@ def read_file(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{path}: not valid JSON (corrupt or truncated?): {exc}") from None
+        return parse_json(text)  # numbers and nesting bounded, as for an uploaded snapshot
+    except InputError as exc:
+        raise SnapshotError(f"{path}: {exc.reason} (corrupt or truncated?)") from None
 
 
-def load_file(path: str | Path) -> "Simulator":
+def load_file(path: str | Path, build: Callable[[Any, int, SimClock], Any]) -> Any:
     document = read_file(path)
     try:
-        return load(document)
+        return load(document, build)
     except SnapshotError as exc:
         raise SnapshotError(f"{path}: {exc}") from None

@@ -155,6 +155,10 @@ class Instrument:
 
     format_quote = format_price
 
+    def format_asset(self, asset: str, atoms: int) -> str:
+        """An amount of this instrument's base or quote asset (a fee, a balance) at that asset's precision."""
+        return self.format_qty(atoms) if asset == self.base else self.format_quote(atoms)
+
     def notional(self, price: int, qty: int) -> int:
         """Quote atoms for qty base atoms at price; exact by the grid check in __init__."""
         return price * qty // self.base_unit

@@ -7,6 +7,7 @@ from simulator.clock import SimClock
 from simulator.config import load_config
 from simulator.control.api import Control
 from simulator.core import Simulator
+from simulator.server import build_simulator
 from tests.conftest import quiet_config
 
 T0 = 1_700_000_000_000
@@ -14,7 +15,7 @@ T0 = 1_700_000_000_000
 
 def frozen_sim(with_market_maker: bool = False, **kwargs) -> Simulator:
     config = load_config() if with_market_maker else quiet_config()
-    return Simulator(config, clock=SimClock(frozen_at_ms=T0), **kwargs)
+    return build_simulator(config, clock=SimClock(frozen_at_ms=T0), **kwargs)
 
 
 @pytest.fixture

@@ -208,7 +208,7 @@ def test_maintenance_puts_every_symbol_in_break_then_restores(fsim):
 
 
 def test_rate_limit_forces_429_then_418_on_the_limiter(fsim):
-    limiter = fsim.limiter
+    limiter = fsim.wire.limiter
     storm = fsim.faults.add({"kind": "rate_limit", "status": 429, "ms": 10_000})
     with pytest.raises(BinanceError) as caught:
         limiter.charge_request("10.0.0.1", 1)
@@ -248,13 +248,13 @@ def test_listen_key_expire_kills_the_accounts_keys_once(fsim):
     key_b = control.create_listen_key(bob)["listenKey"]
     now = fsim.clock.now_ms()
     fault = fsim.faults.add({"kind": "listen_key_expire", "accountId": alice})
-    assert fsim.listen_keys.account_of(key_a, now) is None
-    assert fsim.listen_keys.account_of(key_b, now) == bob
+    assert fsim.wire.listen_keys.account_of(key_a, now) is None
+    assert fsim.wire.listen_keys.account_of(key_b, now) == bob
     assert fault.state(now) == "exhausted" and fault.hits == 1
-    assert [k.key for k in fsim.listen_keys.sweep(now)] == [key_a]
+    assert [k.key for k in fsim.wire.listen_keys.sweep(now)] == [key_a]
     fresh = control.create_listen_key(alice)["listenKey"]  # a new key after the fault lives on
     fsim.faults.tick()
-    assert fsim.listen_keys.account_of(fresh, now) == alice
+    assert fsim.wire.listen_keys.account_of(fresh, now) == alice
 
 
 def test_partial_fill_fires_at_its_moment(fsim):

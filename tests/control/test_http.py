@@ -12,7 +12,7 @@ from simulator.control.client import ControlClient
 from simulator.control.errors import ControlError
 from simulator.control.http import admin_refusal, create_control_app, guard, is_loopback
 from simulator.control.scenarios import load_scenario_file, play_remote, shipped_files
-from simulator.core import Simulator
+from simulator.server import build_simulator
 from simulator.config import load_config
 from tests.control.raw_http import raw
 from tests.live_server import LiveServer
@@ -27,8 +27,10 @@ def test_the_issue_routes_json_in_and_out(live_server, client):
     base = live_server.base_url + "/_sim/v1"
     status, created = raw(base + "/accounts", "POST", b'{"name": "alice", "balances": {"USDT": "250.5"}}')
     assert status == 200 and {"id", "apiKey", "secret"} <= set(created)
-    status, deposit = raw(base + f"/accounts/{created['id']}/deposit", "POST", b'{"asset": "BTC", "amount": 0.1}')
-    assert status == 200 and deposit["balance"]["free"] == "0.10000000"  # a JSON number, read exactly
+    status, error = raw(base + f"/accounts/{created['id']}/deposit", "POST", b'{"asset": "BTC", "amount": 0.1}')
+    assert status == 400 and error["error"]["message"].startswith("amount: pass decimal amounts as strings")
+    status, deposit = raw(base + f"/accounts/{created['id']}/deposit", "POST", b'{"asset": "BTC", "amount": "0.1"}')
+    assert status == 200 and deposit["balance"]["free"] == "0.10000000"
     status, shown = raw(base + f"/accounts/{created['id']}")
     assert shown["balances"]["USDT"]["free"] == "250.50000000"
     before = client.clock()
@@ -75,7 +77,7 @@ def test_bad_requests_get_json_errors(live_server, method, path, body, status, c
 
 
 def test_snapshot_download_and_upload_larger_than_the_request_limit():
-    sim = Simulator(load_config())
+    sim = build_simulator(load_config())
     server = LiveServer(sim).start()
     try:
         client = ControlClient(server.base_url)

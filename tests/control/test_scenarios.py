@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from simulator.control.scenario_schema import SCENARIO_DIR, ScenarioError, load_scenario_text
+from simulator.control.api import Control
 from simulator.control.scenarios import load_scenario_file, play_in_process, shipped_files
 from tests.control.conftest import frozen_sim
 
@@ -25,11 +26,11 @@ def test_shipped_scenario_plays_in_process(path):
     scenario = load_scenario_file(path)
     assert scenario.name == path.stem and scenario.reproduces
     sim = frozen_sim(with_market_maker=True)  # the setup pauses the market maker and resets
-    result = play_in_process(scenario, sim)
+    result = play_in_process(scenario, Control(sim))
     assert result.ok, "\n".join([result.failure or ""] + [e.render() for e in result.timeline])
     assert [e.index for e in result.timeline if e.index >= 0] == list(range(len(scenario.steps)))
     # and again on the same simulator: a scenario starts from its own reset
-    assert play_in_process(scenario, sim).ok
+    assert play_in_process(scenario, Control(sim)).ok
 
 
 def bad(text: str) -> str:
@@ -72,7 +73,7 @@ def test_invalid_scenarios_point_at_the_line(body, message):
 
 
 def test_missing_top_level_keys():
-    assert bad("name: t\nsteps:\n  - advance: 1\n").startswith("bad.yaml:1: scenario.description: required")
+    assert bad("name: t\nsteps:\n  - advance: 1\n").startswith("bad.yaml:1: description: required")
 
 
 def test_yaml_floats_become_exact_decimals():
@@ -86,7 +87,7 @@ def test_a_failed_expectation_stops_the_run_and_names_its_line(fsim):
     scenario = load_scenario_text(HEAD + "setup:\n  accounts:\n    - {name: a, balances: {USDT: '10'}}\n"
                                          "steps:\n  - expect: {balance: a, asset: USDT, free: '11'}\n"
                                          "  - advance: 1\n", "check.yaml")
-    result = play_in_process(scenario, fsim)
+    result = play_in_process(scenario, Control(fsim))
     assert not result.ok
     assert result.failure == "check.yaml:7: steps[0]: free is '10.00000000', expected '11'"
     assert [e.action for e in result.timeline if e.index >= 0] == ["expect"]  # the advance never ran
@@ -96,7 +97,7 @@ def test_an_expected_error_that_does_not_happen_fails(fsim):
     scenario = load_scenario_text(HEAD + "setup:\n  accounts:\n    - {name: a, balances: {USDT: '10000'}}\n"
                                          "steps:\n  - place: {account: a, symbol: BTCUSDT, side: BUY, price: '100',"
                                          " quantity: '0.1'}\n    expectError: INSUFFICIENT_BALANCE\n", "x.yaml")
-    result = play_in_process(scenario, fsim)
+    result = play_in_process(scenario, Control(fsim))
     assert not result.ok and "expected error INSUFFICIENT_BALANCE, but it succeeded" in result.failure
 
 
@@ -104,6 +105,6 @@ def test_a_wait_times_out_in_simulated_time(fsim):
     scenario = load_scenario_text(HEAD + "steps:\n  - wait: {event: {kind: trade}, timeoutMs: 500, pollMs: 100}\n",
                                   "w.yaml")
     start = fsim.clock.now_ms()
-    result = play_in_process(scenario, fsim)
+    result = play_in_process(scenario, Control(fsim))
     assert not result.ok and "within 500 ms" in result.failure
     assert fsim.clock.now_ms() - start == 500

@@ -9,9 +9,12 @@ import pytest
 
 from simulator.control.api import Control
 from simulator.control.errors import ControlError
-from simulator.control.snapshot import FORMAT, VERSION, SnapshotError, config_to_dict, load, read_file, save_file
+from simulator.control.persist import StateSaver
+from simulator.control.snapshot import FORMAT, VERSION, SnapshotError, config_to_dict, load, read_file
 from simulator.config import load_config, parse_config
 from simulator.core import Simulator
+from simulator.server import build_simulator
+from simulator.dialects.binance.wire.venue_state import binance_wire
 from simulator.engine.audit import audit
 from simulator.engine.market_data import MarketData
 from tests.control.conftest import frozen_sim
@@ -46,14 +49,15 @@ def ops_b(sim: Simulator, names: dict) -> list:
     events: list = []
     sim.engine.subscribe(lambda e: events.append(e.as_dict()))
     c = Control(sim)
-    out = [c.create_account(name="carol", balances={"USDT": "1000"})]  # generated key and secret
+    carol = c.create_account(name="carol", balances={"USDT": "1000"})
+    out = [{k: v for k, v in carol.items() if k not in ("apiKey", "secret")}]  # those come from the OS
     out.append([sim.faults.match("http_error", endpoint="GET /api/v3/account") is not None for _ in range(20)])
     for _ in range(8):
         out.append(c.advance_clock(500)["now"])  # the partial fill fires; the market trades
     out.append(c.place_order(names["alice"], "BTCUSDT", "SELL", "MARKET", quantity="0.01"))
     out.append(c.place_order(names["bob"], "ETHUSDT", "BUY", "LIMIT", quantity="1", price="3300",
                              time_in_force="GTC"))  # a generated client order id
-    out.append(c.create_listen_key(names["bob"]))
+    out.append(c.create_listen_key(names["bob"])["accountId"])  # a new listenKey: from the OS too
     out.append(c.list_faults())
     out.append(c.clock())
     out.append(events)
@@ -65,7 +69,7 @@ def test_restore_then_the_same_operations_give_the_same_events():
     names = ops_a(original)
     document = json.loads(json.dumps(original.snapshot()))  # through JSON, as over HTTP or a file
     expected = ops_b(original, names)
-    restored = Simulator.from_snapshot(document)
+    restored = Simulator.from_snapshot(document, wire=binance_wire)
     actual = ops_b(restored, names)
     assert actual[-1], "ops B should produce events"
     assert actual == expected
@@ -76,7 +80,7 @@ def test_a_snapshot_round_trips_exactly(msim):
     ops_a(msim)
     document = msim.snapshot()
     assert document["format"] == FORMAT and document["version"] == VERSION
-    assert Simulator.from_snapshot(json.loads(json.dumps(document))).snapshot() == document
+    assert Simulator.from_snapshot(json.loads(json.dumps(document)), wire=binance_wire).snapshot() == document
 
 
 def test_the_snapshot_holds_what_it_promises(msim):
@@ -91,7 +95,7 @@ def test_the_snapshot_holds_what_it_promises(msim):
     assert engine["fees_collected"] and engine["deposits"]
     assert doc["listen_keys"] and doc["faults"]["faults"] and doc["market_maker"]["quotes"]
     assert doc["clock"]["skew_ms"] == 1200 and doc["clock"]["frozen_at"] is not None
-    assert set(doc["rng"]) == {"engine", "keys", "listen_keys", "faults"}
+    assert set(doc["rng"]) == {"engine", "faults"}
     assert doc["counterparty"] is not None and names
 
 
@@ -113,7 +117,7 @@ def test_bad_documents_are_refused(msim, mutate, words):
     document = copy.deepcopy(msim.snapshot())
     mutate(document)
     with pytest.raises(SnapshotError, match=words):
-        load(document)
+        load(document, build_simulator)
 
 
 def test_restore_in_place_swaps_everything_or_nothing(msim):
@@ -159,9 +163,9 @@ def test_reset_goes_back_to_the_config_and_keeps_the_clock_running(msim):
 
 def test_files_are_written_atomically_and_read_back(msim, tmp_path):
     path = tmp_path / "state.json"
-    save_file(msim, path)
+    StateSaver(msim, path).save()
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left behind
-    assert load(read_file(path)).snapshot() == msim.snapshot()
+    assert load(read_file(path), build_simulator).snapshot() == msim.snapshot()
     path.write_text(path.read_text()[:1000])
     with pytest.raises(SnapshotError, match="not valid JSON"):
         read_file(path)
@@ -172,7 +176,7 @@ def test_fault_effects_survive_a_restore_and_undo_after_it(fsim):
     fsim.faults.add({"kind": "halt", "symbol": "BTCUSDT"})
     fsim.faults.add({"kind": "rate_limit", "status": 429, "ms": 60_000})
     fsim.faults.add({"kind": "clock_skew", "ms": 500})
-    restored = Simulator.from_snapshot(json.loads(json.dumps(fsim.snapshot())))
+    restored = Simulator.from_snapshot(json.loads(json.dumps(fsim.snapshot())), wire=binance_wire)
     control = Control(restored)
     assert restored.engine.instruments["BTCUSDT"].status == "HALT"
     assert control.limits()["forced"] == 429
@@ -201,7 +205,7 @@ def test_aggregates_and_prevented_matches_survive_a_snapshot(fsim):
     assert engine.next_prevented_match_id["BTCUSDT"] == 1
     assert [(g.first_id, g.last_id) for g in engine.market["BTCUSDT"].agg_trades] == [(1, 2)]
     document = json.loads(json.dumps(fsim.snapshot()))
-    restored = Simulator.from_snapshot(document).engine
+    restored = Simulator.from_snapshot(document, wire=binance_wire).engine
     assert restored.next_prevented_match_id == engine.next_prevented_match_id
     for symbol, data in engine.market.items():
         assert [g.state() for g in restored.market[symbol].agg_trades] == [g.state() for g in data.agg_trades]
@@ -219,7 +223,7 @@ def test_a_snapshot_from_before_aggregates_and_prevented_match_ids_still_loads(m
         order.pop("prevented_match_id")
     for market in document["engine"]["market"].values():
         del market["agg_trades"], market["next_agg_id"]
-    restored = load(document).engine
+    restored = load(document, build_simulator).engine
     # prevented match ids: the orders lost theirs, so numbering starts over; aggregates: rebuilt from the trades
     assert restored.next_prevented_match_id == {symbol: 0 for symbol in restored.instruments}
     for symbol, data in restored.market.items():

@@ -14,6 +14,8 @@ import pytest
 from simulator.clock import SimClock
 from simulator.control.snapshot import SnapshotError, load
 from simulator.core import Simulator
+from simulator.server import build_simulator
+from simulator.dialects.binance.wire.venue_state import binance_wire
 from simulator.credentials import KeyRing
 from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.listen_keys import ListenKeys
@@ -93,20 +95,19 @@ def test_a_bad_clock_state_is_refused(change):
 
 # --- API keys -------------------------------------------------------------------------------------------
 def key_ring() -> KeyRing:
-    ring = KeyRing(random.Random("keys"))
+    ring = KeyRing()
     ring.add(1)
     ring.add(2, "given-key", "given-secret")
     ring.add(1)
     return ring
 
 
-def test_a_key_ring_round_trips_and_generates_the_same_next_key():
+def test_a_key_ring_round_trips():
     ring = key_ring()
-    restored = KeyRing(random.Random("something else"))
+    restored = KeyRing()
     restored.restore(through_json(ring.state()))
     assert restored.state() == ring.state()
     assert restored.all() == ring.all() and restored.get("given-key") == ring.get("given-key")
-    assert restored.add(7) == ring.add(7)  # the same generated key and secret
     with pytest.raises(ValueError, match="already in use"):
         restored.add(8, "given-key")
 
@@ -116,8 +117,7 @@ def test_a_key_ring_round_trips_and_generates_the_same_next_key():
     lambda s: s["keys"][0].__setitem__(2, "1"),
     lambda s: s["keys"][0].__setitem__(1, None),
     lambda s: s["keys"].append(["k", "s"]),
-    lambda s: s["rng"][1].pop(),
-    lambda s: s.pop("rng"),
+    lambda s: s.pop("keys"),
 ])
 def test_a_bad_key_ring_state_changes_nothing(corrupt):
     ring = key_ring()
@@ -131,19 +131,18 @@ def test_a_bad_key_ring_state_changes_nothing(corrupt):
 
 # --- listenKeys -----------------------------------------------------------------------------------------
 def listen_keys() -> ListenKeys:
-    keys = ListenKeys(random.Random("listen"), ttl_ms=60_000)
+    keys = ListenKeys(ttl_ms=60_000)
     keys.create(1, T0)
     keys.create(2, T0 + 10)
     keys.close(keys.create(3, T0), 3, T0)
     return keys
 
 
-def test_listen_keys_round_trip_and_generate_the_same_next_key():
+def test_listen_keys_round_trip():
     keys = listen_keys()
-    restored = ListenKeys(random.Random("something else"), ttl_ms=60_000)
+    restored = ListenKeys(ttl_ms=60_000)
     restored.restore(through_json(keys.state()))
     assert restored.state() == keys.state() and len(restored.entries()) == 2
-    assert restored.create(4, T0 + 20) == keys.create(4, T0 + 20)  # a new key: the same one
     assert restored.create(1, T0 + 30) == keys.create(1, T0 + 30)  # the live key, extended
     assert restored.state() == keys.state()
     assert [k.key for k in restored.sweep(T0 + 60_015)] == [k.key for k in keys.sweep(T0 + 60_015)]
@@ -160,7 +159,7 @@ def test_entries_lists_what_the_state_holds():
     lambda s: s["keys"][0].update(account_id=None),
     lambda s: s["keys"][1].pop("expires_at"),
     lambda s: s["keys"][1].update(key=7),
-    lambda s: s.update(rng=None),
+    lambda s: s.update(keys=None),
 ])
 def test_a_bad_listen_keys_state_changes_nothing(corrupt):
     keys = listen_keys()
@@ -297,7 +296,7 @@ def busy_market() -> Simulator:
 
 def test_a_market_maker_round_trips_and_quotes_and_trades_the_same_way():
     sim = busy_market()
-    copy_ = Simulator.from_snapshot(through_json(sim.snapshot()))  # the engine state it refers to
+    copy_ = Simulator.from_snapshot(through_json(sim.snapshot()), wire=binance_wire)  # the engine state it refers to
     accounts = copy_.engine.next_account_id
     restored = MarketMaker.from_state(copy_.engine, copy_.config.market_maker,
                                       through_json(sim.market_maker.state()))
@@ -349,7 +348,7 @@ def test_the_format_1_layout_is_pinned():
                         "listen_keys", "limiter", "market_maker", "market_paused", "counterparty", "faults",
                         "recent_events"}
     assert set(doc["clock"]) == {"frozen_at", "advanced_ms", "skew_ms"}
-    assert set(doc["rng"]) == {"engine", "keys", "listen_keys", "faults"}
+    assert set(doc["rng"]) == {"engine", "faults"}  # API keys and listenKeys come from the OS: no RNG
     assert all(len(entry) == 3 for entry in doc["keys"])
     assert set(doc["listen_keys"][0]) == {"key", "account_id", "expires_at"}
     assert set(doc["limiter"]) == {"enabled", "windows", "ips", "forced"}
@@ -362,7 +361,7 @@ def test_only_version_1_itself_is_read(msim, version):
     document = msim.snapshot()
     document["version"] = version
     with pytest.raises(SnapshotError, match="unsupported snapshot version"):
-        load(document)
+        load(document, build_simulator)
 
 
 def leaves(node, path=()):

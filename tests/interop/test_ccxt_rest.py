@@ -8,7 +8,7 @@ import ccxt.async_support as ccxt_async
 import pytest
 
 from simulator.clock import SimClock
-from simulator.core import Simulator
+from simulator.server import build_simulator
 from simulator.dialects.binance.wire.ratelimit import Pool
 from tests.conftest import quiet_config
 from tests.interop.helpers import (ASK, BID, DEMO_KEY, DEMO_SECRET, LAST, arrange_market,
@@ -100,7 +100,7 @@ def test_rate_limit_surfaces_as_ddos_protection():
     limits = [Pool("REQUEST_WEIGHT", "MINUTE", 1, 3), Pool("ORDERS", "SECOND", 10, 100)]
     config = quiet_config()
     config = dataclasses.replace(config, rate_limits=dataclasses.replace(config.rate_limits, spot=tuple(limits)))
-    sim = Simulator(config, clock=SimClock(frozen_at_ms=1_700_000_000_000))  # one window for the whole test
+    sim = build_simulator(config, clock=SimClock(frozen_at_ms=1_700_000_000_000))  # one window for the whole test
     server = LiveServer(sim).start()
     try:
         exchange = sync_exchange(server)

@@ -6,6 +6,7 @@ import pytest
 
 from simulator.clock import SimClock
 from simulator.core import Simulator
+from simulator.server import build_simulator
 from tests.conftest import quiet_config
 from tests.server.ws_helpers import StreamServer
 
@@ -17,7 +18,7 @@ FROZEN_AT = 1_700_000_030_000
 def sim() -> Simulator:
     """The quiet default on a frozen clock: stream timing (klines, listenKey expiry, lifetimes) moves only
     when a test advances it."""
-    return Simulator(quiet_config(), clock=SimClock(frozen_at_ms=FROZEN_AT))
+    return build_simulator(quiet_config(), clock=SimClock(frozen_at_ms=FROZEN_AT))
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from simulator.clock import SimClock
 from simulator.core import Simulator
 from simulator.dialects.binance.wire import auth
 from simulator.dialects.binance.wire.ratelimit import Pool
-from simulator.server import create_app
+from simulator.server import build_simulator, create_app
 from tests.conftest import quiet_config
 
 NOW = 1_700_000_020_000  # 40 s into a minute, at the start of a 10-second window: no roll-over under a test
@@ -48,7 +48,7 @@ def make_sim(*, limits: list[Pool] | None = None, **spot_changes) -> Simulator:
     if spot_changes:
         config = dataclasses.replace(
             config, spot=tuple(dataclasses.replace(spec, **spot_changes) for spec in config.spot))
-    return Simulator(config, clock=SimClock(frozen_at_ms=NOW))
+    return build_simulator(config, clock=SimClock(frozen_at_ms=NOW))
 
 
 class Rest:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from simulator.clock import SimClock
 from simulator.core import Simulator
+from simulator.server import build_simulator
 from simulator.dialects.binance.wire import auth
 from simulator.dialects.binance.spot import routes as spot_rest
 from simulator.dialects.binance.wire.ratelimit import Pool
@@ -223,7 +224,7 @@ def server():
     huge = (Pool("REQUEST_WEIGHT", "MINUTE", 1, 10**9), Pool("ORDERS", "SECOND", 10, 10**9),
             Pool("RAW_REQUESTS", "MINUTE", 5, 10**9))
     config = dataclasses.replace(config, rate_limits=dataclasses.replace(config.rate_limits, spot=huge))
-    sim = Simulator(config, clock=SimClock(frozen_at_ms=NOW))
+    sim = build_simulator(config, clock=SimClock(frozen_at_ms=NOW))
     live = LiveServer(sim).start()
     live.call(arrange_market, sim)
     other = live.call(lambda: sim.create_account("other", balances={"BTC": Decimal(2), "USDT": Decimal(100_000)}))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.dialects.binance.wire.rest import to_microseconds
+from simulator.dialects.binance.wire.time_unit import rest_to_microseconds
 from tests.server import rest_helpers
 from tests.server.rest_helpers import NOW, SYMBOL
 
@@ -64,5 +64,5 @@ async def test_order_times_in_microseconds_with_a_microsecond_timestamp(rest):
 def test_to_microseconds_keeps_ids_strings_and_markers():
     data = {"time": 5, "T": 6, "id": 7, "workingTime": -1, "closeTime": 0, "nested": [{"updateTime": 8}],
             "C": "abc", "isBuyer": True}
-    assert to_microseconds(data) == {"time": 5000, "T": 6000, "id": 7, "workingTime": -1, "closeTime": 0,
+    assert rest_to_microseconds(data) == {"time": 5000, "T": 6000, "id": 7, "workingTime": -1, "closeTime": 0,
                                      "nested": [{"updateTime": 8000}], "C": "abc", "isBuyer": True}

@@ -161,7 +161,7 @@ async def test_ws_silent_disconnect_scenario_goes_silent_then_recovers(live_serv
 async def test_ws_close_scenario_closes_market_then_user_streams(live_server, session):
     play = Stepper(live_server, "ws-close")
     trader = play.account("trader")
-    key = live_server.call(lambda: live_server.sim.listen_keys.create(trader, live_server.sim.clock.now_ms()))
+    key = live_server.call(lambda: live_server.sim.wire.listen_keys.create(trader, live_server.sim.clock.now_ms()))
     market = await connect(session, f"{live_server.ws_url}/ws/btcusdt@trade")
     eth = await connect(session, f"{live_server.ws_url}/ws/ethusdt@trade")
     user = await connect(session, f"{live_server.ws_url}/ws/{key}")

@@ -1,7 +1,7 @@
 """timeUnit=MICROSECOND on /ws and /stream URLs: every time field of market and user data events in µs."""
 from __future__ import annotations
 
-from simulator.dialects.binance.streams.market import event_to_microseconds
+from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 from tests.server.conftest import FROZEN_AT
 from tests.server.ws_helpers import connect, recv_json, wait_for
 

@@ -97,7 +97,7 @@ async def test_expired_ioc_has_expiry_reason(server, session, alice):
     ws = await connect(session, f"{server.ws_url}/ws/{server.listen_key(alice)}")
     server.place(alice, "BUY", "50000", "0.1", tif="IOC")
     new, expired, _ = [await recv_json(ws) for _ in range(3)]
-    assert (new["x"], new["w"]) == ("NEW", False)
+    assert (new["x"], new["w"]) == ("NEW", True)  # working from acceptance, like any NEW but a pending stop
     assert (expired["x"], expired["X"], expired["eR"]) == ("EXPIRED", "EXPIRED", "UNFILLED_IOC_QUANTITY_EXPIRED")
     await ws.close()
 
@@ -167,7 +167,7 @@ async def test_subscribing_to_a_dead_listen_key_is_an_invalid_stream(server, ses
 async def test_listen_key_expiry(server, session, alice):
     key = server.listen_key(alice)
     ws = await connect(session, f"{server.ws_url}/ws/{key}")
-    ttl = server.sim.listen_keys.ttl_ms
+    ttl = server.sim.wire.listen_keys.ttl_ms
     server.call(server.sim.clock.advance, ttl - 1000)
     server.call(server.sim.engine.deposit, alice, "BTC", 1)
     assert (await recv_json(ws))["e"] == "balanceUpdate"  # still alive 59 min in
@@ -183,7 +183,7 @@ async def test_listen_key_expiry(server, session, alice):
 async def test_keepalive_extends_and_close_stops(server, session, alice):
     key = server.listen_key(alice)
     ws = await connect(session, f"{server.ws_url}/ws/{key}")
-    keys = server.sim.listen_keys
+    keys = server.sim.wire.listen_keys
     server.call(server.sim.clock.advance, keys.ttl_ms - 1000)
     assert server.call(lambda: keys.keepalive(key, alice, server.sim.clock.now_ms()))
     server.call(server.sim.clock.advance, 2000)

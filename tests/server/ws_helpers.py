@@ -59,7 +59,7 @@ class StreamServer(LiveServer):
         return self.call(run)
 
     def listen_key(self, account_id: int) -> str:
-        return self.call(lambda: self.sim.listen_keys.create(account_id, self.sim.clock.now_ms()))
+        return self.call(lambda: self.sim.wire.listen_keys.create(account_id, self.sim.clock.now_ms()))
 
     def book_update_id(self, symbol: str = SYMBOL) -> int:
         return self.call(lambda: self.sim.engine.books[symbol].update_id)

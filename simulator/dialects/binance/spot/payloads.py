@@ -148,7 +148,7 @@ def fill(trade: Trade, order: Order, inst: Instrument) -> dict[str, Any]:
     return {
         "price": inst.format_price(trade.price),
         "qty": inst.format_qty(trade.qty),
-        "commission": format_asset(inst, asset, commission),
+        "commission": inst.format_asset(asset, commission),
         "commissionAsset": asset,
         "tradeId": trade.trade_id,
     }
@@ -265,17 +265,13 @@ def my_trade(trade: Trade, order: Order, inst: Instrument) -> dict[str, Any]:
         "price": inst.format_price(trade.price),
         "qty": inst.format_qty(trade.qty),
         "quoteQty": inst.format_quote(trade.quote_qty),
-        "commission": format_asset(inst, asset, commission),
+        "commission": inst.format_asset(asset, commission),
         "commissionAsset": asset,
         "time": trade.time,
         "isBuyer": trade.buyer is order,
         "isMaker": trade.is_maker(order),
         "isBestMatch": True,
     }
-
-
-def format_asset(inst: Instrument, asset: str, atoms: int) -> str:
-    return inst.format_qty(atoms) if asset == inst.base else inst.format_quote(atoms)
 
 
 # --- account -----------------------------------------------------------------------------------------------

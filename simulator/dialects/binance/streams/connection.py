@@ -186,7 +186,10 @@ class Connection:
         except (asyncio.TimeoutError, ConnectionError, RuntimeError):
             pass
         finally:
+            # abort, not close: close() lets the transport flush what it holds first, and a consumer too slow to
+            # read leaves megabytes there, so the socket (and its kernel buffers) would live until the client
+            # left. After a clean handshake nothing is left to flush, and aborting the closed transport is a no-op.
             transport = self.request.transport
-            if transport is not None and not self.ws.closed:
-                transport.close()
+            if transport is not None:
+                transport.abort()
             self.journal_close(code=code, reason=reason)

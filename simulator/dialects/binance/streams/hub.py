@@ -29,6 +29,7 @@ from simulator.dialects.binance.streams.market import StreamSpec
 from simulator.dialects.binance.streams.policing import StreamSettings, over_message_limit, police
 from simulator.dialects.binance.streams.registry import Subscriptions
 from simulator.dialects.binance.streams.user import UserSink, UserStreams, dumps
+from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,16 @@ class StreamHub:
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def attach(self) -> None:
-        self.sim.engine.subscribe(self.fanout.on_event)  # Simulator reset/restore carries it to the new engine
+        # Simulator reset/restore carries both to the new engine
+        self.sim.engine.subscribe(self.fanout.on_event)
+        self.sim.engine.subscribe_operation_end(self.fanout.on_operation_end)
         self.sim.on_swap.append(self.on_swap)
 
     def detach(self) -> None:
         if self.fanout.on_event in self.sim.engine.listeners:
             self.sim.engine.unsubscribe(self.fanout.on_event)
+        if self.fanout.on_operation_end in self.sim.engine.operation_listeners:
+            self.sim.engine.unsubscribe_operation_end(self.fanout.on_operation_end)
         if self.on_swap in self.sim.on_swap:
             self.sim.on_swap.remove(self.on_swap)
 
@@ -135,7 +140,7 @@ class StreamHub:
         closing = []
         for conn in list(self.connections):
             if conn.market:
-                data = ms.event_to_microseconds(event) if conn.micro else event
+                data = event_to_microseconds(event) if conn.micro else event
                 conn.send(dumps({"stream": "!serverShutdown", "data": data} if conn.combined else data))
             closing.append(conn.close(WSCloseCode.GOING_AWAY, "Server shutdown"))
         await asyncio.gather(*closing, return_exceptions=True)

@@ -13,7 +13,7 @@ Supported names (symbols lowercase; `<sym>` is matched case-insensitively):
   !ticker@arr  !miniTicker@arr                                  symbols that traded in the last second
 
 `timeUnit=MICROSECOND` (any case) in a /ws or /stream URL asks for every time field in microseconds:
-`event_to_microseconds` rewrites a rendered event (market or user data), by event type, since one letter is a
+`wire.time_unit.event_to_microseconds` rewrites a rendered event (market or user data), by event type, since one letter is a
 time in one event and an id in another (`u`, `t`).
 """
 from __future__ import annotations
@@ -231,30 +231,3 @@ def render_kline(inst: Instrument, market: MarketData, interval: str, start: int
              "L": body["L"], "o": body["o"], "c": body["c"], "h": body["h"], "l": body["l"], "v": body["v"],
              "n": body["n"], "x": closed, "q": body["q"], "V": body["V"], "Q": body["Q"], "B": "0"}
     return {"e": "kline", "E": now, "s": inst.symbol, "k": kline}
-
-
-# the time fields of each event type ("E" in all of them); kline times are in its "k"
-EVENT_TIME_KEYS: dict[str, tuple[str, ...]] = {
-    "trade": ("T",), "aggTrade": ("T",), "avgPrice": ("T",), "24hrTicker": ("O", "C"), "24hrMiniTicker": (),
-    "depthUpdate": (), "kline": (), "executionReport": ("T", "O", "W"), "outboundAccountPosition": ("u",),
-    "balanceUpdate": ("T",), "listStatus": ("T",), "listenKeyExpired": (), "serverShutdown": (),
-    "eventStreamTerminated": (),
-}
-
-
-def event_to_microseconds(payload: object) -> object:
-    """A rendered event (or `!ticker@arr` list of them) with its times in microseconds; a payload with no event
-    type (bookTicker, partial depth) has no time and is returned as it is. A new value: `payload` is kept."""
-    if isinstance(payload, list):
-        return [event_to_microseconds(item) for item in payload]
-    if not isinstance(payload, dict) or "e" not in payload:
-        return payload
-    out = dict(payload)
-    for key in ("E",) + EVENT_TIME_KEYS.get(payload["e"], ()):
-        value = out.get(key)
-        if type(value) is int and value > 0:
-            out[key] = value * 1000
-    kline = out.get("k")
-    if payload["e"] == "kline" and isinstance(kline, dict):
-        out["k"] = {**kline, "t": kline["t"] * 1000, "T": kline["T"] * 1000}
-    return out

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 
-from simulator.dialects.binance.streams import market as ms
 from simulator.dialects.binance.streams.connection import Connection
 from simulator.dialects.binance.streams.market import StreamSpec
 from simulator.dialects.binance.streams.user import dumps
+from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 
 
 class Subscriptions:
@@ -62,7 +62,7 @@ class Subscriptions:
         for conn in list(subscribers):
             if conn.micro:  # the microsecond variant, serialised only when someone asked for it
                 if micro is None:
-                    micro = dumps(ms.event_to_microseconds(payload))
+                    micro = dumps(event_to_microseconds(payload))
                 if conn.combined:
                     if micro_wrapped is None:
                         micro_wrapped = f'{{"stream":{json.dumps(name)},"data":{micro}}}'

@@ -178,7 +178,7 @@ def _is_stream(hub: StreamHub, name: str) -> bool:
 def _live_listen_key(hub: StreamHub, name: str) -> int | None:
     if not _LISTEN_KEY.fullmatch(name):
         return None
-    return hub.sim.listen_keys.account_of(name, hub.sim.clock.now_ms())
+    return hub.sim.wire.listen_keys.account_of(name, hub.sim.clock.now_ms())
 
 
 def _subscribe(hub: StreamHub, conn: Connection, name: str) -> None:

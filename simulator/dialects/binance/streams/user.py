@@ -4,10 +4,10 @@ Rendering happens inside the engine listener, so each payload captures the order
 when the event happened. Events reach an account's sinks in engine order: a fill's executionReports first, then
 ONE outboundAccountPosition per account for the whole operation, listing the assets it touched.
 
-The engine emits an operation's BalanceUpdates together, after its order updates (engine.py docstring), and at
-most one per (account, asset). So a pending group of balances ends at the first event that is not a balance of
-an ordinary operation, at a balance the group already holds, or, for the last operation of a synchronous step,
-in a `call_soon` callback (which runs before anything else can touch the engine).
+The engine emits an operation's BalanceUpdates together, after its order updates, and at most one per (account,
+asset) for each step of it (engine.py docstring). A pending group of balances goes out when the engine says the
+operation is over (`flush_balances`, called by the fan-out at its end), or earlier when the operation goes on
+with another step: at the next event that is not a balance, or at a balance the group already holds.
 
 Sinks are where events go: a listenKey stream (raw `/ws/<key>` or combined, wrapped with the key as stream name)
 or a WebSocket API subscription (wrapped as {"subscriptionId": N, "event": {...}}). A listenKey sink stops
@@ -15,12 +15,11 @@ receiving as soon as its key is closed or expires; on expiry the sweep pushes `l
 """
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from simulator.dialects.binance.streams.market import event_to_microseconds
+from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 from simulator.engine.events import BalanceUpdate, OrderUpdate
 from simulator.engine.instrument import Instrument
 from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, GTC
@@ -58,7 +57,7 @@ def render_execution_report(event: OrderUpdate, inst: Instrument, event_time: in
     if trade is not None:
         fee, fee_asset = trade.fee_for(order)
         last_qty, last_price, last_quote = qty(trade.qty), price(trade.price), quote(trade.quote_qty)
-        commission = qty(fee) if fee_asset == inst.base else quote(fee)
+        commission = inst.format_asset(fee_asset, fee)
         trade_id, maker = trade.trade_id, trade.is_maker(order)
     else:
         fee_asset, commission = None, "0"
@@ -110,11 +109,6 @@ def render_balance_update(event: BalanceUpdate, fmt: Callable[[str, int], str]) 
 
 
 # --- sinks ------------------------------------------------------------------------------------------------
-def _micro_text(text: str) -> str:
-    """An event's text with its times in microseconds (timeUnit=MICROSECOND connections only)."""
-    return dumps(event_to_microseconds(json.loads(text)))
-
-
 class UserSink:
     """One destination of an account's events on one connection."""
 
@@ -145,7 +139,6 @@ class UserStreams:
         self.sinks: dict[int, dict[UserSink, None]] = {}  # account id -> sinks, in subscription order
         self._pending: list[BalanceUpdate] = []
         self._pending_keys: set[tuple[int, str]] = set()
-        self._flush_scheduled = False
 
     # --- registry --------------------------------------------------------------------------------------
     def add(self, sink: UserSink) -> None:
@@ -168,15 +161,15 @@ class UserStreams:
         if order.account_id not in self.sinks:
             return
         inst = self.sim.engine.instruments[order.symbol]
-        self._deliver(order.account_id, dumps(render_execution_report(event, inst, event.time)))
+        self._deliver(order.account_id, render_execution_report(event, inst, event.time))
 
     def on_balance(self, event: BalanceUpdate) -> None:
         if event.reason in TRANSFER_REASONS:
             self.flush_balances()
             if event.account_id in self.sinks:
                 fmt = self.sim.format_amount
-                self._deliver(event.account_id, dumps(render_balance_update(event, fmt)))
-                self._deliver(event.account_id, dumps(render_account_position([event], fmt)))
+                self._deliver(event.account_id, render_balance_update(event, fmt))
+                self._deliver(event.account_id, render_account_position([event], fmt))
             return
         if event.account_id not in self.sinks:
             return
@@ -185,12 +178,6 @@ class UserStreams:
             self.flush_balances()
         self._pending.append(event)
         self._pending_keys.add(key)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            try:
-                asyncio.get_running_loop().call_soon(self.flush_balances)
-            except RuntimeError:  # no loop, hence no connection either: nothing can be waiting
-                self.flush_balances()
 
     def on_other(self) -> None:
         """Any other engine event ends the operation whose balances are pending."""
@@ -198,7 +185,7 @@ class UserStreams:
             self.flush_balances()
 
     def flush_balances(self) -> None:
-        self._flush_scheduled = False
+        """One outboundAccountPosition per account for the balances pending (the operation's end calls it)."""
         if not self._pending:
             return
         pending, self._pending = self._pending, []
@@ -207,34 +194,37 @@ class UserStreams:
         for event in pending:
             by_account.setdefault(event.account_id, []).append(event)
         for account_id, balances in by_account.items():
-            self._deliver(account_id, dumps(render_account_position(balances, self.sim.format_amount)))
+            self._deliver(account_id, render_account_position(balances, self.sim.format_amount))
 
-    def _deliver(self, account_id: int, text: str) -> None:
+    def _deliver(self, account_id: int, payload: dict) -> None:
         sinks = self.sinks.get(account_id)
         if not sinks:
             return
         now = self.sim.clock.now_ms()
-        micro = None
+        listen_keys = self.sim.wire.listen_keys
+        text = micro = None  # each serialised once, and only if some sink wants it
         for sink in list(sinks):
-            if sink.listen_key is not None and self.sim.listen_keys.account_of(sink.listen_key, now) != account_id:
+            if sink.listen_key is not None and listen_keys.account_of(sink.listen_key, now) != account_id:
                 self.remove(sink)  # closed or expired: nothing more on this key
                 sink.conn.user_sinks.pop(sink.listen_key, None)
                 continue
-            if sink.conn.micro:  # timeUnit=MICROSECOND: converted once, for those connections only
+            if sink.conn.micro:  # timeUnit=MICROSECOND
                 if micro is None:
-                    micro = _micro_text(text)
+                    micro = dumps(event_to_microseconds(payload))
                 sink.conn.send(sink.frame(micro), sink.listen_key, account_id)
             else:
+                if text is None:
+                    text = dumps(payload)
                 sink.conn.send(sink.frame(text), sink.listen_key, account_id)
 
     # --- listenKey expiry --------------------------------------------------------------------------------
     def sweep_listen_keys(self) -> None:
         """Remove expired listenKeys; each connection on one gets `listenKeyExpired`, then nothing more."""
         now = self.sim.clock.now_ms()
-        for expired in self.sim.listen_keys.sweep(now):
-            text = dumps({"e": "listenKeyExpired", "E": now, "listenKey": expired.key})
+        for expired in self.sim.wire.listen_keys.sweep(now):
+            payload = {"e": "listenKeyExpired", "E": now, "listenKey": expired.key}
+            text, micro = dumps(payload), dumps(event_to_microseconds(payload))
             for sink in self.listen_key_sinks(expired.key):
-                sink.conn.send(sink.frame(_micro_text(text) if sink.conn.micro else text), sink.listen_key,
-                               sink.account_id)
+                sink.conn.send(sink.frame(micro if sink.conn.micro else text), sink.listen_key, sink.account_id)
                 self.remove(sink)
                 sink.conn.user_sinks.pop(expired.key, None)

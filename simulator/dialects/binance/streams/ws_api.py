@@ -108,13 +108,13 @@ def _on_request(conn: Connection, text: str) -> None:
 
 
 def _charge(conn: Connection, weight: int) -> list:
-    headers = conn.hub.sim.limiter.charge_request(conn.remote, weight)  # BinanceError 429/418 when over
+    headers = conn.hub.sim.wire.limiter.charge_request(conn.remote, weight)  # BinanceError 429/418 when over
     return _limits_from_headers(conn, headers)
 
 
 def _limits_from_headers(conn: Connection, headers: dict[str, str]) -> list:
     out = []
-    for pool in conn.hub.sim.limiter.pools:
+    for pool in conn.hub.sim.wire.limiter.pools:
         if pool.type != REQUEST_WEIGHT:
             continue
         used = headers.get("X-MBX-USED-WEIGHT-" + pool.header_suffix)

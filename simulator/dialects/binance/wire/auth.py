@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from simulator.credentials import API_KEY_PATTERN
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.params import Params
-
-# What a well-formed API key looks like; anything else is -2014 (Binance's own keys are 64 alphanumerics).
-API_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 DEFAULT_RECV_WINDOW_MS = 5000
 MAX_RECV_WINDOW_MS = 60000

@@ -25,10 +25,7 @@ from typing import Any
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.jsonstate import expect_bool, expect_int
-
-INTERVAL_MS = {"SECOND": 1_000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}
-REQUEST_WEIGHT, ORDERS, RAW_REQUESTS = "REQUEST_WEIGHT", "ORDERS", "RAW_REQUESTS"
-RATE_LIMIT_TYPES = (REQUEST_WEIGHT, ORDERS, RAW_REQUESTS)
+from simulator.rate_limits import ORDERS, RAW_REQUESTS, REQUEST_WEIGHT, Pool
 
 BAN_AFTER_IGNORED_429 = 3
 FIRST_BAN_MS = 2 * 60_000
@@ -36,44 +33,6 @@ BAN_GROWTH = 4
 MAX_BAN_MS = 3 * 86_400_000
 
 Clock = Callable[[], int]
-
-
-@dataclass(frozen=True)
-class Pool:
-    """One entry of exchangeInfo `rateLimits`: at most `limit` units per `interval_num` x `interval`."""
-
-    type: str
-    interval: str
-    interval_num: int
-    limit: int
-
-    @property
-    def window_ms(self) -> int:
-        return INTERVAL_MS[self.interval] * self.interval_num
-
-    @property
-    def interval_text(self) -> str:
-        """As Binance writes it in error messages: "1 MINUTE", "10 SECOND"."""
-        return f"{self.interval_num} {self.interval}"
-
-    @property
-    def header_suffix(self) -> str:
-        """As Binance writes it in header names: "1M", "10S", "1D"."""
-        return f"{self.interval_num}{self.interval[0]}"
-
-    def window_start(self, now_ms: int) -> int:
-        return now_ms - now_ms % self.window_ms
-
-    def window_end(self, now_ms: int) -> int:
-        return self.window_start(now_ms) + self.window_ms
-
-    def payload(self) -> dict[str, str | int]:
-        return {
-            "rateLimitType": self.type,
-            "interval": self.interval,
-            "intervalNum": self.interval_num,
-            "limit": self.limit,
-        }
 
 
 @dataclass
@@ -137,6 +96,17 @@ class RateLimiter:
             return headers
         error = errors.too_many_orders(over.limit, over.interval_text, _seconds(over.window_end(now) - now))
         raise self._with_headers(error, headers)
+
+    def order_counts(self, account_id: Hashable) -> list[tuple[Pool, int]]:
+        """Each ORDERS pool with the orders `account_id` has placed in its current window, counting nothing
+        (GET /api/v3/rateLimit/order)."""
+        now = self._clock()
+        counts = []
+        for index, pool in enumerate(self.pools):
+            if pool.type == ORDERS:
+                window = self._windows.get((index, account_id))
+                counts.append((pool, window[1] if window and window[0] == pool.window_start(now) else 0))
+        return counts
 
     # --- counting ---------------------------------------------------------------------------------------
     def _charge(self, subject: Hashable, now: int, amounts: dict[str, int]) -> Pool | None:

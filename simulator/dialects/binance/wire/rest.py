@@ -17,7 +17,7 @@ the same pipeline, in Binance's order:
    applied request's outcome (http_unknown_status, http_blackhole).
 
 `X-MBX-TIME-UNIT: MICROSECOND` (any case) answers every time field in microseconds: the handler's value is
-rewritten once, here, by `to_microseconds` (known time keys, and the open/close times of kline rows); MILLISECOND
+rewritten once, here, by `time_unit.rest_to_microseconds` (known time keys, and the open/close times of kline rows); MILLISECOND
 or no header changes nothing and costs one header lookup. Any other value is -1100 before authentication.
 
 Fault hooks cost one truth test per request while no fault is registered (`sim.faults.kinds`).
@@ -42,6 +42,7 @@ from simulator.core import Simulator
 from simulator.dialects.binance.wire import auth, errors
 from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.params import Params
+from simulator.dialects.binance.wire.time_unit import rest_to_microseconds
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ API_KEY_HEADER = "X-MBX-APIKEY"
 TIME_UNIT_HEADER = "X-MBX-TIME-UNIT"
 # the time fields of spot REST answers (in objects at any depth); positive ints only: -1 (no working time yet)
 # and 0 (never) stay as they are
-TIME_KEYS = frozenset(("serverTime", "transactTime", "time", "updateTime", "workingTime", "openTime", "closeTime",
-                       "T"))
 KLINE_PATHS = frozenset(("/api/v3/klines", "/api/v3/uiKlines"))
 UNKNOWN_PATH_WEIGHT = 1
 HOLD_POLL_S = 0.05  # how often a request held by http_blackhole looks whether its client is gone
@@ -106,7 +105,7 @@ class Call:
 
     def charge_order(self) -> None:
         """Count one new order for this account: 429 -1015 when over an ORDERS pool."""
-        self.success_headers.update(self.sim.limiter.charge_order(self.account_id))
+        self.success_headers.update(self.sim.wire.limiter.charge_order(self.account_id))
 
 
 # One encoder for every response: `json.dumps(data, separators=...)` builds a new JSONEncoder on each call.
@@ -157,7 +156,7 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
             if refusal is not None:  # before the weight: a venue in maintenance counts nothing
                 headers.update(_current_weight(sim, client_ip(request)))
                 raise refusal
-        headers.update(sim.limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
+        headers.update(sim.wire.limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
         if problem is not None:
             raise problem
         micro = _micro_time_unit(request)
@@ -176,12 +175,14 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
             if replaced is not None:
                 raise replaced
         if micro:
-            data = to_microseconds(data, endpoint.path in KLINE_PATHS)
+            data = rest_to_microseconds(data, endpoint.path in KLINE_PATHS)
         return json_response(data, 200, headers)
     except BinanceError as exc:
         return error_response(exc, headers)
     except _Dropped:
         return web.Response(status=503)  # never reaches the client: its connection is closed
+    except ConnectionError:  # the client went, or was cut off for stalling, mid-request: nobody to answer
+        raise
     except Exception:  # a bug: log it, answer like Binance does when it does not know what happened
         log.exception("unexpected error in %s %s", endpoint.method, endpoint.path)
         return error_response(errors.unknown_error(), headers)
@@ -205,21 +206,9 @@ def _micro_time_unit(request: web.Request) -> bool:
     raise invalid_time_unit()
 
 
-def to_microseconds(data: Any, kline_rows: bool = False) -> Any:
-    """A JSON-ready value with its millisecond time fields in microseconds (a new value; `data` is kept)."""
-    if kline_rows and isinstance(data, list):
-        return [[row[0] * 1000, *row[1:6], row[6] * 1000, *row[7:]] for row in data]
-    if isinstance(data, dict):
-        return {key: value * 1000 if key in TIME_KEYS and type(value) is int and value > 0
-                else to_microseconds(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [to_microseconds(item) for item in data]
-    return data
-
-
 def _current_weight(sim: Simulator, ip: str) -> dict[str, str]:
     """The IP's X-MBX-USED-WEIGHT-* headers as they stand, charging nothing."""
-    return sim.limiter.weight_headers(ip, sim.clock.now_ms())
+    return sim.wire.limiter.weight_headers(ip, sim.clock.now_ms())
 
 
 class _Faults:
@@ -336,7 +325,7 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)
     sim = request.app[SIMULATOR]
     try:
-        headers = sim.limiter.charge_request(client_ip(request), UNKNOWN_PATH_WEIGHT)
+        headers = sim.wire.limiter.charge_request(client_ip(request), UNKNOWN_PATH_WEIGHT)
     except BinanceError as exc:
         return error_response(exc, {})
     return error_response(errors.not_found(), headers)
