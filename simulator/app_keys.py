@@ -1,4 +1,8 @@
-"""aiohttp application keys shared by the server and the dialects that register routes on it."""
+"""aiohttp application keys shared by the server and the dialects that register routes on it.
+
+A leaf: it imports nothing of the simulator, so both the dialects and the control plane's HTTP door can use it
+without pointing up at the Simulator; the values' types are documented instead.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +10,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from simulator.core import Simulator
-
-SIMULATOR = web.AppKey("simulator", Simulator)
+SIMULATOR = web.AppKey("simulator", object)  # the simulator.core.Simulator the app serves
 BackgroundJob = Callable[[web.Application], Awaitable[None]]
 BACKGROUND_JOBS = web.AppKey("background_jobs", list)
 BACKGROUND_TASKS = web.AppKey("background_tasks", list)

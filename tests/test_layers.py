@@ -4,8 +4,9 @@ a reader has to hold in their head.
 
 Layers, top first (a module may import its own room and any room below it):
 
-    cli -> server -> dialects, control's doors (http, journal, client, cli_verbs) -> app_keys -> core
-        -> control -> market -> config -> clock, credentials, jsonstate, rate_limits, inputs -> engine
+    cli -> server -> dialects, control's doors (http, journal, client, cli_verbs) -> core -> control
+        -> market -> config -> clock, credentials, jsonstate, rate_limits, inputs, app_keys, http_connections
+        -> engine
 
 and on top of the ranks: the dialects never import the control plane (fault kinds reach them through the
 Simulator's fault registry, their wire effect is the dialect's own), the control plane never imports a dialect,
@@ -30,7 +31,8 @@ ROOMS = [
     ("simulator.control.journal", "control doors", 70),
     ("simulator.control.client", "control doors", 70),
     ("simulator.control.cli_verbs", "control doors", 70),
-    ("simulator.app_keys", "app keys", 60),
+    ("simulator.app_keys", "base", 10),
+    ("simulator.http_connections", "base", 10),
     ("simulator.core", "core", 50),
     ("simulator.control", "control", 40),
     ("simulator.market", "market", 30),
