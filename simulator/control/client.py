@@ -82,7 +82,7 @@ class ControlClient:
     def call(self, op: str, **kwargs: Any) -> dict[str, Any]:
         method, url, data = self.request(_BY_OP[op], kwargs)
         headers = {"Accept": "application/json"}
-        if data is not None:
+        if method != "GET":  # every write declares JSON, even without a body: the server refuses it otherwise
             headers["Content-Type"] = "application/json"
         if self.admin_token:
             headers[TOKEN_HEADER] = self.admin_token

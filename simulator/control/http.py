@@ -8,6 +8,22 @@ status. The `guard` middleware runs before anything else:
 * with one (`exsim serve --admin-token`), every request must carry it, as `X-Exsim-Admin-Token: T` or
   `Authorization: Bearer T` (missing: 401 `admin_token_required`, wrong: 403 `bad_admin_token`), whoever the
   peer. Trading API keys (`X-MBX-APIKEY`) are never looked at here: they grant nothing.
+
+A web page in the user's browser can reach loopback too, so the guard also refuses what only a browser sends:
+
+* a `Host` that is not one of the server's names (403 `foreign_host`): a loopback address, `localhost`, or a
+  name given with `allowed_hosts` (`exsim serve` adds the address it binds and each `--allow-host`). A page
+  whose own name was re-pointed at 127.0.0.1 (DNS rebinding) sends its name, and could otherwise read every API
+  secret from the snapshot. The port is not compared: a browser reaches a port only through a name that
+  resolves to us, and SSH tunnels or port maps legitimately change it. With an admin token the Host is not
+  checked (remote clients use names the server cannot know; a rebinding page cannot present the token);
+* an `Origin` (which browsers attach to cross-site writes) that is not the server's own origin, i.e. an allowed
+  name with the request's own Host and port (403 `foreign_origin`); clients that are not browsers send none;
+* a write (POST, PUT, DELETE, PATCH) not declared `Content-Type: application/json` (415 `unsupported_media_type`):
+  a form or a `text/plain` fetch needs no CORS preflight, JSON does, and the control plane answers none.
+
+The trading API (`/api`, `/sapi`, `/fapi`, streams) is not behind any of this: Binance clients are not browsers
+of this origin, and they send whatever Host they were pointed at.
 """
 from __future__ import annotations
 
@@ -17,7 +33,7 @@ import ipaddress
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +49,10 @@ log = logging.getLogger(__name__)
 PREFIX = "/_sim/v1"
 TOKEN_HEADER = "X-Exsim-Admin-Token"
 ADMIN_TOKEN = web.AppKey("exsim_admin_token", str)
+ALLOWED_HOSTS = web.AppKey("exsim_allowed_hosts", frozenset)
+WRITE_METHODS = frozenset(("POST", "PUT", "DELETE", "PATCH"))
+_AUTHORITY = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_BODY = 4 * 1024 * 1024
 MAX_SNAPSHOT_BODY = 512 * 1024 * 1024
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
@@ -93,16 +113,72 @@ def admin_refusal(remote: str | None, headers: Mapping[str, str], token: str | N
     return None
 
 
+def host_name(name: str) -> str:
+    """A host name as compared here: lower case, without IPv6 brackets or a final dot."""
+    name = name.lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    return name[:-1] if name.endswith(".") else name
+
+
+def parse_authority(authority: str, default_port: int = 80) -> tuple[str, int] | None:
+    """(host name, port) of a `Host` header or an Origin's `host[:port]`; None when it is not one."""
+    match = _AUTHORITY.fullmatch(authority)
+    if match is None:
+        return None
+    port = int(match.group(2)) if match.group(2) else default_port
+    return (host_name(match.group(1)), port) if port <= 65535 else None
+
+
+def is_allowed_host(name: str, allowed: frozenset[str]) -> bool:
+    """A loopback address, `localhost`, or a configured name."""
+    if name == "localhost" or name in allowed:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def browser_refusal(method: str, headers: Mapping[str, str], content_type: str, allowed: frozenset[str],
+                    check_host: bool) -> ControlError | None:
+    """Why this request looks like a web page's, or None if it does not (see the module docstring)."""
+    host_header = headers.get("Host")
+    host = parse_authority(host_header) if host_header is not None else None
+    if check_host and host_header is not None and (host is None or not is_allowed_host(host[0], allowed)):
+        return ControlError("foreign_host", f"Host {host_header!r} is not a name of this server (loopback "
+                                            "addresses, localhost or a name given with --allow-host); refused "
+                                            "so that no web page can reach the control plane", 403)
+    origin = headers.get("Origin")
+    if origin is not None and not _same_origin(origin, host, allowed):
+        return ControlError("foreign_origin", f"requests from web pages (Origin {origin!r}) are refused: the "
+                                              "control plane serves this server's own origin only", 403)
+    if method in WRITE_METHODS and content_type != "application/json":
+        return ControlError("unsupported_media_type", f"{method} on the control plane must be sent with "
+                                                      "'Content-Type: application/json', even without a body", 415)
+    return None
+
+
+def _same_origin(origin: str, host: tuple[str, int] | None, allowed: frozenset[str]) -> bool:
+    scheme, sep, authority = origin.partition("://")
+    if not sep or scheme.lower() not in _DEFAULT_PORTS or host is None:
+        return False  # includes "null" (sandboxed frames, file: pages)
+    parsed = parse_authority(authority, _DEFAULT_PORTS[scheme.lower()])
+    return parsed is not None and is_allowed_host(parsed[0], allowed) and parsed == host
+
+
 @web.middleware
 async def guard(request: web.Request, handler) -> web.StreamResponse:
-    refusal = admin_refusal(request.remote, request.headers, request.app.get(ADMIN_TOKEN))
+    token = request.app.get(ADMIN_TOKEN)
+    refusal = admin_refusal(request.remote, request.headers, token) or browser_refusal(
+        request.method, request.headers, request.content_type, request.app[ALLOWED_HOSTS], check_host=token is None)
     if refusal is not None:
         return error_response(refusal)
     try:
         return await handler(request)
     except ControlError as exc:
         return error_response(exc)
-    except web.HTTPException:
+    except (web.HTTPException, ConnectionError):  # (ConnectionError: the client went mid-request)
         raise
     except Exception:  # a bug: logged, answered as JSON rather than a traceback
         log.exception("control plane error in %s %s", request.method, request.path)
@@ -220,10 +296,14 @@ async def not_found(request: web.Request) -> web.Response:
     return error_response(ControlError("unknown_path", f"no control route {request.method} {PREFIX}{tail}", 404))
 
 
-def create_control_app(admin_token: str | None = None) -> web.Application:
+def create_control_app(admin_token: str | None = None, allowed_hosts: Iterable[str] = ()) -> web.Application:
+    """`allowed_hosts`: names accepted in `Host` and `Origin` besides loopback addresses and localhost."""
     control = web.Application(middlewares=[guard])
     if admin_token is not None:
-        control[ADMIN_TOKEN] = admin_token
+        if not admin_token.strip():
+            raise ValueError("the admin token is empty: give a real one, or none to serve loopback clients only")
+        control[ADMIN_TOKEN] = admin_token.strip()
+    control[ALLOWED_HOSTS] = frozenset(host_name(name) for name in allowed_hosts)
     for route in ROUTES:
         handler = run_scenario if route.op == "run_scenario" else _handler(route)
         control.router.add_route(route.method, route.path, handler)
@@ -231,6 +311,6 @@ def create_control_app(admin_token: str | None = None) -> web.Application:
     return control
 
 
-def setup(app: web.Application, admin_token: str | None = None) -> None:
+def setup(app: web.Application, admin_token: str | None = None, allowed_hosts: Iterable[str] = ()) -> None:
     """Mount the control plane on the server's app (which holds the Simulator under SIMULATOR)."""
-    app.add_subapp(PREFIX, create_control_app(admin_token))
+    app.add_subapp(PREFIX, create_control_app(admin_token, allowed_hosts))

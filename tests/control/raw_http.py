@@ -7,8 +7,12 @@ import urllib.request
 
 
 def raw(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
-    """(status, parsed JSON) of one request, whatever the status."""
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    """(status, parsed JSON) of one request, whatever the status. Writes are declared JSON, as the control plane
+    requires, unless `headers` names another Content-Type."""
+    headers = dict(headers or {})
+    if method != "GET" and not any(name.lower() == "content-type" for name in headers):
+        headers["Content-Type"] = "application/json"
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read())

@@ -2,16 +2,19 @@
 
 A key lives `ttl_ms` from its last POST or PUT; a POST for an account that has a live key returns that key and
 extends it, as Binance does. Expiry is swept by the server, which then pushes `listenKeyExpired`.
+
+A listenKey is a bearer secret (whoever knows it reads the account's user stream), so it comes from the
+operating system's randomness, never from the simulator's seed.
 """
 from __future__ import annotations
 
-import random
+import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.jsonstate import expect_int, expect_str, rng_from_state, rng_state
+from simulator.jsonstate import expect_int, expect_str
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -24,8 +27,7 @@ class ListenKey:
 
 
 class ListenKeys:
-    def __init__(self, rng: random.Random, ttl_ms: int = 3_600_000):
-        self._rng = rng
+    def __init__(self, ttl_ms: int = 3_600_000):
         self.ttl_ms = ttl_ms
         self._keys: dict[str, ListenKey] = {}
 
@@ -34,7 +36,7 @@ class ListenKeys:
             if listen_key.account_id == account_id and listen_key.expires_at > now:
                 listen_key.expires_at = now + self.ttl_ms
                 return listen_key.key
-        key = "".join(self._rng.choice(_ALPHABET) for _ in range(60))
+        key = "".join(secrets.choice(_ALPHABET) for _ in range(60))
         self._keys[key] = ListenKey(key, account_id, now + self.ttl_ms)
         return key
 
@@ -85,13 +87,12 @@ class ListenKeys:
 
     # --- snapshots -----------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
-        """{"rng": the key generator's state, "keys": `entries()`}. The TTL comes from the config."""
-        return {"rng": rng_state(self._rng), "keys": self.entries()}
+        """{"keys": `entries()`}. The TTL comes from the config."""
+        return {"keys": self.entries()}
 
     def restore(self, state: Mapping[str, Any]) -> None:
-        """Back to the state that `state()` gave: the same keys, and the same keys generated next.
-        KeyError, TypeError or ValueError on a bad state, and then nothing changes."""
-        rng = rng_from_state(state["rng"])
+        """Back to the keys that `state()` gave. KeyError, TypeError or ValueError on a bad state, and then
+        nothing changes."""
         keys: dict[str, ListenKey] = {}
         for entry in state["keys"]:
             key = expect_str(entry["key"], "listenKey")
@@ -99,5 +100,4 @@ class ListenKeys:
                 raise ValueError(f"listenKey {key!r} appears twice")
             keys[key] = ListenKey(key, expect_int(entry["account_id"], f"account of listenKey {key!r}"),
                                   expect_int(entry["expires_at"], f"expiry of listenKey {key!r}"))
-        self._rng.setstate(rng.getstate())
         self._keys = keys
