@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,9 @@ from simulator.control.faults import FaultSpecError, validate_spec
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.engine.order import ORDER_TYPES, SIDES, TIMES_IN_FORCE
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures" / "scenarios"
+# Package data: pyproject.toml ships the top-level fixtures/ folder as the package simulator.fixtures, found the
+# same way from a checkout's editable install and from an installed wheel, whatever the working directory.
+SCENARIO_DIR = resources.files("simulator.fixtures") / "scenarios"
 
 
 class ScenarioError(ValueError):

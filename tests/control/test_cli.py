@@ -17,7 +17,7 @@ import pytest
 from simulator.cli import is_loopback_host, main
 from simulator.control.api import Control
 from simulator.control.client import ControlClient
-from simulator.control.snapshot import save_file
+from simulator.control.persist import StateSaver
 from tests.control.conftest import frozen_sim
 from tests.control.raw_http import raw
 
@@ -182,7 +182,7 @@ def test_serve_restores_a_state_saved_in_process(tmp_path, capsys):
     sim = frozen_sim()
     Control(sim).create_account(name="from-a-test")
     state = tmp_path / "state.json"
-    save_file(sim, state)
+    StateSaver(sim, state).save()
     process, url = start_server("--state", str(state))
     try:
         names = [a["name"] for a in ControlClient(url).list_accounts()["accounts"]]
