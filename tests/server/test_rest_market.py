@@ -190,7 +190,7 @@ async def test_klines_aggregate_larger_intervals(rest):
     ({"interval": "1H"}, (400, -1120, "Invalid interval.")),
     ({}, (400, -1102, "Mandatory parameter 'interval' was not sent, was empty/null, or malformed.")),
     ({"interval": "1m", "timeZone": "15"}, (400, -1130, "Data sent for parameter 'timeZone' is not valid.")),
-    ({"interval": "1m", "limit": "1001"}, (400, -1130, "Data sent for parameter 'limit' is not valid.")),
+    ({"interval": "1m", "limit": "0"}, (400, -1130, "Data sent for parameter 'limit' is not valid.")),
     ({"interval": "1m", "startTime": "-5"},
      (400, -1100, "Illegal characters found in parameter 'startTime'; legal range is '^[0-9]{1,20}$'.")),
 ])

@@ -15,9 +15,9 @@ from simulator.dialects.binance.wire.rest import NONE, Call, Endpoint
 from simulator.dialects.binance.wire.params import Params
 from simulator.engine.instrument import Instrument
 
-DEPTH_DEFAULT, DEPTH_MAX = 100, 5000
-TRADES_DEFAULT, TRADES_MAX = 500, 1000
-KLINES_DEFAULT, KLINES_MAX = 500, 1000
+DEPTH_LIMIT = spot_params.Limit(default=100, maximum=5000)
+TRADES_LIMIT = spot_params.Limit(default=500, maximum=1000)  # trades, historicalTrades, aggTrades
+KLINES_LIMIT = spot_params.Limit(default=500, maximum=1000)  # klines, uiKlines
 AGG_TRADES_MAX_HOURS = 1
 PERMISSIONS = ("SPOT", "MARGIN", "LEVERAGED", "TRD_GRP_002", "TRD_GRP_003")
 SYMBOL_PERMISSIONS = frozenset(("SPOT",))
@@ -81,7 +81,7 @@ def exchange_info(call: Call) -> dict[str, Any]:
     return {
         "timezone": "UTC",
         "serverTime": sim.clock.server_time_ms(),
-        "rateLimits": sim.limiter.rate_limits_payload(),
+        "rateLimits": sim.wire.limiter.rate_limits_payload(),
         "exchangeFilters": [],
         "symbols": [spot_payloads.symbol_info(inst, show_sets is not False) for inst in chosen],
     }
@@ -105,14 +105,13 @@ def _permissions(params: Params) -> list[str] | None:
 
 # --- order book and trades ---------------------------------------------------------------------------------
 def depth_weight(params: Params) -> int:
-    limit = params.integer("limit") or DEPTH_DEFAULT
+    limit = params.integer("limit") or DEPTH_LIMIT.default
     return 5 if limit <= 100 else 25 if limit <= 500 else 50 if limit <= 1000 else 250
 
 
 def depth(call: Call) -> dict[str, Any]:
     inst = spot_params.symbol(call.sim.engine, call.params)
-    limit = call.params.integer("limit", min=1)
-    limit = DEPTH_DEFAULT if limit is None else min(limit, DEPTH_MAX)
+    limit = DEPTH_LIMIT.read(call.params)
     _check_status(inst, call.params)
     update_id, bids, asks = call.sim.engine.depth(inst.symbol, limit)
     return {
@@ -134,14 +133,14 @@ def _check_status(inst: Instrument, params: Params) -> None:
 
 def recent_trades(call: Call) -> list[dict[str, Any]]:
     inst = spot_params.symbol(call.sim.engine, call.params)
-    limit = spot_params.limit(call.params, TRADES_DEFAULT, TRADES_MAX)
+    limit = TRADES_LIMIT.read(call.params)
     trades = list(call.sim.engine.market[inst.symbol].trades)[-limit:]
     return [spot_payloads.public_trade(trade, inst) for trade in trades]
 
 
 def historical_trades(call: Call) -> list[dict[str, Any]]:
     inst = spot_params.symbol(call.sim.engine, call.params)
-    limit = spot_params.limit(call.params, TRADES_DEFAULT, TRADES_MAX)
+    limit = TRADES_LIMIT.read(call.params)
     from_id = call.params.integer("fromId")
     trades = list(call.sim.engine.market[inst.symbol].trades)
     if from_id is None:
@@ -158,7 +157,7 @@ def agg_trades(call: Call) -> list[dict[str, Any]]:
     inst = spot_params.symbol(call.sim.engine, params)
     from_id = params.integer("fromId")
     start, end = spot_params.time_window(params, AGG_TRADES_MAX_HOURS)
-    limit = spot_params.limit(params, TRADES_DEFAULT, TRADES_MAX)
+    limit = TRADES_LIMIT.read(params)
     if from_id is not None and (start is not None or end is not None):
         raise errors.bad_combo()
     aggs = call.sim.engine.market[inst.symbol].agg_trades_between(from_id, start, end, limit)
@@ -171,7 +170,7 @@ def klines(call: Call) -> list[list[Any]]:
     interval = spot_klines.parse_interval(params.optional("interval"))
     start, end = spot_params.time_window(params)
     offset = spot_klines.parse_time_zone(params.optional("timeZone"))
-    limit = spot_params.limit(params, KLINES_DEFAULT, KLINES_MAX)
+    limit = KLINES_LIMIT.read(params)
     return spot_klines.klines(inst, call.sim.engine.market[inst.symbol], interval, start, end, limit,
                               call.sim.clock.now_ms(), offset)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from simulator.dialects.binance.wire import errors
@@ -63,10 +64,21 @@ def count_symbols(params: Params) -> int | None:
     return None if names is None else len(names)
 
 
-def limit(params: Params, default: int, maximum: int) -> int:
-    """`limit`: 1..maximum (-1130 outside), default when absent."""
-    value = params.integer("limit", min=1, max=maximum)
-    return default if value is None else value
+@dataclass(frozen=True)
+class Limit:
+    """One endpoint's `limit` rule: the default when it is absent, the maximum, and what a larger value gets.
+
+    Spot truncates a value above the maximum to the maximum (GET /api/v3/aggTrades?limit=5000 answers 1000
+    rows; the docs say so for depth); USD-M refuses it with -1130, so the rule is per endpoint. Below 1 is
+    -1130 and anything but digits -1100 on both."""
+
+    default: int
+    maximum: int
+    truncates: bool = True
+
+    def read(self, params: Params) -> int:
+        value = params.integer("limit", min=1, max=None if self.truncates else self.maximum)
+        return self.default if value is None else min(value, self.maximum)
 
 
 def time_window(params: Params, max_hours: int | None = None) -> tuple[int | None, int | None]:

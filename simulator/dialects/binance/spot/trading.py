@@ -16,7 +16,7 @@ from simulator.dialects.binance.wire.params import Params
 from simulator.engine.instrument import Instrument
 from simulator.engine.rejection import Rejected
 
-HISTORY_DEFAULT, HISTORY_MAX = 500, 1000
+HISTORY_LIMIT = spot_params.Limit(default=500, maximum=1000)  # allOrders, myTrades
 MAX_WINDOW_HOURS = 24
 CANCEL_RESTRICTIONS = ("ONLY_NEW", "ONLY_PARTIALLY_FILLED")
 CANCEL_REPLACE_MODES = ("STOP_ON_FAILURE", "ALLOW_FAILURE")
@@ -157,7 +157,7 @@ def all_orders(call: Call) -> list[dict[str, Any]]:
     inst = spot_params.symbol(engine, params)
     from_id = params.integer("orderId")
     start, end = spot_params.time_window(params, MAX_WINDOW_HOURS)
-    limit = spot_params.limit(params, HISTORY_DEFAULT, HISTORY_MAX)
+    limit = HISTORY_LIMIT.read(params)
     orders = engine.account(call.account_id).orders.get(inst.symbol, [])
     picked = [order for order in orders
               if (from_id is None or order.order_id >= from_id)
@@ -177,7 +177,7 @@ def my_trades(call: Call) -> list[dict[str, Any]]:
     order_id = params.integer("orderId")
     from_id = params.integer("fromId")
     start, end = spot_params.time_window(params, MAX_WINDOW_HOURS)
-    limit = spot_params.limit(params, HISTORY_DEFAULT, HISTORY_MAX)
+    limit = HISTORY_LIMIT.read(params)
     timed = start is not None or end is not None
     if timed and (order_id is not None or from_id is not None):
         raise errors.bad_combo()  # allowed: orderId [+ fromId], or startTime/endTime, or fromId alone
@@ -289,19 +289,19 @@ def account_info(call: Call) -> dict[str, Any]:
 
 # --- listenKeys --------------------------------------------------------------------------------------------
 def new_listen_key(call: Call) -> dict[str, str]:
-    return {"listenKey": call.sim.listen_keys.create(call.account_id, call.sim.clock.now_ms())}
+    return {"listenKey": call.sim.wire.listen_keys.create(call.account_id, call.sim.clock.now_ms())}
 
 
 def keepalive_listen_key(call: Call) -> dict:
     key = call.params.required("listenKey")
-    if not call.sim.listen_keys.keepalive(key, call.account_id, call.sim.clock.now_ms()):
+    if not call.sim.wire.listen_keys.keepalive(key, call.account_id, call.sim.clock.now_ms()):
         raise errors.invalid_listen_key()
     return {}
 
 
 def close_listen_key(call: Call) -> dict:
     key = call.params.required("listenKey")
-    if not call.sim.listen_keys.close(key, call.account_id, call.sim.clock.now_ms()):
+    if not call.sim.wire.listen_keys.close(key, call.account_id, call.sim.clock.now_ms()):
         raise errors.invalid_listen_key()
     return {}
 
