@@ -4,8 +4,8 @@ a reader has to hold in their head.
 
 Layers, top first (a module may import its own room and any room below it):
 
-    cli -> server -> dialects, control's doors (http, journal, client, cli_verbs) -> core -> control
-        -> market -> config -> clock, credentials, jsonstate, rate_limits, inputs, app_keys, http_connections
+    cli -> server (with http_connections) -> dialects, control's doors (http, journal, client, cli_verbs) -> core -> control
+        -> market -> config -> clock, credentials, jsonstate, rate_limits, inputs, app_keys
         -> engine
 
 and on top of the ranks: the dialects never import the control plane (fault kinds reach them through the
@@ -32,7 +32,7 @@ ROOMS = [
     ("simulator.control.client", "control doors", 70),
     ("simulator.control.cli_verbs", "control doors", 70),
     ("simulator.app_keys", "base", 10),
-    ("simulator.http_connections", "base", 10),
+    ("simulator.http_connections", "server", 80),
     ("simulator.core", "core", 50),
     ("simulator.control", "control", 40),
     ("simulator.market", "market", 30),
