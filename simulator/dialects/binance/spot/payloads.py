@@ -5,9 +5,9 @@ order and spelling (`cummulativeQuoteQty`, sic). Nothing here decides anything: 
 """
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from simulator.dialects.binance.wire.percent import percent
 from simulator.engine.account import Account
 from simulator.engine.events import Trade
 from simulator.engine.fees import FeeTier
@@ -322,10 +322,9 @@ def book_ticker(inst: Instrument, bid: tuple[int, int] | None, ask: tuple[int, i
 def _price_change(inst: Instrument, stats: Stats24h) -> dict[str, str]:
     """priceChange, priceChangePercent (3 decimals) and weightedAvgPrice: the FULL tickers' shared head."""
     change = stats.last - stats.open
-    percent = Decimal(change * 100) / Decimal(stats.open) if stats.open else Decimal(0)
     weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
     return {"priceChange": inst.format_price(change),
-            "priceChangePercent": f"{percent.quantize(Decimal('0.001')):f}",
+            "priceChangePercent": percent(change, stats.open),
             "weightedAvgPrice": inst.format_price(weighted)}
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
+from simulator.dialects.binance.wire.percent import percent
 from simulator.engine.book import OrderBook
 from simulator.engine.engine import Engine
 from simulator.engine.events import DepthUpdate, Trade
@@ -163,12 +163,6 @@ def render_avg_price(inst: Instrument, market: MarketData, now: int) -> dict | N
             "w": inst.format_price(average), "T": last.time if last else now}
 
 
-def _percent(change: int, base: int) -> str:
-    if not base:
-        return "0.000"
-    return str((Decimal(change) * 100 / Decimal(base)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP))
-
-
 def render_mini_ticker(inst: Instrument, market: MarketData, now: int) -> dict:
     stats = market.stats_24h(now)
     price, qty = inst.format_price, inst.format_qty
@@ -183,7 +177,7 @@ def render_ticker(inst: Instrument, market: MarketData, engine: Engine, now: int
     weighted = stats.quote_volume * inst.base_unit // stats.volume if stats.volume else 0
     bid, bid_qty, ask, ask_qty = best_levels(engine, inst.symbol)
     return {"e": "24hrTicker", "E": now, "s": inst.symbol, "p": price(stats.last - stats.open),
-            "P": _percent(stats.last - stats.open, stats.open), "w": price(weighted),
+            "P": percent(stats.last - stats.open, stats.open), "w": price(weighted),
             "x": price(stats.prev_close), "c": price(stats.last), "Q": qty(stats.last_qty),
             "b": price(bid), "B": qty(bid_qty), "a": price(ask), "A": qty(ask_qty),
             "o": price(stats.open), "h": price(stats.high), "l": price(stats.low), "v": qty(stats.volume),
