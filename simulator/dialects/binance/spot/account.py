@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.dialects.binance.spot import params as spot_params
-from simulator.dialects.binance.spot.payloads import rate
+from simulator.dialects.binance.spot.payloads import commission_rates, no_discount
 from simulator.dialects.binance.wire.rest import USER_DATA, Call, Endpoint
 
 
@@ -18,15 +18,12 @@ def commission(call: Call) -> dict[str, Any]:
     engine = call.sim.engine
     inst = spot_params.symbol(engine, call.params)
     tier = engine.fees.tier(engine.account(call.account_id).fee_tier)
-    zero = rate(0)
-    none = {"maker": zero, "taker": zero, "buyer": zero, "seller": zero}
     return {
         "symbol": inst.symbol,
-        "standardCommission": {**none, "maker": rate(tier.maker), "taker": rate(tier.taker)},
-        "specialCommission": none,
-        "taxCommission": none,
-        "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB",
-                     "discount": zero},
+        "standardCommission": commission_rates(tier, buyer_seller=True),
+        "specialCommission": commission_rates(None, buyer_seller=True),
+        "taxCommission": commission_rates(None, buyer_seller=True),
+        "discount": no_discount(),
     }
 
 

@@ -279,6 +279,20 @@ def rate(value: int) -> str:
     return format_atoms(value, RATE_PRECISION)
 
 
+def commission_rates(tier: FeeTier | None, *, buyer_seller: bool) -> dict[str, str]:
+    """A tier's maker and taker rates (None: all zero); `buyer_seller` adds the buyer and seller rates, which
+    are zero here (exsim has no side-dependent commission)."""
+    rates = {"maker": rate(tier.maker if tier else 0), "taker": rate(tier.taker if tier else 0)}
+    if buyer_seller:
+        rates.update(buyer=rate(0), seller=rate(0))
+    return rates
+
+
+def no_discount() -> dict[str, Any]:
+    """The BNB commission discount block: never enabled here."""
+    return {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB", "discount": rate(0)}
+
+
 def commission_bps(value: int) -> int:
     """Binance's integer commissions are rates in basis points: 0.001 (0.1 %) -> 10."""
     return value // 10**(RATE_PRECISION - 4)
@@ -290,8 +304,7 @@ def account(account: Account, tier: FeeTier, balances: list[dict[str, str]]) -> 
         "takerCommission": commission_bps(tier.taker),
         "buyerCommission": 0,
         "sellerCommission": 0,
-        "commissionRates": {"maker": rate(tier.maker), "taker": rate(tier.taker), "buyer": rate(0),
-                            "seller": rate(0)},
+        "commissionRates": commission_rates(tier, buyer_seller=True),
         "canTrade": True,
         "canWithdraw": True,
         "canDeposit": True,

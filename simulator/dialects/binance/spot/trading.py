@@ -65,14 +65,11 @@ def test_order(call: Call) -> dict[str, Any]:
         return {}
     engine = call.sim.engine
     tier = engine.fees.tier(engine.account(call.account_id).fee_tier)
-    zero = {"maker": spot_payloads.rate(0), "taker": spot_payloads.rate(0)}
     return {
-        "standardCommissionForOrder": {"maker": spot_payloads.rate(tier.maker),
-                                       "taker": spot_payloads.rate(tier.taker)},
-        "specialCommissionForOrder": zero,
-        "taxCommissionForOrder": zero,
-        "discount": {"enabledForAccount": False, "enabledForSymbol": False, "discountAsset": "BNB",
-                     "discount": spot_payloads.rate(0)},
+        "standardCommissionForOrder": spot_payloads.commission_rates(tier, buyer_seller=False),
+        "specialCommissionForOrder": spot_payloads.commission_rates(None, buyer_seller=False),
+        "taxCommissionForOrder": spot_payloads.commission_rates(None, buyer_seller=False),
+        "discount": spot_payloads.no_discount(),
     }
 
 
