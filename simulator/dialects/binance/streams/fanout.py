@@ -58,7 +58,6 @@ class EventFanout:
             if kind is OrderUpdate:
                 self.user.on_order(event)
                 return
-            self.user.on_other()
             if kind is DepthUpdate:
                 self._on_depth(event)
             elif kind is TradeEvent:

@@ -1,13 +1,12 @@
 """Spot user data events (reference §6.2): executionReport, outboundAccountPosition, balanceUpdate.
 
-Rendering happens inside the engine listener, so each payload captures the order and balances as they were
-when the event happened. Events reach an account's sinks in engine order: a fill's executionReports first, then
-ONE outboundAccountPosition per account for the whole operation, listing the assets it touched.
+Rendering happens inside the engine listener, so each payload captures the order as it was when the event
+happened. Events reach an account's sinks in engine order.
 
-The engine emits an operation's BalanceUpdates together, after its order updates, and at most one per (account,
-asset) for each step of it (engine.py docstring). A pending group of balances goes out when the engine says the
-operation is over (`flush_balances`, called by the fan-out at its end), or earlier when the operation goes on
-with another step: at the next event that is not a balance, or at a balance the group already holds.
+The balances an operation touched go out together when the engine says the operation is over
+(`flush_balances`, called by the fan-out at its end): one outboundAccountPosition per account, listing each
+asset's balance as the operation left it, after the operation's executionReports. A deposit or withdrawal is an
+operation of its own and gets its balanceUpdate and position at once.
 
 Sinks are where events go: a listenKey stream (raw `/ws/<key>` or combined, wrapped with the key as stream name)
 or a WebSocket API subscription (wrapped as {"subscriptionId": N, "event": {...}}). A listenKey sink stops
@@ -137,8 +136,8 @@ class UserStreams:
     def __init__(self, sim: Simulator):
         self.sim = sim
         self.sinks: dict[int, dict[UserSink, None]] = {}  # account id -> sinks, in subscription order
-        self._pending: list[BalanceUpdate] = []
-        self._pending_keys: set[tuple[int, str]] = set()
+        # (account, asset) -> its latest balance in the operation under way, in the order first touched
+        self._pending: dict[tuple[int, str], BalanceUpdate] = {}
 
     # --- registry --------------------------------------------------------------------------------------
     def add(self, sink: UserSink) -> None:
@@ -156,7 +155,6 @@ class UserStreams:
 
     # --- engine events ---------------------------------------------------------------------------------
     def on_order(self, event: OrderUpdate) -> None:
-        self.flush_balances()
         order = event.order
         if order.account_id not in self.sinks:
             return
@@ -165,7 +163,6 @@ class UserStreams:
 
     def on_balance(self, event: BalanceUpdate) -> None:
         if event.reason in TRANSFER_REASONS:
-            self.flush_balances()
             if event.account_id in self.sinks:
                 fmt = self.sim.format_amount
                 self._deliver(event.account_id, render_balance_update(event, fmt))
@@ -173,25 +170,15 @@ class UserStreams:
             return
         if event.account_id not in self.sinks:
             return
-        key = (event.account_id, event.asset)
-        if key in self._pending_keys:  # a second balance of the same asset: a new operation began
-            self.flush_balances()
-        self._pending.append(event)
-        self._pending_keys.add(key)
-
-    def on_other(self) -> None:
-        """Any other engine event ends the operation whose balances are pending."""
-        if self._pending:
-            self.flush_balances()
+        self._pending[(event.account_id, event.asset)] = event  # a later step's balance replaces an earlier one
 
     def flush_balances(self) -> None:
         """One outboundAccountPosition per account for the balances pending (the operation's end calls it)."""
         if not self._pending:
             return
-        pending, self._pending = self._pending, []
-        self._pending_keys.clear()
+        pending, self._pending = self._pending, {}
         by_account: dict[int, list[BalanceUpdate]] = {}
-        for event in pending:
+        for event in pending.values():
             by_account.setdefault(event.account_id, []).append(event)
         for account_id, balances in by_account.items():
             self._deliver(account_id, render_account_position(balances, self.sim.format_amount))
