@@ -2,6 +2,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT ?= 8900
 
 .PHONY: run test bench clean
 
@@ -12,7 +13,7 @@ $(STAMP): pyproject.toml setup.py
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/exsim serve
+	$(VENV)/bin/exsim serve --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q

@@ -19,6 +19,11 @@ HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 
 
+def summary(doc: str) -> str:
+    """A script's `--help` description: its docstring's whole first paragraph, not a sentence cut at a line end."""
+    return " ".join(doc.split("\n\n")[0].split())
+
+
 def progress(message: str) -> None:
     """One line on stderr, so a person sees a long run move while stdout stays one JSON line for CI."""
     print(f"[bench] {message}", file=sys.stderr, flush=True)

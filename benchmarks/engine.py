@@ -15,7 +15,7 @@ Prints one JSON line:
   p50_us, p99_us       per-operation latency of the engine call (time.perf_counter_ns around each call)
   rss_mb_per_million_resting
 
-Usage: python benchmarks/engine.py [--ops N] [--resting N] [--seed S]
+Usage: python benchmarks/engine.py [--ops N] [--resting N] [--seed S] [--quick]
 """
 from __future__ import annotations
 
@@ -37,7 +37,10 @@ from simulator.engine.engine import Engine  # noqa: E402
 from simulator.engine.fees import FeeSchedule, FeeTier  # noqa: E402
 from simulator.engine.instrument import InstrumentSpec  # noqa: E402
 from simulator.engine.rejection import Rejected  # noqa: E402
+from _harness import summary  # noqa: E402  (this script's directory leads sys.path)
 
+OPS, RESTING = 200_000, 1_000_000
+QUICK_OPS, QUICK_RESTING = 3_000, 3_000
 UNIT = 10**8  # atoms per whole unit (8 decimals)
 LIMIT, CANCEL, MARKET, IOC = 0, 1, 2, 3
 
@@ -200,11 +203,15 @@ def memory_per_million_resting(seed: int, resting: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--ops", type=int, default=200_000)
-    parser.add_argument("--resting", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=42)
+    parser = argparse.ArgumentParser(description=summary(__doc__))
+    parser.add_argument("--ops", type=int, help=f"operations replayed (default {OPS:,}; {QUICK_OPS:,} with --quick)")
+    parser.add_argument("--resting", type=int,
+                        help=f"resting orders for the memory figure (default {RESTING:,}; {QUICK_RESTING:,} with --quick)")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the workload (default 42)")
+    parser.add_argument("--quick", action="store_true", help="a tiny run, as every benchmark takes (a smoke test)")
     args = parser.parse_args(argv)
+    args.ops = args.ops or (QUICK_OPS if args.quick else OPS)
+    args.resting = args.resting or (QUICK_RESTING if args.quick else RESTING)
 
     engine, accounts = new_engine(args.seed, 100)
     events = [0]

@@ -55,7 +55,7 @@ import time  # noqa: E402
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from _harness import HOST, Server, best, exsim_serve, health, median, percentile, progress  # noqa: E402
+from _harness import HOST, Server, best, exsim_serve, health, median, percentile, progress, summary  # noqa: E402
 
 API_KEY = "demo-api-key"
 SECRET = "demo-api-secret"
@@ -220,7 +220,7 @@ async def compare(exsim: Server, baseline: Server, args: argparse.Namespace, dea
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("--orders", type=int, default=3000,
                         help="orders to place (and cancel) per timed run (default 3000)")
     parser.add_argument("--connections", type=int, default=50, help="concurrent connections (default 50)")

@@ -31,7 +31,7 @@ import time  # noqa: E402
 import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
-from _harness import HOST, Server, exsim_serve, progress  # noqa: E402
+from _harness import HOST, Server, exsim_serve, progress, summary  # noqa: E402
 
 PING_RETRY_S = 0.005
 
@@ -60,7 +60,7 @@ def one_run(timeout: float) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("--runs", type=int, default=7, help="start-ups to time (default 7)")
     parser.add_argument("--timeout", type=float, default=15.0, help="give up on a run after this many seconds")
     parser.add_argument("--quick", action="store_true", help="a tiny run for the smoke test (2 runs)")

@@ -54,7 +54,7 @@ import time  # noqa: E402
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from _harness import HOST, Server, best, exsim_serve, health, median, progress  # noqa: E402
+from _harness import HOST, Server, best, exsim_serve, health, median, progress, summary  # noqa: E402
 
 STREAMS = "btcusdt@depth@100ms/btcusdt@trade"
 MAKER = {"accountId": 1, "symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "quantity": "10",
@@ -280,7 +280,7 @@ async def compare(servers: dict[str, Server], args: argparse.Namespace, deadline
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("--events", type=int, default=1000, help="trades per timed run (default 1000)")
     parser.add_argument("--subscribers", type=int, default=100, help="WebSocket clients (default 100)")
     parser.add_argument("--concurrency", type=int, default=4, help="takes in flight (default 4)")

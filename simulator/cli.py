@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import errno
 import ipaddress
+import logging
 import math
 import os
 import signal
 import socket
 import sys
+import time
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 
 from simulator.config import ConfigError, load_config
 from simulator.control.api import Control
@@ -32,6 +36,11 @@ DEFAULT_JOURNAL_MB = 256.0
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run(build_parser(), argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole `exsim` command tree."""
     parser = argparse.ArgumentParser(prog="exsim", description="A local fake exchange speaking Binance's dialect.")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
     serve = verbs.add_parser("serve", help="start the simulator")
@@ -61,8 +70,15 @@ def main(argv: list[str] | None = None) -> int:
                             f"longer (default {READ_TIMEOUT_S:g})")
     serve.add_argument("--scenario", metavar="FILE", help="start from a scenario (a file, or a shipped scenario's "
                        "name): its setup, then its timeline played against the running server")
+    serve.add_argument("--log-requests", action="store_true",
+                       help="print one line per REST request: method, path, status, milliseconds (never the "
+                            "query string, so never a signature)")
     serve.set_defaults(run=_serve)
     add_verbs(verbs)
+    return parser
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         # KEY=VALUE pairs given after an option (`fault add KIND --spec {...} count=2`) still belong to the verb
@@ -70,7 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         if target is None or any("=" not in item or item.startswith("-") for item in extra):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         getattr(args, target).extend(extra)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (`exsim events | head -1`): stop quietly, as `cat` would. Point stdout at
+        # /dev/null so that the interpreter's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def is_loopback_host(host: str) -> bool:
@@ -135,7 +157,11 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_run_server(sim, host, port, args, scenario))
     except OSError as exc:
-        print(f"exsim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        if exc.errno == errno.EADDRINUSE and port:
+            print(f"exsim: port {port} is in use: try `make run PORT={port + 1}` or `exsim serve --port 0` "
+                  "(any free port; the banner prints it)", file=sys.stderr)
+        else:
+            print(f"exsim: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except StateError as exc:
         print(f"exsim: {exc}", file=sys.stderr)
@@ -160,7 +186,9 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
     app = create_app(sim, admin_token=args.admin_token, allowed_hosts=[host, *args.allow_host], journal=journal)
     if saver is not None:
         app[STATE_SAVER] = saver  # GET /_sim/v1/health reports how saving goes
-    runner = make_runner(app, read_timeout=args.read_timeout, access_log=None)
+    access = {"access_log_class": RequestLog, "access_log": RequestLog.logger} if args.log_requests else \
+        {"access_log": None}
+    runner = make_runner(app, read_timeout=args.read_timeout, **access)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -202,6 +230,16 @@ async def _play(sim: Simulator, scenario: Scenario) -> None:
     print(f"exsim: scenario {scenario.name} {verdict}", flush=True)
 
 
+class RequestLog(AbstractAccessLogger):
+    """`--log-requests`: one line per request on stdout. The path only: a signed request's query string holds
+    its signature, and headers hold API keys, so neither is ever printed."""
+    logger = logging.getLogger("exsim.requests")
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time_s: float) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {request.method} {request.path} {response.status} "
+              f"{time_s * 1000:.1f} ms", flush=True)
+
+
 def _print_banner(sim, host: str, port: int, args: argparse.Namespace) -> None:
     print(f"exsim listening on {host}:{port}", flush=True)
     print(f"  REST       http://{host}:{port}/api/v3", flush=True)
@@ -215,7 +253,22 @@ def _print_banner(sim, host: str, port: int, args: argparse.Namespace) -> None:
         print(f"  journal    {args.journal}", flush=True)
     for key in sim.demo_keys:
         print(f"  account {key.account_id}: api key {key.key}  secret {key.secret}", flush=True)
+    if not sim.config.rate_limits.enabled:
+        print("  rate limits are OFF", flush=True)
+    if sim.market_maker is None:
+        print("  the market maker is OFF: the book is empty until someone quotes", flush=True)
+    ahead = sim.clock.ahead_ms()
+    if ahead:
+        print(f"  clock      {_ahead_text(ahead)} wall time (restored state: `exsim reset` returns it to "
+              "wall time)", flush=True)
+    if args.log_requests:
+        print("  logging    one line per request", flush=True)
+    print("Stop with Ctrl-C.", flush=True)
     print(f"PORT={port}", flush=True)
+
+
+def _ahead_text(ms: int) -> str:
+    return f"{abs(ms)} ms {'ahead of' if ms > 0 else 'behind'}"
 
 
 if __name__ == "__main__":

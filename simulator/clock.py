@@ -3,6 +3,11 @@
 `advance` moves simulated time forward for everything (klines, funding, listenKey expiry); `skew` moves only the
 time the server *reports and checks timestamps against*, so a client that never resyncs starts to get -1021.
 A frozen clock ignores the wall entirely, for tests and replays that must not depend on when they run.
+
+The model a person can predict: an advance never goes backwards while the simulator lives, so a client that syncs
+with `GET /api/v3/time` (Binance's documented practice, e.g. ccxt's `adjustForTimeDifference`) keeps signing valid
+timestamps across it; a snapshot carries both offsets (its timestamps were made on them); `reset` (a new world
+from the config) `rewind`s both to zero: back to wall time, or to the frozen start.
 """
 from __future__ import annotations
 
@@ -39,6 +44,16 @@ class SimClock:
 
     def set_skew(self, ms: int) -> None:
         self.skew_ms = ms
+
+    def ahead_ms(self) -> int:
+        """How far the reported time is ahead of the wall (or of the frozen start); negative when behind."""
+        return self.advanced_ms + self.skew_ms
+
+    def rewind(self) -> None:
+        """Back to the start: wall time (or the frozen instant), no skew. Only for a reset: everything that
+        kept a timestamp is discarded with it."""
+        self.advanced_ms = 0
+        self.skew_ms = 0
 
     # --- snapshots -----------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:

@@ -31,8 +31,6 @@ from simulator.engine.fees import FeeSchedule, FeeTier
 from simulator.engine.instrument import format_atoms, to_atoms
 from simulator.market.maker import MarketMaker
 
-RECENT_EVENTS = 10_000
-
 
 class WireState(Protocol):
     """What a wire dialect keeps per venue beside the engine (Binance's: its rate limiter and listenKeys).
@@ -61,6 +59,22 @@ class WireState(Protocol):
 WireFactory = Callable[[Config, int, SimClock], WireState]
 
 
+class FaultRegistry(Protocol):
+    """What the wire dialects may ask of the simulator's faults (simulator.control.faults.FaultInjector is the
+    one there is). Kind names come from simulator.fault_kinds; a matched fault carries its kind's `params` and
+    its `fault_id`."""
+
+    kinds: Any  # the kinds of the registered faults: empty means no fault, and nothing else need be looked at
+
+    def match(self, kind: str, *, endpoint: str | None = None, stream: str | None = None, symbol: str | None = None,
+              account_id: int | None = None, scope: str | None = None) -> Any: ...
+
+    def ended(self, fault_id: int, now: int) -> bool: ...
+
+    def before_cancel(self, account_id: int, symbol: str, order_id: int | None = None,
+                      client_id: str | None = None) -> Any: ...
+
+
 class Simulator:
     def __init__(self, config: Config | None = None, *, seed: int | None = None, clock: SimClock | None = None,
                  wire: WireFactory | None = None):
@@ -75,8 +89,10 @@ class Simulator:
         self.wire_factory = wire
         self.wire: WireState | None = wire(self.config, self.seed, self.clock) if wire is not None else None
         tiers = [FeeTier.of(t.maker, t.taker) for t in self.config.fees.tiers]
-        self.engine = Engine(self.clock, self.rng, FeeSchedule(tiers), instruments=self.config.spot)
-        self.recent_events: deque[Event] = deque(maxlen=RECENT_EVENTS)
+        retention = self.config.retention
+        self.engine = Engine(self.clock, self.rng, FeeSchedule(tiers), instruments=self.config.spot,
+                             retention=retention.engine())
+        self.recent_events: deque[Event] = deque(maxlen=retention.recent_events)
         self.engine.subscribe(self.recent_events.append)
         self.demo_keys: list[ApiKey] = []
         for account in self.config.accounts:
@@ -86,7 +102,7 @@ class Simulator:
             if self.config.market_maker.enabled else None
         self.market_paused = False  # control plane: background liquidity off (its quotes canceled)
         self.counterparty = Counterparty(self.engine)
-        self.faults = FaultInjector(
+        self.faults: FaultRegistry = FaultInjector(
             self.clock, random.Random(f"{self.seed}:faults"),
             FaultEffects(self.engine, self.wire, self.clock, self.counterparty))
         # Called with the Simulator after reset/restore swapped new state in (e.g. to close stale streams).
@@ -105,6 +121,11 @@ class Simulator:
         """The full state as a versioned JSON-ready document (simulator.control.snapshot)."""
         return snapshots.dump(self)
 
+    def capture(self) -> snapshots.Capture:
+        """The same document in two steps (simulator.control.snapshot.Capture): what may change is copied now;
+        the rest is rendered later, possibly in another thread while this simulator goes on."""
+        return snapshots.capture(self)
+
     @classmethod
     def from_snapshot(cls, document: Any, *, wire: WireFactory | None = None) -> "Simulator":
         """A new Simulator holding exactly the state of `document`; SnapshotError if it is not a valid one."""
@@ -115,9 +136,9 @@ class Simulator:
         self._swap_in(type(self).from_snapshot(document, wire=self.wire_factory))
 
     def reset(self) -> None:
-        """Back to the state the config and seed give at start. The clock keeps running (time never goes
-        backwards) but loses its skew; faults, accounts, orders and market data are all gone."""
-        self.clock.set_skew(0)
+        """Back to the state the config and seed give at start, clock included: its advance and skew go back to
+        zero (wall time, or the frozen start); faults, accounts, orders and market data are all gone."""
+        self.clock.rewind()
         self._swap_in(type(self)(self.config, seed=self.seed, clock=self.clock, wire=self.wire_factory))
 
     def _swap_in(self, other: "Simulator") -> None:

@@ -35,8 +35,8 @@ from simulator.inputs import (MAX_ATOMS, MAX_CLOCK_MS, MS_PER_DAY, InputError, a
                               text)
 
 MAX_EVENTS = 10_000
-# How far the clock may be advanced in all (one advance is at most MAX_CLOCK_MS): time never goes backwards, not
-# even on reset, so this keeps every timestamp a server will ever show within reach of its clients' calendars.
+# How far the clock may be advanced in all (one advance is at most MAX_CLOCK_MS): time never goes backwards until
+# a reset, so this keeps every timestamp a server will ever show within reach of its clients' calendars.
 MAX_CLOCK_ADVANCED_MS = 20 * 366 * MS_PER_DAY
 
 
@@ -326,7 +326,7 @@ class Control:
     def clock(self) -> dict[str, Any]:
         clock = self.sim.clock
         return {"now": clock.now_ms(), "serverTime": clock.server_time_ms(), "advancedMs": clock.advanced_ms,
-                "skewMs": clock.skew_ms, "frozen": clock.frozen}
+                "skewMs": clock.skew_ms, "aheadMs": clock.ahead_ms(), "frozen": clock.frozen}
 
     def advance_clock(self, ms: int) -> dict[str, Any]:
         ms = integer(ms, "ms", 0, MAX_CLOCK_MS)

@@ -21,10 +21,24 @@ from simulator.control.scenarios import ScenarioError, load_scenario_file, play_
 from simulator.control.snapshot import SnapshotError, read_file, to_json, write_atomic
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
+ACCOUNT_HELP = "an account id, or an account's name (e.g. alice)"
 
 
 class UsageError(Exception):
     pass
+
+
+def resolve_account(client: ControlClient, given: str) -> int:
+    """An account id as given (digits), or the id of the one account with that name. Names are resolved through
+    the control plane each time: ids depend on how many accounts the config and the market maker opened."""
+    if given.isdigit():
+        return int(given)
+    ids = [a["id"] for a in client.list_accounts()["accounts"] if a["name"] == given]
+    if not ids:
+        raise UsageError(f"no account is named {given!r} (`exsim account list` shows them)")
+    if len(ids) > 1:
+        raise UsageError(f"{len(ids)} accounts are named {given!r} (ids {', '.join(map(str, ids))}): give the id")
+    return ids[0]
 
 
 def _common() -> argparse.ArgumentParser:
@@ -70,8 +84,13 @@ def _fault_line(f: dict[str, Any]) -> str:
 
 
 def _clock_line(c: dict[str, Any]) -> str:
-    return (f"now {c['now']}  server time {c['serverTime']}  advanced {c['advancedMs']} ms  "
+    line = (f"now {c['now']}  server time {c['serverTime']}  advanced {c['advancedMs']} ms  "
             f"skew {c['skewMs']} ms{'  (frozen)' if c['frozen'] else ''}")
+    ahead, base = c["advancedMs"] + c["skewMs"], "the frozen start" if c["frozen"] else "wall time"
+    if ahead:
+        line += (f"\nserver time is {abs(ahead)} ms {'ahead of' if ahead > 0 else 'behind'} {base}: clients that "
+                 "sync with GET /api/v3/time keep working; `exsim reset` goes back to it")
+    return line
 
 
 # --- verbs ----------------------------------------------------------------------------------------------
@@ -220,37 +239,37 @@ def add_verbs(verbs: argparse._SubParsersAction) -> None:
 
     accounts = group("account", "create, list and show accounts")
     p = verb(accounts, "create", _account_create, "open an account with API keys (and balances)")
-    p.add_argument("--name")
-    p.add_argument("--api-key")
-    p.add_argument("--secret")
-    p.add_argument("--fee-tier", type=int, default=0)
+    p.add_argument("--name", help="a name other verbs accept in place of the id (keep it unique)")
+    p.add_argument("--api-key", help="the API key (default: a random one)")
+    p.add_argument("--secret", help="the API secret (default: a random one)")
+    p.add_argument("--fee-tier", type=int, default=0, help="index into the config's fee tiers (default 0)")
     p.add_argument("--balance", action="append", metavar="ASSET=AMOUNT", help="opening balance (repeatable)")
     verb(accounts, "list", _account_list, "list accounts")
     p = verb(accounts, "show", _simple("get_account", lambda r, a: _show_account(r), account_id="@id"),
              "an account's keys, balances and open orders")
-    p.add_argument("id", type=int)
+    account_arg(p, "id")
     p = verb(accounts, "fee-tier", _simple("set_fee_tier", lambda r, a: f"account {r['id']} fee tier {r['feeTier']}",
                                            account_id="@id", tier="@tier"), "set an account's fee tier")
-    p.add_argument("id", type=int)
-    p.add_argument("tier", type=int)
+    account_arg(p, "id")
+    p.add_argument("tier", type=int, help="index into the config's fee tiers")
     p = verb(accounts, "listen-key", _simple("create_listen_key", lambda r, a: r["listenKey"], account_id="@id"),
              "create (or extend) the account's listenKey")
-    p.add_argument("id", type=int)
+    account_arg(p, "id")
 
     for name in ("deposit", "withdraw"):
         p = verb(verbs, name, _money(name), f"{name} an amount for an account")
-        p.add_argument("account", type=int)
-        p.add_argument("asset")
-        p.add_argument("amount")
+        account_arg(p, "account")
+        p.add_argument("asset", help="e.g. USDT")
+        p.add_argument("amount", help="a decimal amount, e.g. 500 or 0.25")
 
     clock = group("clock", "read, advance or skew the simulator's clock")
     verb(clock, "show", _simple("clock", lambda r, a: _clock_line(r)), "read the clock")
     p = verb(clock, "advance", _simple("advance_clock", lambda r, a: _clock_line(r), ms="@ms"),
-             "move simulated time forward")
-    p.add_argument("ms", type=int)
+             "move simulated time forward (for everything: klines, funding, listenKey expiry)")
+    p.add_argument("ms", type=int, help="milliseconds, never negative (`exsim reset` goes back to wall time)")
     p = verb(clock, "skew", _simple("set_skew", lambda r, a: _clock_line(r), ms="@ms"),
              "skew the time the server reports and checks timestamps against")
-    p.add_argument("ms", type=int)
+    p.add_argument("ms", type=int, help="milliseconds, negative for behind; 0 removes the skew")
 
     prices = group("price", "index prices of the market maker")
     verb(prices, "show", _simple("prices", lambda r, a: "\n".join(
@@ -258,93 +277,105 @@ def add_verbs(verbs: argparse._SubParsersAction) -> None:
         or "no market maker"), "index prices")
     p = verb(prices, "index", _simple("set_index", lambda r, a: f"{a.symbol} index {r['prices'][a.symbol]['index']}",
                                       symbol="@symbol", price="@price"), "set an index price (the maker requotes)")
-    p.add_argument("symbol")
-    p.add_argument("price")
+    p.add_argument("symbol", help="e.g. BTCUSDT")
+    p.add_argument("price", help="a decimal price")
     p = verb(prices, "walk", lambda c, a: (lambda r: (r, f"random walk {a.state}"))(
         c.set_walk(enabled=a.state == "on", symbol=a.symbol)), "start or stop the random walk")
-    p.add_argument("state", choices=("on", "off"))
-    p.add_argument("symbol", nargs="?")
+    p.add_argument("state", choices=("on", "off"), help="on or off")
+    p.add_argument("symbol", nargs="?", help="one symbol (default: all)")
     p = verb(verbs, "market-maker", lambda c, a: (lambda r: (r, f"market maker {a.state}"))(
         c.set_market_maker(enabled=a.state == "on")), "pause or resume the background market maker")
-    p.add_argument("state", choices=("on", "off"))
+    p.add_argument("state", choices=("on", "off"), help="on or off")
 
     orders = group("order", "orders on behalf of any account")
     p = verb(orders, "place", lambda c, a: (lambda r: (r, _order_line(r["order"]) + "".join(
         f"\n  trade {t['tradeId']}: {t['qty']} @ {t['price']}" for t in r["trades"])))(c.place_order(
             account_id=a.account, symbol=a.symbol, side=a.side.upper(), type=a.type.upper(), quantity=a.quantity,
-            price=a.price, time_in_force=a.tif, quote_order_qty=a.quote_qty, stop_price=a.stop_price,
-            client_order_id=a.client_id)), "place an order for an account")
-    p.add_argument("account", type=int)
-    p.add_argument("symbol")
-    p.add_argument("side")
-    p.add_argument("type")
-    p.add_argument("--quantity", "-q")
-    p.add_argument("--price", "-p")
-    p.add_argument("--tif")
-    p.add_argument("--quote-qty")
-    p.add_argument("--stop-price")
-    p.add_argument("--client-id")
+            price=a.price, time_in_force=a.tif or _default_tif(a.type), quote_order_qty=a.quote_qty,
+            stop_price=a.stop_price, client_order_id=a.client_id)), "place an order for an account")
+    account_arg(p, "account")
+    p.add_argument("symbol", help="e.g. BTCUSDT")
+    p.add_argument("side", help="BUY or SELL")
+    p.add_argument("type", help="LIMIT, MARKET, LIMIT_MAKER, STOP_LOSS_LIMIT, ...")
+    p.add_argument("--quantity", "-q", help="base quantity, a decimal")
+    p.add_argument("--price", "-p", help="limit price, a decimal")
+    p.add_argument("--tif", help="time in force: GTC, IOC or FOK (default GTC for the types that need one)")
+    p.add_argument("--quote-qty", help="MARKET only: spend (BUY) or receive (SELL) this much quote asset")
+    p.add_argument("--stop-price", help="trigger price of a stop or take-profit order")
+    p.add_argument("--client-id", help="the order's client id (default: a generated one)")
     p = verb(orders, "list", lambda c, a: (lambda r: (r, "\n".join(_order_line(o) for o in r["orders"])
                                                       or "no orders"))(
         c.list_orders(account_id=a.account, symbol=a.symbol, open_only=not a.all)), "list orders")
-    p.add_argument("--account", type=int)
-    p.add_argument("--symbol")
+    account_arg(p, "--account", required=False)
+    p.add_argument("--symbol", help="only this symbol")
     p.add_argument("--all", action="store_true", help="closed orders too")
     p = verb(orders, "show", _simple("get_order", lambda r, a: _order_line(r["order"]), order_id="@id"),
              "one order")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="the order id")
     p = verb(orders, "cancel", _simple("cancel_order", lambda r, a: _order_line(r["order"]), order_id="@id",
                                        as_client="@as_client"), "cancel an order")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=int, help="the order id")
     p.add_argument("--as-client", action="store_true", help="through the cancel fault hook, as its owner would")
     p = verb(orders, "take", _simple("take", lambda r, a: _order_line(r["order"]), order_id="@id", qty="@qty"),
              "trade exactly QTY of a resting order at its price, against the control plane's counterparty")
-    p.add_argument("id", type=int)
-    p.add_argument("qty")
+    p.add_argument("id", type=int, help="the resting order's id")
+    p.add_argument("qty", help="the quantity to trade, a decimal")
 
     funding = group("funding", "funding of perpetuals")
     p = verb(funding, "settle", _simple("settle_funding", lambda r, a: "settled", symbol="@symbol"),
              "settle funding now")
-    p.add_argument("symbol", nargs="?")
+    p.add_argument("symbol", nargs="?", help="one perpetual (default: all)")
 
     faults = group("fault", "inject faults")
     p = verb(faults, "add", _fault_add, "add a fault: exsim fault add http_error status=503 "
                                         "'endpoint=POST /api/v3/order' count=2")
-    p.add_argument("kind")
+    p.add_argument("kind", help="a fault kind (`exsim fault kinds` lists them)")
     p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="parameters, targets and budget")
     p.add_argument("--spec", help="more of the spec as a JSON object")
     p.set_defaults(extra_into="params")
     verb(faults, "list", _fault_list, "list faults")
     p = verb(faults, "clear", _fault_clear, "clear one fault, or all")
-    p.add_argument("id", type=int, nargs="?")
+    p.add_argument("id", type=int, nargs="?", help="the fault's id (default: every fault)")
     verb(faults, "kinds", _fault_kinds, "the fault kinds and their parameters")
 
     scenarios = group("scenario", "play YAML scenarios")
     p = verb(scenarios, "run", _scenario_run, "play a scenario file (or a shipped scenario's name) against the "
                                               "server, printing the timeline")
-    p.add_argument("file")
+    p.add_argument("file", help="a YAML file, or a shipped scenario's name (`exsim scenario list`)")
     p = scenarios.add_parser("validate", help="check scenario files without running them")
-    p.add_argument("files", nargs="+")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("files", nargs="+", help="YAML files")
+    p.add_argument("--json", action="store_true", help="print the JSON answer")
     p.set_defaults(run=_offline_verb(_scenario_validate))
     p = scenarios.add_parser("list", help="the shipped scenarios")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the JSON answer")
     p.set_defaults(run=_offline_verb(_scenario_list))
 
     snapshots = group("snapshot", "download or upload the whole state")
     p = verb(snapshots, "save", _snapshot_save, "download a snapshot to FILE")
-    p.add_argument("file")
+    p.add_argument("file", help="where to write the JSON document")
     p = verb(snapshots, "load", _snapshot_load, "restore the server from a snapshot FILE")
-    p.add_argument("file")
+    p.add_argument("file", help="a JSON document `snapshot save` wrote")
 
     verb(verbs, "reset", _simple("reset", lambda r, a: f"reset: {r['accounts']} accounts, seq {r['seq']}"),
-         "reset the simulator to its config")
-    p = verb(verbs, "events", _events, "recent engine events")
-    p.add_argument("--after", type=int, default=0)
-    p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--kind")
+         "reset the simulator to its config (clock included: back to wall time)")
+    p = verb(verbs, "events", _events, "recent engine events, one JSON object a line")
+    p.add_argument("--after", type=int, default=0, help="only events with a sequence number above this (default 0)")
+    p.add_argument("--limit", type=int, default=100, help="at most this many events (default 100)")
+    p.add_argument("--kind", help="only events of this kind (e.g. trade, order)")
     verb(verbs, "audit", _simple("audit", lambda r, a: "engine invariants hold" if r["ok"] else
                                  "\n".join(r["problems"])), "check the engine's invariants")
+
+
+def account_arg(parser: argparse.ArgumentParser, name: str, required: bool = True) -> None:
+    """An argument naming an account by id or name; `_client_verb` resolves it to an id before the verb runs."""
+    parser.add_argument(name, help=ACCOUNT_HELP, **({} if required else {"default": None}))
+    dest = name.lstrip("-").replace("-", "_")
+    parser.set_defaults(account_args=(*(parser.get_default("account_args") or ()), dest))
+
+
+def _default_tif(order_type: str) -> str | None:
+    """GTC for the types Binance requires a timeInForce on, as most clients default it."""
+    return "GTC" if order_type.upper() in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT") else None
 
 
 def _finish(data: Any, text: str, as_json: bool, ok: bool = True) -> int:
@@ -356,6 +387,9 @@ def _client_verb(run: Callable) -> Callable[[argparse.Namespace], int]:
     def verb(args: argparse.Namespace) -> int:
         client = ControlClient(args.url, args.admin_token)
         try:
+            for dest in getattr(args, "account_args", ()):
+                if getattr(args, dest) is not None:
+                    setattr(args, dest, resolve_account(client, getattr(args, dest)))
             data, text = run(client, args)
         except UsageError as exc:
             print(f"exsim: {exc}", file=sys.stderr)

@@ -72,6 +72,7 @@ from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
+from simulator import fault_kinds as fk
 from simulator.control.errors import ControlError
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, MAX_INT64, MIN_INT64, InputError, decimal,
@@ -176,31 +177,31 @@ _WS_STATUS = ("all", "stream", "listenKey")
 _HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s != "TRADING")
 
 KINDS: dict[str, KindSpec] = {
-    "http_latency": KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms"),
-    "http_error": KindSpec({"status": (_int(allowed=(500, 502, 503)), False, 503),
+    fk.HTTP_LATENCY: KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms"),
+    fk.HTTP_ERROR: KindSpec({"status": (_int(allowed=(500, 502, 503)), False, 503),
                             "code": (_int(), False, None), "msg": (_text, False, None)},
                            "answer 500/502/503 with a Binance body; the request is NOT applied"),
-    "http_unknown_status": KindSpec({}, "apply the request, then answer 503 -1007 'execution status unknown'"),
-    "http_blackhole": KindSpec({"holdMs": (_int(0), False, None)},
+    fk.HTTP_UNKNOWN_STATUS: KindSpec({}, "apply the request, then answer 503 -1007 'execution status unknown'"),
+    fk.HTTP_BLACKHOLE: KindSpec({"holdMs": (_int(0), False, None)},
                                "apply the request, never answer (hold, then drop the connection)"),
-    "maintenance": KindSpec({"symbols": (_symbols, False, None),
+    fk.MAINTENANCE: KindSpec({"symbols": (_symbols, False, None),
                              "status": (_one_of(*_HALT_STATUSES), False, "BREAK")},
                             "symbols show a non-TRADING status; every REST endpoint answers 503"),
-    "halt": KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
+    fk.HALT: KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
                      "the symbol's trading is halted until cleared", no_budget=True, needs=("symbol",)),
-    "rate_limit": KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
+    fk.RATE_LIMIT: KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
                            "every request is refused 429 (or 418 banned) for ms", no_budget=True),
-    "ws_close": KindSpec({"scope": (_one_of(*_WS_STATUS), False, "all")},
+    fk.WS_CLOSE: KindSpec({"scope": (_one_of(*_WS_STATUS), False, "all")},
                          "close WebSocket connections (all, a stream's, or user data ones)"),
-    "ws_silence": KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered"),
-    "ws_delay": KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms"),
-    "ws_duplicate": KindSpec({}, "send WebSocket messages twice"),
-    "ws_reorder": KindSpec({}, "swap consecutive WebSocket messages"),
-    "depth_gap": KindSpec({}, "drop depth diffs (one per hit) so update ids jump"),
-    "listen_key_expire": KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", one_shot=True),
-    "clock_skew": KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", no_budget=True),
-    "fill_during_cancel": KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order"),
-    "partial_fill": KindSpec({"qty": (_decimal_text, True, None), "orderId": (_int(1), False, None),
+    fk.WS_SILENCE: KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered"),
+    fk.WS_DELAY: KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms"),
+    fk.WS_DUPLICATE: KindSpec({}, "send WebSocket messages twice"),
+    fk.WS_REORDER: KindSpec({}, "swap consecutive WebSocket messages"),
+    fk.DEPTH_GAP: KindSpec({}, "drop depth diffs (one per hit) so update ids jump"),
+    fk.LISTEN_KEY_EXPIRE: KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", one_shot=True),
+    fk.CLOCK_SKEW: KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", no_budget=True),
+    fk.FILL_DURING_CANCEL: KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order"),
+    fk.PARTIAL_FILL: KindSpec({"qty": (_decimal_text, True, None), "orderId": (_int(1), False, None),
                               "clientOrderId": (_text, False, None)},
                              "qty of an order trades against the counterparty at an exact moment", one_shot=True),
 }

@@ -76,27 +76,58 @@ class MarketMaker:
         return [(side, price) for side, price in wanted if price > 0]
 
     def requote(self, symbol: str) -> None:
+        """Move the ladder to the index without ever emptying a side of the book: new quotes go in before the
+        old ones come out, one engine operation at a time (every operation publishes a book ticker). A new quote
+        that would cross one of the maker's own old quotes on the other side waits until that side's old quotes
+        are gone, which is safe because that side's new quotes are in by then: the old book did not cross, so
+        only one side's new quotes can be waiting."""
         inst = self.engine.instruments[symbol]
         if inst.status != "TRADING":
             return
         self._top_up(inst)
         quotes = self.quotes[symbol]
-        wanted = set(self.ladder(symbol))
-        for key, order_id in sorted(quotes.items()):
-            order = self.engine.orders[order_id]
-            if key not in wanted or not order.is_open:
-                if order.is_open:
-                    self.engine.cancel_order(self.account_id, symbol, order_id)
+        for key, order_id in list(quotes.items()):
+            if not self._is_open(order_id):
                 del quotes[key]
-        qty = self._level_qty(inst)
+        wanted = set(self.ladder(symbol))
+        stale = {key: order_id for key, order_id in quotes.items() if key not in wanted}
+        waiting = []
         for side, price in sorted(wanted - set(quotes)):
-            try:
-                result = self.engine.place_order(self.account_id, symbol, side, LIMIT, qty=qty, price=price,
-                                                 tif=GTC)
-            except Rejected:
-                continue  # e.g. outside the percent-price band after a jump: try again next requote
-            if result.order.is_open:
-                quotes[(side, price)] = result.order.order_id
+            if self._crosses_stale(side, price, stale):
+                waiting.append((side, price))
+            else:
+                self._quote(inst, side, price)
+        waiting_sides = {side for side, _ in waiting}
+        self._cancel(symbol, {k: v for k, v in stale.items() if k[0] not in waiting_sides})
+        for side, price in waiting:
+            self._quote(inst, side, price)
+        self._cancel(symbol, {k: v for k, v in stale.items() if k[0] in waiting_sides})
+
+    @staticmethod
+    def _crosses_stale(side: str, price: int, stale: Mapping[tuple[str, int], int]) -> bool:
+        if side == BUY:
+            return any(s == SELL and p <= price for s, p in stale)
+        return any(s == BUY and p >= price for s, p in stale)
+
+    def _quote(self, inst: Instrument, side: str, price: int) -> None:
+        try:
+            result = self.engine.place_order(self.account_id, inst.symbol, side, LIMIT, qty=self._level_qty(inst),
+                                             price=price, tif=GTC)
+        except Rejected:
+            return  # e.g. outside the percent-price band after a jump: try again next requote
+        if result.order.is_open:
+            self.quotes[inst.symbol][(side, price)] = result.order.order_id
+
+    def _is_open(self, order_id: int) -> bool:
+        order = self.engine.orders.get(order_id)  # None once it finished: the engine keeps none of ours
+        return order is not None and order.is_open
+
+    def _cancel(self, symbol: str, stale: Mapping[tuple[str, int], int]) -> None:
+        quotes = self.quotes[symbol]
+        for key, order_id in sorted(stale.items()):
+            if self._is_open(order_id):
+                self.engine.cancel_order(self.account_id, symbol, order_id)
+            del quotes[key]
 
     def trade_once(self, symbol: str) -> None:
         """A counterparty takes a little liquidity on a random side."""

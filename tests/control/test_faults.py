@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from simulator import fault_kinds
 from simulator.control.api import Control
 from simulator.control.errors import ControlError
 from simulator.control.faults import KINDS, FaultSpecError, validate_spec
@@ -324,3 +325,8 @@ def test_fill_during_cancel_ignores_unknown_or_closed_orders(fsim):
     fsim.faults.add({"kind": "fill_during_cancel"})
     assert fsim.faults.before_cancel(1, "BTCUSDT", order_id=12345) is None
     assert fsim.faults.list()[0].hits == 0
+
+
+def test_every_kind_is_named_in_fault_kinds():
+    """The registry declares exactly the kinds whose names the dialects import (simulator.fault_kinds)."""
+    assert set(KINDS) == fault_kinds.ALL

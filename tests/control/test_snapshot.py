@@ -148,13 +148,14 @@ def test_restore_in_place_swaps_everything_or_nothing(msim):
     assert c.events(after=saved["engine"]["seq"] - 3)["events"][0]["seq"] == saved["engine"]["seq"] - 2
 
 
-def test_reset_goes_back_to_the_config_and_keeps_the_clock_running(msim):
+def test_reset_goes_back_to_the_config_clock_included(msim):
     c = Control(msim)
     ops_a(msim)
-    now = msim.clock.now_ms()
     fresh = frozen_sim(with_market_maker=True)
+    assert msim.clock.now_ms() > fresh.clock.now_ms()
     c.reset()
-    assert msim.clock.now_ms() == now and msim.clock.skew_ms == 0
+    assert msim.clock.now_ms() == fresh.clock.now_ms()  # the frozen start (wall time for a running clock)
+    assert msim.clock.advanced_ms == 0 and msim.clock.skew_ms == 0
     assert [a["name"] for a in c.list_accounts()["accounts"]] == \
         [a["name"] for a in Control(fresh).list_accounts()["accounts"]]
     assert c.list_faults()["faults"] == []

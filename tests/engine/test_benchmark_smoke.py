@@ -20,3 +20,19 @@ def test_benchmark_prints_one_json_line_with_its_figures():
     assert figures["ops"] == 3000 and figures["resting"] == 3000
     assert figures["ops_per_s"] > 0 and 0 < figures["p50_us"] <= figures["p99_us"]
     assert figures["events"] > figures["ops"]  # the listener heard the engine: accounting and events were on
+
+
+def test_quick_is_accepted_as_by_every_benchmark():
+    out = subprocess.run([sys.executable, str(BENCHMARK), "--quick"], capture_output=True, text=True, timeout=300,
+                         check=True)
+    figures = json.loads(out.stdout)
+    assert figures["ops"] == 3000 and figures["resting"] == 3000
+
+
+def test_every_benchmarks_help_says_its_whole_first_paragraph():
+    for script in sorted(BENCHMARK.parent.glob("[!_]*.py")):
+        first = " ".join(script.read_text().split('"""')[1].split("\n\n")[0].split())
+        out = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=60,
+                             check=True)
+        assert first in " ".join(out.stdout.split()), script.name
+        assert "--quick" in out.stdout, script.name

@@ -11,11 +11,20 @@ SYMBOL = "BTCUSDT"
 ASK, BID, LAST = "60000", "59000", "59500"  # the counterparty's resting quotes and the seeded public trade
 
 
-def repoint(exchange, base_url: str) -> None:
-    """Point every REST url of a ccxt exchange at the simulator, keeping each path (reference §10.1)."""
-    for name, url in exchange.urls["api"].items():
-        if isinstance(url, str):
-            exchange.urls["api"][name] = base_url + urlsplit(url).path
+def repoint(exchange, base: str = "http://127.0.0.1:8900") -> None:
+    """Point every url under a ccxt or ccxt.pro exchange's `urls["api"]` at the simulator, keeping each path
+    (reference §10.1): REST ones at `base`, WebSocket ones (the nested `ws` and `ws-api` maps) at its ws://
+    twin; spot and futures alike. The README gives this recipe word for word."""
+    ws_base = "ws" + base[len("http"):]
+
+    def rewrite(urls: dict) -> None:
+        for name, url in urls.items():
+            if isinstance(url, dict):
+                rewrite(url)
+            elif isinstance(url, str):
+                urls[name] = (ws_base if url.startswith("ws") else base) + urlsplit(url).path
+
+    rewrite(exchange.urls["api"])
 
 
 def arrange_market(sim: Simulator) -> None:

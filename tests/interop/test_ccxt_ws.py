@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import random
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import ccxt.pro as ccxtpro
 import pytest
@@ -16,17 +15,6 @@ from tests.live_server import LiveServer
 pytestmark = pytest.mark.interop
 PAIR = "BTC/USDT"
 TIMEOUT = 10.0
-
-
-def repoint_ws(exchange, ws_url: str) -> None:
-    """ccxt.pro: every `urls['api']['ws']` entry, and those of its 'ws-api' map, keep their path (§10.1)."""
-    ws = exchange.urls["api"]["ws"]
-    for name, url in ws.items():
-        if isinstance(url, str):
-            ws[name] = ws_url + urlsplit(url).path
-        elif isinstance(url, dict):
-            for sub, sub_url in url.items():
-                url[sub] = ws_url + urlsplit(sub_url).path
 
 
 def hub_of(server: LiveServer) -> StreamHub:
@@ -52,7 +40,6 @@ def market(live_server):
 async def exchange(market):
     exchange = ccxtpro.binance({"apiKey": DEMO_KEY, "secret": DEMO_SECRET})
     repoint(exchange, market.base_url)
-    repoint_ws(exchange, market.ws_url)
     yield exchange
     await exchange.close()
 

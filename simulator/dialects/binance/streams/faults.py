@@ -28,6 +28,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Protocol
 
+from simulator import fault_kinds as fk
+
 CLOSE_REASON = "Connection closed by the server"
 
 
@@ -76,10 +78,10 @@ def targets(conn: Connection) -> list[tuple[str | None, int | None, str | None]]
 
 def silenced(conn: Connection, injector) -> bool:
     """Whether a ws_silence fault holds this connection now (consumes one count of the fault that does)."""
-    if "ws_silence" not in injector.kinds:
+    if fk.WS_SILENCE not in injector.kinds:
         return False
     for stream, account_id, _ in targets(conn):
-        if injector.match("ws_silence", stream=stream, account_id=account_id) is not None:
+        if injector.match(fk.WS_SILENCE, stream=stream, account_id=account_id) is not None:
             return True
     return False
 
@@ -88,21 +90,21 @@ def send(conn: Connection, injector, text: str, stream: str | None,
          account_id: int | None) -> None:
     """Queue one outgoing text message through the live faults."""
     kinds = injector.kinds
-    if "ws_silence" in kinds and silenced(conn, injector):
-        conn.journal_drop(text, "ws_silence")
+    if fk.WS_SILENCE in kinds and silenced(conn, injector):
+        conn.journal_drop(text, fk.WS_SILENCE)
         return
     copies = 1
-    if "ws_duplicate" in kinds and injector.match("ws_duplicate", stream=stream, account_id=account_id):
+    if fk.WS_DUPLICATE in kinds and injector.match(fk.WS_DUPLICATE, stream=stream, account_id=account_id):
         copies = 2
     item: str | Delayed = text
-    if "ws_delay" in kinds:
-        fault = injector.match("ws_delay", stream=stream, account_id=account_id)
+    if fk.WS_DELAY in kinds:
+        fault = injector.match(fk.WS_DELAY, stream=stream, account_id=account_id)
         if fault is not None:
             item = Delayed(asyncio.get_running_loop().time() + fault.params["ms"] / 1000, text)
     key = (stream, account_id)
     held = conn.held.pop(key, None) if conn.held else None
-    if held is None and "ws_reorder" in kinds:
-        fault = injector.match("ws_reorder", stream=stream, account_id=account_id)
+    if held is None and fk.WS_REORDER in kinds:
+        fault = injector.match(fk.WS_REORDER, stream=stream, account_id=account_id)
         if fault is not None:
             conn.held[key] = Held(fault.fault_id, [item] * copies)
             return
@@ -125,7 +127,7 @@ def release_stale(conn: Connection, injector, now: int) -> None:
 def close_fault(conn: Connection, injector) -> object | None:
     """The ws_close fault that closes this connection now, if any."""
     for stream, account_id, scope in targets(conn):
-        fault = injector.match("ws_close", stream=stream, account_id=account_id, scope=scope)
+        fault = injector.match(fk.WS_CLOSE, stream=stream, account_id=account_id, scope=scope)
         if fault is not None:
             return fault
     return None

@@ -5,6 +5,7 @@ that stream, so the next one's U jumps past the last u + 1 its subscribers saw.
 """
 from __future__ import annotations
 
+from simulator import fault_kinds as fk
 from simulator.dialects.binance.streams import market as ms
 from simulator.dialects.binance.streams.fanout import EventFanout
 from simulator.dialects.binance.streams.market import StreamSpec
@@ -39,9 +40,9 @@ class IntervalStreams:
                     payload = ms.render_depth_diff(engine.instruments[symbol], batch, now)
                     faults = self.sim.faults
                     for name in names:
-                        if "depth_gap" in faults.kinds and \
-                                faults.match("depth_gap", stream=name, symbol=symbol) is not None:
-                            subscriptions.drop(name, payload, "depth_gap")  # a sequence gap on this stream
+                        if fk.DEPTH_GAP in faults.kinds and \
+                                faults.match(fk.DEPTH_GAP, stream=name, symbol=symbol) is not None:
+                            subscriptions.drop(name, payload, fk.DEPTH_GAP)  # a sequence gap on this stream
                             continue
                         subscriptions.publish(name, payload)
         rendered: dict[tuple, list] = {}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import WSCloseCode
 
+from simulator import fault_kinds as fk
 from simulator.dialects.binance.streams import faults as ws_faults
 from simulator.dialects.binance.streams.connection import PING, Connection
 
@@ -55,7 +56,7 @@ def police(connections: Iterable[Connection], settings: StreamSettings, faults, 
         if conn.awaiting_pong_since is not None and now - conn.awaiting_pong_since > settings.pong_timeout_s:
             conn.abort(WSCloseCode.POLICY_VIOLATION, "Pong timeout")
             continue
-        if "ws_close" in faults.kinds and ws_faults.close_fault(conn, faults) is not None:
+        if fk.WS_CLOSE in faults.kinds and ws_faults.close_fault(conn, faults) is not None:
             conn.abort(WSCloseCode.GOING_AWAY, ws_faults.CLOSE_REASON)
             continue
         if conn.held:

@@ -37,6 +37,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_urldispatcher import MatchInfoError
 
+from simulator import fault_kinds as fk
 from simulator.app_keys import SIMULATOR
 from simulator.core import Simulator
 from simulator.dialects.binance.wire import auth, errors
@@ -236,24 +237,24 @@ class _Faults:
                                    account_id=account_id if account_id is not None else self.key_account_id)
 
     def maintenance(self) -> BinanceError | None:
-        if self._match("maintenance", None) is not None:
+        if self._match(fk.MAINTENANCE, None) is not None:
             return errors.server_busy()
         return None
 
     async def before(self, account_id: int | None) -> BinanceError | None:
-        fault = self._match("http_error", account_id)
+        fault = self._match(fk.HTTP_ERROR, account_id)
         if fault is not None:
             params = fault.params
             return errors.injected_http_error(params.get("status", 503), params.get("code"), params.get("msg"))
-        fault = self._match("http_latency", account_id)
+        fault = self._match(fk.HTTP_LATENCY, account_id)
         if fault is not None:
             await asyncio.sleep(fault.params["ms"] / 1000)
         return None
 
     async def after(self, account_id: int | None) -> BinanceError | None:
-        if self._match("http_unknown_status", account_id) is not None:
+        if self._match(fk.HTTP_UNKNOWN_STATUS, account_id) is not None:
             return errors.backend_timeout()
-        fault = self._match("http_blackhole", account_id)
+        fault = self._match(fk.HTTP_BLACKHOLE, account_id)
         if fault is not None:
             transport = self.request.transport
             await _hold(self.request, fault.params.get("holdMs"))
