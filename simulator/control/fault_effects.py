@@ -156,9 +156,9 @@ class FaultEffects:
         if order_id is not None:
             order = engine.orders.get(order_id)
         elif "clientOrderId" in fault.params:
-            account = engine.accounts.get(fault.account_id)
-            order = account.client_ids.get(fault.params["clientOrderId"]) if account else None
-            if order is not None and order.symbol != fault.symbol:
+            try:  # the engine's client-id rule (an open order of that account and symbol)
+                order = engine.find_order(fault.account_id, fault.symbol, client_id=fault.params["clientOrderId"])
+            except Rejected:
                 order = None
         else:
             account = engine.accounts.get(fault.account_id)
