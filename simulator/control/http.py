@@ -42,6 +42,8 @@ from aiohttp import web
 from simulator.app_keys import SIMULATOR
 from simulator.control.api import PATH_PARAMS, ROUTES, Control, Route, signature_of
 from simulator.control.errors import ControlError, bad_request
+from simulator.control.persist import STATE_SAVER
+from simulator.inputs import InputError, integer, parse_json
 from simulator.control.scenarios import Player, drive_async, resolve
 
 log = logging.getLogger(__name__)
@@ -188,7 +190,8 @@ async def guard(request: web.Request, handler) -> web.StreamResponse:
 
 # --- requests -------------------------------------------------------------------------------------------
 async def read_json(request: web.Request, limit: int) -> Any:
-    """The JSON body (None when empty), numbers read as int or Decimal, never float."""
+    """The JSON body (None when empty), read by `inputs.parse_json`: nesting bounded, every number that is not a
+    short plain integer kept as its text for its field's reader to bound (and a float never becomes money)."""
     length = request.content_length
     if length is not None and length > limit:
         raise ControlError("body_too_large", f"the request body is over {limit} bytes", 413)
@@ -205,16 +208,17 @@ async def read_json(request: web.Request, limit: int) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw, parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise bad_request(f"the body is not valid JSON: {exc}") from None
+        return parse_json(raw)
+    except InputError as exc:
+        raise bad_request(f"the body is {exc.reason}") from None
 
 
 def _convert(value: str, kind: type, name: str) -> Any:
     if kind is int:
-        if not re.fullmatch(r"-?[0-9]{1,18}", value):
-            raise bad_request(f"{name}: expected an integer, got {value!r}")
-        return int(value)
+        try:
+            return integer(value, name, digits=True)
+        except InputError as exc:
+            raise bad_request(str(exc)) from None
     if kind is bool:
         if value.lower() in _TRUE:
             return True
@@ -265,7 +269,7 @@ async def call_kwargs(request: web.Request, route: Route) -> dict[str, Any]:
 def _handler(route: Route):
     async def handle(request: web.Request) -> web.Response:
         kwargs = await call_kwargs(request, route)
-        control = Control(request.config_dict[SIMULATOR])
+        control = Control(request.config_dict[SIMULATOR], request.config_dict.get(STATE_SAVER))
         return json_response(getattr(control, route.op)(**kwargs))
 
     handle.__name__ = f"control_{route.op}"

@@ -50,6 +50,7 @@ Expectations (`expect`), one subject each:
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -62,6 +63,8 @@ from simulator.control.errors import ControlError, bad_request
 from simulator.control.faults import FaultSpecError, validate_spec
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.engine.order import ORDER_TYPES, SIDES, TIMES_IN_FORCE
+from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, BoundedYaml, Fields, InputError, boolean, decimal,
+                              elements, integer, located, mapping_of, one_of, shown, text)
 
 # Package data: pyproject.toml ships the top-level fixtures/ folder as the package simulator.fixtures, found the
 # same way from a checkout's editable install and from an installed wheel, whatever the working directory.
@@ -91,8 +94,8 @@ class LList(list):
         self.lines: list[int] = []
 
 
-class _Loader(yaml.SafeLoader):
-    pass
+class _Loader(BoundedYaml, yaml.SafeLoader):
+    """A SafeLoader (no arbitrary objects) recording lines, refusing nesting too deep and absurd integers."""
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LDict:
@@ -172,6 +175,8 @@ def load_scenario_text(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(f"{source}:{line}: not valid YAML: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"{source}: not valid YAML: {exc}") from None
+    except InputError as exc:
+        raise ScenarioError(f"{source}:{exc.line}: not valid YAML: {exc.reason}") from None
     return _Validator(source).scenario(data)
 
 
@@ -205,6 +210,9 @@ _FAULT_STATES = ("pending", "active", "exhausted", "expired")
 
 
 class _Validator:
+    """Reads a scenario document with `simulator.inputs`, remembering the names defined so far (orders, faults,
+    listenKeys, accounts) so a step can refer only to what an earlier step created."""
+
     def __init__(self, source: str):
         self.source = source
         self.orders: set[str] = set()
@@ -212,193 +220,99 @@ class _Validator:
         self.listen_keys: set[str] = set()
         self.accounts: set[str] = set()
 
-    # --- errors and primitives ---------------------------------------------------------------------------
-    def fail(self, line: int, path: str, reason: str) -> ScenarioError:
-        return ScenarioError(f"{self.source}:{line}: {path}: {reason}")
+    def scenario(self, data: Any) -> Scenario:
+        try:
+            return self._scenario(data)
+        except InputError as exc:
+            raise ScenarioError(f"{self.source}:{exc.line or 1}: {exc}") from None
+
+    # --- primitives ----------------------------------------------------------------------------------------
+    @staticmethod
+    def mapping(value: Any, path: str, line: int, required: tuple[str, ...] = (),
+                optional: tuple[str, ...] = ()) -> Fields:
+        return Fields(value, path, line).only(*required, *optional, required=required)
 
     @staticmethod
-    def line_of(container: Any, key: Any, default: int) -> int:
-        if isinstance(container, LDict):
-            return container.lines.get(key, container.line or default)
-        if isinstance(container, LList) and isinstance(key, int) and key < len(container.lines):
-            return container.lines[key]
-        return default
-
-    def mapping(self, value: Any, path: str, line: int, required: tuple[str, ...] = (),
-                optional: tuple[str, ...] = ()) -> LDict:
-        if not isinstance(value, dict):
-            raise self.fail(line, path, "expected a mapping")
-        for key in value:
-            if key not in required and key not in optional:
-                allowed = ", ".join((*required, *optional)) or "none"
-                raise self.fail(self.line_of(value, key, line), f"{path}.{key}",
-                                f"unknown key (allowed: {allowed})")
-        for key in required:
-            if key not in value:
-                raise self.fail(getattr(value, "line", line), f"{path}.{key}", "required")
-        return value
-
-    def text(self, m: LDict, key: str, path: str, line: int, default: Any = ...) -> Any:
-        if key not in m:
-            if default is ...:
-                raise self.fail(line, f"{path}.{key}", "required")
-            return default
-        value = m[key]
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(self.line_of(m, key, line), f"{path}.{key}", "expected a non-empty string")
-        return value.strip()
-
-    def choice(self, m: LDict, key: str, path: str, line: int, allowed, default: Any = ...) -> Any:
-        value = self.text(m, key, path, line, default)
-        if value is not default and value not in allowed:
-            raise self.fail(self.line_of(m, key, line), f"{path}.{key}",
-                            f"{value!r} is not one of {', '.join(map(str, allowed))}")
-        return value
-
-    def integer(self, m: Any, key: Any, path: str, line: int, minimum: int | None = None,
-                default: Any = ...) -> Any:
-        if isinstance(m, dict):
-            if key not in m:
-                if default is ...:
-                    raise self.fail(line, f"{path}.{key}", "required")
-                return default
-            value, where, at = m[key], f"{path}.{key}", self.line_of(m, key, line)
-        else:
-            value, where, at = m, path, line
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(at, where, f"expected an integer, got {value!r}")
-        if minimum is not None and value < minimum:
-            raise self.fail(at, where, f"must be at least {minimum}")
-        return value
-
-    def boolean(self, m: LDict, key: str, path: str, line: int, default: Any = ...) -> Any:
-        if key not in m:
-            if default is ...:
-                raise self.fail(line, f"{path}.{key}", "required")
-            return default
-        if not isinstance(m[key], bool):
-            raise self.fail(self.line_of(m, key, line), f"{path}.{key}", "expected true or false")
-        return m[key]
-
-    def decimal(self, m: LDict, key: str, path: str, line: int, default: Any = ...) -> Any:
-        if key not in m:
-            if default is ...:
-                raise self.fail(line, f"{path}.{key}", "required")
-            return default
-        value = m[key]
-        at = self.line_of(m, key, line)
-        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
-            raise self.fail(at, f"{path}.{key}", f"expected a decimal such as \"0.1\", got {value!r}")
-        try:
-            number = Decimal(str(value).strip())
-        except InvalidOperation:
-            raise self.fail(at, f"{path}.{key}", f"not a decimal number: {value!r}") from None
-        if not number.is_finite() or number < 0:
-            raise self.fail(at, f"{path}.{key}", "must be a non-negative decimal number")
-        return str(value).strip()
-
-    def ref(self, m: LDict, key: str, path: str, line: int, known: set[str], what: str) -> str:
-        name = self.text(m, key, path, line)
+    def ref(m: Fields, key: str, known: set[str], what: str) -> str:
+        name = m.required(key, text)
         if name not in known:
-            raise self.fail(self.line_of(m, key, line), f"{path}.{key}",
-                            f"no {what} named {name!r} defined before this step (use `as: {name}` where it is "
-                            "created)")
+            raise InputError(m.child(key), f"no {what} named {name!r} defined before this step (use `as: {name}` "
+                                           "where it is created)", m.line_of(key))
         return name
 
-    def define(self, m: LDict, path: str, line: int, known: set[str]) -> str | None:
-        if "as" not in m:
-            return None
-        name = self.text(m, "as", path, line)
-        known.add(name)
+    @staticmethod
+    def define(m: Fields, known: set[str]) -> str | None:
+        name = m.optional("as", text)
+        if name is not None:
+            known.add(name)
         return name
 
-    def account(self, m: LDict, key: str, path: str, line: int) -> str:
-        return self.text(m, key, path, line)  # resolved at run time: setup accounts or existing ones (demo)
+    @staticmethod
+    def account(m: Fields, key: str) -> str:
+        return m.required(key, text)  # resolved at run time: setup accounts or existing ones (demo)
 
     # --- the document -------------------------------------------------------------------------------------
-    def scenario(self, data: Any) -> Scenario:
-        root = self.mapping(data, "scenario", 1, ("name", "description", "steps"), ("reproduces", "setup"))
-        scenario = Scenario(name=self.text(root, "name", "name", 1),
-                            description=self.text(root, "description", "description", 1),
+    def _scenario(self, data: Any) -> Scenario:
+        root = self.mapping(data, "", 1, ("name", "description", "steps"), ("reproduces", "setup"))
+        scenario = Scenario(name=root.required("name", text), description=root.required("description", text),
                             source=self.source)
-        if "reproduces" in root:
-            ids = root["reproduces"]
-            line = self.line_of(root, "reproduces", 1)
-            if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
-                raise self.fail(line, "reproduces", "expected a list of check ids")
-            scenario.reproduces = tuple(ids)
+        scenario.reproduces = root.optional("reproduces", _check_ids, ())
         if "setup" in root:
-            self.setup(root["setup"], self.line_of(root, "setup", 1), scenario)
-        steps = root["steps"]
-        line = self.line_of(root, "steps", 1)
-        if not isinstance(steps, list) or not steps:
-            raise self.fail(line, "steps", "expected a non-empty list of steps")
-        for index, raw in enumerate(steps):
-            scenario.steps.append(self.step(raw, index, f"steps[{index}]", self.line_of(steps, index, line)))
+            self.setup(Fields(root.data["setup"], "setup", root.line_of("setup")), scenario)
+        for raw, path, line in elements(root.data["steps"], "steps", root.line_of("steps"),
+                                        non_empty="expected a non-empty list of steps"):
+            scenario.steps.append(self.step(raw, len(scenario.steps), path, line))
         return scenario
 
-    def setup(self, value: Any, line: int, scenario: Scenario) -> None:
-        setup = self.mapping(value, "setup", line, (), ("reset", "marketMaker", "instruments", "accounts", "book"))
-        scenario.setup_line = line
-        scenario.reset = self.boolean(setup, "reset", "setup", line, True)
-        scenario.market_maker = self.boolean(setup, "marketMaker", "setup", line, False)
-        for key in ("instruments", "accounts", "book"):
-            if key in setup and not isinstance(setup[key], list):
-                raise self.fail(self.line_of(setup, key, line), f"setup.{key}", "expected a list")
-        for index, item in enumerate(setup.get("instruments", [])):
-            path, at = f"setup.instruments[{index}]", self.line_of(setup["instruments"], index, line)
+    def setup(self, setup: Fields, scenario: Scenario) -> None:
+        setup.only("reset", "marketMaker", "instruments", "accounts", "book")
+        scenario.setup_line = setup.line
+        scenario.reset = setup.optional("reset", boolean, True)
+        scenario.market_maker = setup.optional("marketMaker", boolean, False)
+        for item, path, at in _items(setup, "instruments"):
             m = self.mapping(item, path, at, ("symbol",), ("status", "index"))
             scenario.instruments.append({
-                "symbol": self.text(m, "symbol", path, at).upper(),
-                "status": self.choice(m, "status", path, at, SYMBOL_STATUSES, None),
-                "index": self.decimal(m, "index", path, at, None), "line": at, "path": path})
-        for index, item in enumerate(setup.get("accounts", [])):
-            path, at = f"setup.accounts[{index}]", self.line_of(setup["accounts"], index, line)
+                "symbol": m.required("symbol", text).upper(), "status": m.optional("status", one_of(SYMBOL_STATUSES)),
+                "index": m.optional("index", _amount, positive=True), "line": m.line, "path": path})
+        for item, path, at in _items(setup, "accounts"):
             m = self.mapping(item, path, at, ("name",), ("balances", "feeTier", "apiKey", "secret"))
-            name = self.text(m, "name", path, at)
+            name = m.required("name", text)
             if name in self.accounts:
-                raise self.fail(self.line_of(m, "name", at), f"{path}.name", f"duplicate account name {name!r}")
+                raise InputError(f"{path}.name", f"duplicate account name {name!r}", m.line_of("name"))
             self.accounts.add(name)
-            balances = {}
-            if "balances" in m:
-                b = self.mapping(m["balances"], f"{path}.balances", self.line_of(m, "balances", at),
-                                 (), tuple(m["balances"]) if isinstance(m["balances"], dict) else ())
-                for asset in b:
-                    balances[str(asset)] = self.decimal(b, asset, f"{path}.balances", at)
             scenario.accounts.append({
-                "name": name, "balances": balances, "feeTier": self.integer(m, "feeTier", path, at, 0, 0),
-                "apiKey": self.text(m, "apiKey", path, at, None), "secret": self.text(m, "secret", path, at, None),
-                "line": at, "path": path})
-        for index, item in enumerate(setup.get("book", [])):
-            path, at = f"setup.book[{index}]", self.line_of(setup["book"], index, line)
+                "name": name, "balances": m.optional("balances", mapping_of(_amount), {}),
+                "feeTier": m.optional("feeTier", integer, 0, minimum=0),
+                "apiKey": m.optional("apiKey", text), "secret": m.optional("secret", text),
+                "line": m.line, "path": path})
+        for item, path, at in _items(setup, "book"):
             scenario.book.append(Step(-1, path, at, "place", self.place(item, path, at)))
 
     def step(self, raw: Any, index: int, path: str, line: int) -> Step:
         if not isinstance(raw, dict):
-            raise self.fail(line, path, f"expected a mapping with one action ({', '.join(_STEP_ACTIONS)})")
+            raise InputError(path, f"expected a mapping with one action ({', '.join(_STEP_ACTIONS)})", line)
+        m = Fields(raw, path, line)
         actions = [key for key in raw if key in _STEP_ACTIONS and not (key == "note" and len(raw) > 1)]
-        extras = [key for key in raw if key not in actions]
         if len(actions) != 1:
             if not actions:
                 unknown = next((k for k in raw if k not in ("note", "expectError")), None)
                 if unknown is not None:
-                    raise self.fail(self.line_of(raw, unknown, line), f"{path}.{unknown}",
-                                    f"unknown action (known: {', '.join(_STEP_ACTIONS)})")
-                raise self.fail(line, path, f"no action (known: {', '.join(_STEP_ACTIONS)})")
-            raise self.fail(line, path, f"one action per step, got {', '.join(actions)}")
+                    raise InputError(m.child(unknown), f"unknown action (known: {', '.join(_STEP_ACTIONS)})",
+                                     m.line_of(unknown))
+                raise InputError(path, f"no action (known: {', '.join(_STEP_ACTIONS)})", line)
+            raise InputError(path, f"one action per step, got {', '.join(actions)}", line)
         action = actions[0]
-        for key in extras:
-            if key not in ("note", "expectError"):
-                raise self.fail(self.line_of(raw, key, line), f"{path}.{key}",
-                                "unknown key (a step has one action, plus optional note and expectError)")
-        note = self.text(raw, "note", path, line, None) if action != "note" else None
-        expect_error = self.text(raw, "expectError", path, line, None)
+        for key in raw:
+            if key not in (action, "note", "expectError"):
+                raise InputError(m.child(key), "unknown key (a step has one action, plus optional note and "
+                                               "expectError)", m.line_of(key))
+        note = m.optional("note", text) if action != "note" else None
+        expect_error = m.optional("expectError", text)
         if expect_error is not None and action not in _FAILABLE:
-            raise self.fail(self.line_of(raw, "expectError", line), f"{path}.expectError",
-                            f"{action} steps cannot fail on purpose")
-        at = self.line_of(raw, action, line)
-        where = f"{path}.{action}"
-        args = getattr(self, f"step_{action}")(raw[action], where, at)
+            raise InputError(m.child("expectError"), f"{action} steps cannot fail on purpose",
+                             m.line_of("expectError"))
+        at = m.line_of(action)
+        args = getattr(self, f"step_{action}")(raw[action], m.child(action), at)
         return Step(index, path, at, action, args, note, expect_error)
 
     # --- actions ----------------------------------------------------------------------------------------
@@ -406,54 +320,51 @@ class _Validator:
         m = self.mapping(value, path, line, ("account", "symbol", "side"),
                          ("as", "type", "quantity", "price", "timeInForce", "quoteOrderQty", "stopPrice",
                           "clientOrderId"))
-        order_type = self.choice(m, "type", path, line, ORDER_TYPES, "LIMIT")
+        order_type = m.optional("type", one_of(ORDER_TYPES), "LIMIT")
         args = {
-            "account": self.account(m, "account", path, line),
-            "symbol": self.text(m, "symbol", path, line).upper(),
-            "side": self.choice(m, "side", path, line, SIDES),
+            "account": self.account(m, "account"),
+            "symbol": m.required("symbol", text).upper(),
+            "side": m.required("side", one_of(SIDES)),
             "type": order_type,
-            "quantity": self.decimal(m, "quantity", path, line, None),
-            "price": self.decimal(m, "price", path, line, None),
-            "timeInForce": self.choice(m, "timeInForce", path, line, TIMES_IN_FORCE,
-                                       "GTC" if order_type == "LIMIT" else None),
-            "quoteOrderQty": self.decimal(m, "quoteOrderQty", path, line, None),
-            "stopPrice": self.decimal(m, "stopPrice", path, line, None),
-            "clientOrderId": self.text(m, "clientOrderId", path, line, None),
+            "quantity": m.optional("quantity", _amount),
+            "price": m.optional("price", _amount),
+            "timeInForce": m.optional("timeInForce", one_of(TIMES_IN_FORCE), "GTC" if order_type == "LIMIT" else None),
+            "quoteOrderQty": m.optional("quoteOrderQty", _amount),
+            "stopPrice": m.optional("stopPrice", _amount),
+            "clientOrderId": m.optional("clientOrderId", text),
         }
-        args["as"] = self.define(m, path, line, self.orders)
+        args["as"] = self.define(m, self.orders)
         return args
 
     step_place = place
 
     def step_cancel(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("order",), ("asClient",))
-        return {"order": self.ref(m, "order", path, line, self.orders, "order"),
-                "asClient": self.boolean(m, "asClient", path, line, False)}
+        return {"order": self.ref(m, "order", self.orders, "order"), "asClient": m.optional("asClient", boolean, False)}
 
     def step_take(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("order", "qty"))
-        return {"order": self.ref(m, "order", path, line, self.orders, "order"),
-                "qty": self.decimal(m, "qty", path, line)}
+        return {"order": self.ref(m, "order", self.orders, "order"), "qty": m.required("qty", _amount)}
 
     def step_fault(self, value: Any, path: str, line: int) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(line, path, "expected a fault spec mapping with a kind")
+            raise InputError(path, "expected a fault spec mapping with a kind", line)
+        m = Fields(value, path, line)
         spec = dict(value)
-        name = self.define(value, path, line, set())
+        name = self.define(m, set())
         spec.pop("as", None)
         account = order = None
         if "account" in spec:
             if "accountId" in spec:
-                raise self.fail(self.line_of(value, "account", line), f"{path}.account",
-                                "give account (a name) or accountId, not both")
-            account = self.account(value, "account", path, line)
+                raise InputError(m.child("account"), "give account (a name) or accountId, not both",
+                                 m.line_of("account"))
+            account = self.account(m, "account")
             spec["accountId"] = 1  # a placeholder for validation; the name is resolved when the step runs
             del spec["account"]
         if "order" in spec:
             if "orderId" in spec:
-                raise self.fail(self.line_of(value, "order", line), f"{path}.order",
-                                "give order (a name) or orderId, not both")
-            order = self.ref(value, "order", path, line, self.orders, "order")
+                raise InputError(m.child("order"), "give order (a name) or orderId, not both", m.line_of("order"))
+            order = self.ref(m, "order", self.orders, "order")
             spec["orderId"] = 1
             del spec["order"]
         try:
@@ -461,8 +372,7 @@ class _Validator:
         except FaultSpecError as exc:
             key = {"accountId": "account" if account else "accountId",
                    "orderId": "order" if order else "orderId"}.get(exc.field, exc.field)
-            at = self.line_of(value, key, line) if key else line
-            raise self.fail(at, f"{path}.{key}" if key else path, exc.reason) from None
+            raise InputError(m.child(key) if key else path, exc.reason, m.line_of(key) if key else line) from None
         if name is not None:
             self.faults.add(name)
         clean = {k: v for k, v in value.items() if k not in ("as", "account", "order")}
@@ -472,122 +382,155 @@ class _Validator:
         if value == "all":
             return "all"
         if not isinstance(value, str) or value not in self.faults:
-            raise self.fail(line, path, f"expected 'all' or the name of a fault defined before ({value!r} is not)")
+            raise InputError(path, f"expected 'all' or the name of a fault defined before ({shown(value)} is not)",
+                             line)
         return value
 
-    def step_advance(self, value: Any, path: str, line: int) -> int:
-        return self.integer(value, None, path, line, 0)
+    @staticmethod
+    def step_advance(value: Any, path: str, line: int) -> int:
+        return located(integer, value, path, line, 0, MAX_CLOCK_MS)
 
-    def step_skew(self, value: Any, path: str, line: int) -> int:
-        return self.integer(value, None, path, line)
+    @staticmethod
+    def step_skew(value: Any, path: str, line: int) -> int:
+        return located(integer, value, path, line, -MAX_CLOCK_MS, MAX_CLOCK_MS)
 
     def step_index(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("symbol", "price"))
-        return {"symbol": self.text(m, "symbol", path, line).upper(), "price": self.decimal(m, "price", path, line)}
+        return {"symbol": m.required("symbol", text).upper(), "price": m.required("price", _amount, positive=True)}
 
     def step_walk(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("enabled",), ("symbol",))
-        return {"enabled": self.boolean(m, "enabled", path, line),
-                "symbol": self.text(m, "symbol", path, line, None)}
+        return {"enabled": m.required("enabled", boolean), "symbol": m.optional("symbol", text)}
 
     def step_status(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("symbol", "status"))
-        return {"symbol": self.text(m, "symbol", path, line).upper(),
-                "status": self.choice(m, "status", path, line, SYMBOL_STATUSES)}
+        return {"symbol": m.required("symbol", text).upper(), "status": m.required("status", one_of(SYMBOL_STATUSES))}
 
     def _money(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("account", "asset", "amount"))
-        return {"account": self.account(m, "account", path, line), "asset": self.text(m, "asset", path, line),
-                "amount": self.decimal(m, "amount", path, line)}
+        return {"account": self.account(m, "account"), "asset": m.required("asset", text),
+                "amount": m.required("amount", _amount, positive=True)}
 
     step_deposit = _money
     step_withdraw = _money
 
     def step_feeTier(self, value: Any, path: str, line: int) -> dict[str, Any]:  # noqa: N802 - the YAML key
         m = self.mapping(value, path, line, ("account", "tier"))
-        return {"account": self.account(m, "account", path, line), "tier": self.integer(m, "tier", path, line, 0)}
+        return {"account": self.account(m, "account"), "tier": m.required("tier", integer, minimum=0)}
 
     def step_listenKey(self, value: Any, path: str, line: int) -> dict[str, Any]:  # noqa: N802 - the YAML key
         m = self.mapping(value, path, line, ("account",), ("as",))
-        return {"account": self.account(m, "account", path, line),
-                "as": self.define(m, path, line, self.listen_keys)}
+        return {"account": self.account(m, "account"), "as": self.define(m, self.listen_keys)}
 
     def event_filter(self, value: Any, path: str, line: int) -> dict[str, Any]:
         if not isinstance(value, dict) or not value:
-            raise self.fail(line, path, "expected a non-empty mapping of event fields to values")
+            raise InputError(path, "expected a non-empty mapping of event fields to values", line)
+        m = Fields(value, path, line)
         out = {}
         for key, item in value.items():
-            at = self.line_of(value, key, line)
             if key == "order":
-                out["order"] = self.ref(value, "order", path, line, self.orders, "order")
+                out["order"] = self.ref(m, "order", self.orders, "order")
             elif key == "account":
-                out["account"] = self.account(value, "account", path, line)
+                out["account"] = self.account(m, "account")
             elif isinstance(item, (dict, list)):
-                raise self.fail(at, f"{path}.{key}", "expected a plain value")
+                raise InputError(m.child(key), "expected a plain value", m.line_of(key))
             else:
                 out[str(key)] = item
         return out
 
     def step_wait(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("event",), ("timeoutMs", "pollMs"))
-        return {"event": self.event_filter(m["event"], f"{path}.event", self.line_of(m, "event", line)),
-                "timeoutMs": self.integer(m, "timeoutMs", path, line, 1, 5000),
-                "pollMs": self.integer(m, "pollMs", path, line, 1, 50)}
+        return {"event": self.event_filter(m.data["event"], m.child("event"), m.line_of("event")),
+                "timeoutMs": m.optional("timeoutMs", integer, 5000, minimum=1, maximum=MAX_WAIT_MS),
+                "pollMs": m.optional("pollMs", integer, 50, minimum=1, maximum=MAX_WAIT_MS)}
 
     def step_expect(self, value: Any, path: str, line: int) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise self.fail(line, path, f"expected a mapping with one subject ({', '.join(_EXPECT_SUBJECTS)})")
+            raise InputError(path, f"expected a mapping with one subject ({', '.join(_EXPECT_SUBJECTS)})", line)
         subjects = [key for key in value if key in _EXPECT_SUBJECTS]
         if not subjects:
-            raise self.fail(line, path, f"no subject: start with one of {', '.join(_EXPECT_SUBJECTS)}")
+            raise InputError(path, f"no subject: start with one of {', '.join(_EXPECT_SUBJECTS)}", line)
         subject = subjects[0]  # the first key; the others must be its attributes (openOrders' symbol, ...)
         m = self.mapping(value, path, line, (subject,), _EXPECT_SUBJECTS[subject])
         out: dict[str, Any] = {"subject": subject}
         if subject == "order":
-            out["order"] = self.ref(m, "order", path, line, self.orders, "order")
-            out["status"] = self.text(m, "status", path, line, None)
-            out["executedQty"] = self.decimal(m, "executedQty", path, line, None)
-            out["origQty"] = self.decimal(m, "origQty", path, line, None)
-            out["working"] = self.boolean(m, "working", path, line, None)
+            out["order"] = self.ref(m, "order", self.orders, "order")
+            out["status"] = m.optional("status", text)
+            out["executedQty"] = m.optional("executedQty", _amount)
+            out["origQty"] = m.optional("origQty", _amount)
+            out["working"] = m.optional("working", boolean)
         elif subject == "balance":
-            out["account"] = self.account(m, "balance", path, line)
-            out["asset"] = self.text(m, "asset", path, line).upper()
-            out["free"] = self.decimal(m, "free", path, line, None)
-            out["locked"] = self.decimal(m, "locked", path, line, None)
+            out["account"] = self.account(m, "balance")
+            out["asset"] = m.required("asset", text).upper()
+            out["free"] = m.optional("free", _amount)
+            out["locked"] = m.optional("locked", _amount)
         elif subject == "symbol":
-            out["symbol"] = self.text(m, "symbol", path, line).upper()
-            out["status"] = self.choice(m, "status", path, line, SYMBOL_STATUSES)
+            out["symbol"] = m.required("symbol", text).upper()
+            out["status"] = m.required("status", one_of(SYMBOL_STATUSES))
         elif subject == "openOrders":
-            out["account"] = self.account(m, "openOrders", path, line)
-            out["symbol"] = self.text(m, "symbol", path, line, None)
-            out["count"] = self.integer(m, "count", path, line, 0)
+            out["account"] = self.account(m, "openOrders")
+            out["symbol"] = m.optional("symbol", text)
+            out["count"] = m.optional("count", integer, 0, minimum=0, maximum=MAX_COUNT)
         elif subject == "fault":
-            out["fault"] = self.ref(m, "fault", path, line, self.faults, "fault")
-            out["state"] = self.choice(m, "state", path, line, _FAULT_STATES, None)
-            out["hits"] = self.integer(m, "hits", path, line, 0, None)
+            out["fault"] = self.ref(m, "fault", self.faults, "fault")
+            out["state"] = m.optional("state", one_of(_FAULT_STATES))
+            out["hits"] = m.optional("hits", integer, minimum=0, maximum=MAX_COUNT)
         elif subject == "clockSkewMs":
-            out["ms"] = self.integer(m, "clockSkewMs", path, line)
+            out["ms"] = m.required("clockSkewMs", integer, -MAX_CLOCK_MS, MAX_CLOCK_MS)
         elif subject == "listenKey":
-            out["listenKey"] = self.ref(m, "listenKey", path, line, self.listen_keys, "listenKey")
-            out["alive"] = self.boolean(m, "alive", path, line)
+            out["listenKey"] = self.ref(m, "listenKey", self.listen_keys, "listenKey")
+            out["alive"] = m.required("alive", boolean)
         elif subject == "rateLimited":
-            limited = m["rateLimited"]
-            if limited not in (429, 418, False) or limited is True:
-                raise self.fail(self.line_of(m, "rateLimited", line), f"{path}.rateLimited",
-                                "expected 429, 418 or false")
-            out["status"] = limited or None
+            out["status"] = m.required("rateLimited", _rate_limited)
         elif subject == "audit":
-            if m["audit"] is not True:
-                raise self.fail(self.line_of(m, "audit", line), f"{path}.audit", "expected true")
+            m.required("audit", _must_be_true)
         elif subject == "event":
-            out["event"] = self.event_filter(m["event"], f"{path}.event", self.line_of(m, "event", line))
-            out["count"] = self.integer(m, "count", path, line, 0, None)
+            out["event"] = self.event_filter(m.data["event"], m.child("event"), m.line_of("event"))
+            out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
         return out
 
-    def step_note(self, value: Any, path: str, line: int) -> str:
+    @staticmethod
+    def step_note(value: Any, path: str, line: int) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(line, path, "expected text")
+            raise InputError(path, "expected text", line)
         return value.strip()
+
+
+# --- values ----------------------------------------------------------------------------------------------
+# A wait's timeout or poll interval: an hour.
+MAX_WAIT_MS = 3_600_000
+
+
+def _amount(value: Any, path: str, positive: bool = False) -> str:
+    """A non-negative decimal (positive with `positive`) up to MAX_AMOUNT, kept as its text for the control plane,
+    which checks it again at its own asset's precision."""
+    number = decimal(value, path, minimum=0, maximum=MAX_AMOUNT, positive=positive)
+    return value.strip() if isinstance(value, str) else str(number)
+
+
+def _check_ids(value: Any, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise InputError(path, "expected a list of check ids")
+    return tuple(value)
+
+
+def _rate_limited(value: Any, path: str) -> int | None:
+    if value is True or value not in (429, 418, False):
+        raise InputError(path, "expected 429, 418 or false")
+    return value or None
+
+
+def _must_be_true(value: Any, path: str) -> bool:
+    if value is not True:
+        raise InputError(path, "expected true")
+    return value
+
+
+def _items(fields: Fields, key: str) -> Iterator[tuple[Any, str, int | None]]:
+    """(item, path, line) of each element of the list under `key`; none when the key is absent."""
+    if fields.data.get(key) is None:
+        return iter(())
+    return elements(fields.data[key], fields.child(key), fields.line_of(key))
 
 
 def shipped_files() -> list[Path]:
