@@ -133,7 +133,7 @@ def integer(value: Any, path: str, minimum: int = MIN_INT64, maximum: int = MAX_
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise InputError(path, f"expected an integer, got {shown(value)}")
     if isinstance(value, int):
-        number = value  # comparing an int is cheap whatever its size; it is bounded below before anything else
+        number = value  # only compared below, which is cheap whatever its size: never converted
     else:
         if isinstance(value, str) and not _INTEGER_TEXT.fullmatch(value.strip()):
             raise InputError(path, f"expected an integer, got {shown(value)}")

@@ -46,6 +46,8 @@ def test_a_clock_advance_of_1e999999999_is_refused_at_once(live_server):
     ("/faults", '{"kind": "http_error", "count": 1e5000}', "count"),
     ("/faults", '{"kind": "http_error", "count": "1e5000"}', "count"),
     ("/faults", '{"kind": "http_latency", "ms": 99999999999999999999999}', "ms"),
+    ("/faults", '{"kind": "http_error", "count": 1000000000000}', "count"),  # 64-bit, yet past a billion
+    ("/faults", '{"kind": "clock_skew", "ms": -1000000000000000}', "ms"),  # 64-bit, yet 31,000 years
     ("/faults", '{"kind": "http_error", "durationMs": 1e999999999}', "durationMs"),
     ("/faults", '{"kind": "partial_fill", "orderId": 1, "qty": "1e999999999"}', "qty"),
     ("/faults", '{"kind": "http_error", "probability": 1e-999999999}', "probability"),
@@ -177,7 +179,9 @@ HEAD = "name: t\ndescription: d\n"
 
 @pytest.mark.parametrize("body, message", [
     ("steps:\n  - advance: 1000000000000000000000000000000\n", "bad.yaml:4: steps[0].advance: must be at most"),
-    ("steps:\n  - skew: -1000000000000000000000000000000\n", "bad.yaml:4: steps[0].skew: must be at least"),
+    ("steps:\n  - advance: 1000000000000000\n", "bad.yaml:4: steps[0].advance: must be at most"),  # 31,000 years
+    ("steps:\n  - skew: -1000000000000000\n", "bad.yaml:4: steps[0].skew: must be at least"),
+    ("steps:\n  - wait: {event: {kind: trade}, pollMs: 100000000}\n", "bad.yaml:4: steps[0].wait.pollMs: must be at most"),
     ("steps:\n  - advance: " + "9" * 5000 + "\n", "bad.yaml:4: not valid YAML: "),
     ("steps:\n  - note: " + "[" * 5000 + "]" * 5000 + "\n", "bad.yaml:4: not valid YAML: nested more than"),
     ("steps:\n  - wait: {event: {kind: trade}, timeoutMs: 100000000000000}\n",
