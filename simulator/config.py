@@ -26,6 +26,7 @@ import yaml
 
 from simulator.credentials import API_KEY_PATTERN
 from simulator.engine.instrument import DEFAULT_PRECISION, STP_MODES, Instrument, InstrumentSpec
+from simulator.engine.retention import Retention
 from simulator.inputs import (MAX_ATOMS, MAX_INT64, BoundedYaml, Fields, InputError, atoms, boolean, decimal,
                               integer, list_of, mapping_of, one_of, text)
 from simulator.rate_limits import INTERVAL_MS, RATE_LIMIT_TYPES, REQUEST_WEIGHT, Pool
@@ -120,6 +121,20 @@ class UserStreamConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """How much history is kept (simulator.engine.retention says what each engine count means)."""
+
+    closed_orders: int = Retention.closed_orders
+    account_trades: int = Retention.account_trades
+    market_trades: int = Retention.market_trades
+    kline_minutes: int = Retention.kline_minutes
+    recent_events: int = 10_000  # the Simulator's log of recent engine events (/_sim/v1/events, snapshots)
+
+    def engine(self) -> Retention:
+        return Retention(self.closed_orders, self.account_trades, self.market_trades, self.kline_minutes)
+
+
+@dataclass(frozen=True)
 class Config:
     seed: int
     server: ServerConfig
@@ -131,6 +146,7 @@ class Config:
     market_maker: MarketMakerConfig
     websocket: WebSocketConfig
     user_stream: UserStreamConfig
+    retention: RetentionConfig = RetentionConfig()
 
 
 # --- entry points ---------------------------------------------------------------------------------------
@@ -186,6 +202,7 @@ def _config(data: object) -> Config:
         market_maker=market_maker,
         websocket=root.required("websocket", _websocket),
         user_stream=root.required("user_stream", _user_stream),
+        retention=root.optional("retention", _retention, RetentionConfig()),
     )
     root.finish()
     return config
@@ -452,6 +469,25 @@ def _user_stream(value: Any, path: str) -> UserStreamConfig:
     user_stream = UserStreamConfig(listen_key_ttl_s=section.required("listen_key_ttl_s", _positive_int))
     section.finish()
     return user_stream
+
+
+# Each history count is bounded so that a config cannot ask a server to keep more than memory holds.
+MAX_KEPT = 1_000_000
+
+
+def _retention(value: Any, path: str) -> RetentionConfig:
+    section = Fields(value, path)
+    defaults = RetentionConfig()
+    kept = _int_at_least(0, MAX_KEPT)
+    retention = RetentionConfig(
+        closed_orders=section.optional("closed_orders", kept, defaults.closed_orders),
+        account_trades=section.optional("account_trades", kept, defaults.account_trades),
+        market_trades=section.optional("market_trades", _int_at_least(1, MAX_KEPT), defaults.market_trades),
+        kline_minutes=section.optional("kline_minutes", _int_at_least(1, MAX_KEPT), defaults.kline_minutes),
+        recent_events=section.optional("recent_events", kept, defaults.recent_events),
+    )
+    section.finish()
+    return retention
 
 
 def _check_unique(values: list[str], path: str, key: str) -> None:

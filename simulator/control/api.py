@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -99,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     Route("audit", "GET", "/audit"),
     Route("tick", "POST", "/tick"),
     Route("health", "GET", "/health"),
+    Route("stats", "GET", "/stats"),
 )
 PATH_PARAMS = {"account_id": int, "order_id": int, "fault_id": int, "symbol": str}
 
@@ -588,6 +589,24 @@ class Control:
         """Whether all is well; with `--state`, how saving the state goes (`state`: its last save and error)."""
         state = self.state_saver.status() if self.state_saver is not None else None
         return {"ok": state is None or state["ok"], "state": state}
+
+    def stats(self) -> dict[str, Any]:
+        """How much the simulator holds now, against what its retention keeps at most (the config's
+        `retention:`): a long run should see these level off."""
+        engine = self.engine
+        accounts = engine.accounts.values()
+        open_orders = sum(len(account.open_orders) for account in accounts)
+        return {
+            "orders": len(engine.orders), "openOrders": open_orders,
+            "closedOrders": len(engine.orders) - open_orders,
+            "accountTrades": sum(len(history) for account in accounts for history in account.trades.values()),
+            "marketTrades": sum(len(data.trades) for data in engine.market.values()),
+            "aggTrades": sum(len(data.agg_trades) for data in engine.market.values()),
+            "klines": sum(len(data.klines) for data in engine.market.values()),
+            "recentEvents": len(self.sim.recent_events), "accounts": len(engine.accounts),
+            "nextOrderId": engine.next_order_id, "seq": engine.seq,
+            "retention": asdict(self.sim.config.retention),
+        }
 
 
 def signature_of(op: str) -> inspect.Signature:

@@ -1,7 +1,10 @@
 """`exsim serve --state FILE`: the simulator's state saved to a file now and then, and restored at start.
 
-The state is captured on the event loop (a consistent snapshot between two requests), then written in a worker
-thread: to a temporary file in the same directory, fsync'ed, renamed over FILE, and the directory fsync'ed, so a
+The state is captured on the event loop, between two requests, by `snapshot.capture`: a copy of what may still
+change and references to the history that never does, a few milliseconds even for a large state. Everything
+else happens in a worker thread: the document rendered and encoded in short pieces (`Capture.chunks`), so that
+the loop runs between them (one long encoding call would hold the interpreter, and the loop, for all of it; a
+whole rendered document would wake the garbage collector over the whole heap), written to a temporary file in the same directory, fsync'ed, renamed over FILE, and the directory fsync'ed, so a
 kill -9 at any moment leaves either the previous file or the new one, never a mix. Writes are numbered, and a
 slow older write never lands after a newer one.
 
@@ -21,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.control.snapshot import to_json, write_atomic
+from simulator.control.snapshot import Capture, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +50,15 @@ class StateSaver:
         self.last_error_at: int | None = None
         self.failures = 0  # in a row, since the last save that worked
 
-    def _capture(self) -> tuple[int, str]:
+    def _capture(self) -> tuple[int, Capture]:
         self._generation += 1
-        return self._generation, to_json(self.sim.snapshot())
+        return self._generation, self.sim.capture()
 
-    def _write(self, generation: int, text: str) -> None:
+    def _write(self, generation: int, capture: Capture) -> None:
         with self._lock:
             if generation <= self._written:
                 return  # a newer state is already on disk
-            write_atomic(self.path, text)
+            write_atomic(self.path, capture.chunks())
             self._written = generation
 
     def save(self) -> None:
@@ -67,10 +70,10 @@ class StateSaver:
         self._saved()
 
     async def save_async(self) -> None:
-        """Capture on the loop, write in a thread; SaveError if it cannot be done."""
+        """Capture on the loop, render, encode and write in a thread; SaveError if it cannot be done."""
         try:
-            generation, text = self._capture()
-            await asyncio.to_thread(self._write, generation, text)
+            generation, capture = self._capture()
+            await asyncio.to_thread(self._write, generation, capture)
         except Exception as exc:
             raise self._failed(exc) from exc
         self._saved()

@@ -23,13 +23,15 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from simulator.clock import SimClock
 from simulator.config import ConfigError, parse_config
+from simulator.control.snapshot_shape import check_shape
 from simulator.engine.account import Account
 from simulator.engine.audit import audit
 from simulator.engine.book import OrderBook
@@ -80,57 +82,157 @@ class FrozenEvent:
 # --- dumping --------------------------------------------------------------------------------------------
 def dump(sim) -> dict[str, Any]:
     """The document of a Simulator (simulator.core), which calls this as `Simulator.snapshot()`."""
+    return capture(sim).document()
+
+
+class Rendering:
+    """A list of the document not rendered yet: `render(item)` for each of `items`."""
+
+    __slots__ = ("items", "render")
+
+    def __init__(self, items: list, render: Callable[[Any], Any]):
+        self.items = items
+        self.render = render
+
+    def rendered(self) -> list:
+        return [self.render(item) for item in self.items]
+
+
+def _state(value: Any) -> Any:
+    """A part's state: already taken (a dict or list), or taken now from an object that no longer changes."""
+    return value if type(value) is dict or type(value) is list else value.state()
+
+
+class Capture:
+    """A snapshot in two steps, for a saver that must not hold up the simulator (control.persist).
+
+    `capture(sim)` runs where the simulator runs, between two operations, and copies what may still change:
+    balances, open orders, books, counters, every part's own state. Of the history that never changes again
+    (finished orders, trades, klines but the current minute's, aggregate trades, events) it keeps references
+    only, as Renderings. `document()` renders them into the plain document; `chunks()` gives its JSON text in
+    pieces, rendering as it goes, so the history is never all rendered at once. Either may run later, in another
+    thread, while the simulator goes on: all they read is immutable (an event shows its order's client order id
+    as it is then, as it always has, and only an open order can be renamed).
+    """
+
+    def __init__(self, document: dict[str, Any], prepare: Callable[[], None], renderings: list):
+        self._document = document
+        self._prepare: Callable[[], None] | None = prepare
+        self._renderings = renderings  # (container, key) of each Rendering placed in the document
+
+    def _prepared(self) -> dict[str, Any]:
+        if self._prepare is not None:
+            self._prepare()
+            self._prepare = None
+        return self._document
+
+    def document(self) -> dict[str, Any]:
+        document = self._prepared()
+        for container, key in self._renderings:
+            if type(container[key]) is Rendering:
+                container[key] = container[key].rendered()
+        return document
+
+    def chunks(self) -> Iterator[str]:
+        return json_chunks(self._prepared())
+
+
+def capture(sim) -> Capture:
+    """A Simulator's snapshot, taken quickly now and rendered later (see Capture)."""
+    renderings: list = []
+
+    def defer(container: Any, key: Any, items: list, render: Callable[[Any], Any] = _state) -> Rendering:
+        container[key] = rendering = Rendering(items, render)
+        renderings.append((container, key))
+        return rendering
+
     # API keys and listenKeys come from the OS, so they have no RNG to keep: documents written before that still
     # hold "keys" and "listen_keys" under "rng", and `_build` ignores them.
-    return {
+    engine, prepare = _capture_engine(sim.engine, defer)
+    document = {
         "format": FORMAT,
         "version": VERSION,
         "seed": sim.seed,
         "config": config_to_dict(sim.config),
         "clock": sim.clock.state(),
         "rng": {"engine": rng_state(sim.rng), "faults": rng_state(sim.faults.rng)},
-        "engine": _dump_engine(sim.engine),
+        "engine": engine,
         "keys": sim.keys.state()["keys"],
         "demo_keys": [k.key for k in sim.demo_keys],
         "market_maker": sim.market_maker.state() if sim.market_maker is not None else None,
         "market_paused": sim.market_paused,
         "counterparty": sim.counterparty.account_id,
         "faults": sim.faults.state(),
-        "recent_events": [event.as_dict() for event in sim.recent_events],
+        "recent_events": None,
         # the wire dialect's own sections ("listen_keys" and "limiter" for Binance's)
         **(sim.wire.state() if sim.wire is not None else {}),
     }
+    defer(document, "recent_events", list(sim.recent_events), _event_dict)
+    return Capture(document, prepare, renderings)
 
 
-def _dump_engine(engine) -> dict[str, Any]:
-    trades: dict[tuple[str, int], Trade] = {}
+def _event_dict(event: Any) -> dict[str, Any]:
+    return event.as_dict()
+
+
+def _trade_pair(pair: tuple) -> list[int]:
+    trade, order = pair
+    return [trade.trade_id, order.order_id]
+
+
+def _trade_id(trade: Trade) -> int:
+    return trade.trade_id
+
+
+def _order_id(order: Order) -> int:
+    return order.order_id
+
+
+def _capture_engine(engine, defer: Callable[..., Rendering]) -> tuple[dict[str, Any], Callable[[], None]]:
+    """The engine's section, its history deferred (see Capture), and the step that finds which trades and which
+    orders that aged out the history refers to (run with the rendering)."""
     accounts = []
+    histories: list[list] = []  # each account's kept (trade, order) pairs, per symbol
     for account in engine.accounts.values():
-        for history in account.trades.values():
-            for trade, _ in history:
-                trades[(trade.symbol, trade.trade_id)] = trade
-        accounts.append({
+        section = {
             "account_id": account.account_id, "name": account.name, "fee_tier": account.fee_tier,
             "balances": [[asset, free, locked] for asset, (free, locked) in account.balances.items()],
             "open_orders": list(account.open_orders),
             "client_ids": [[cid, order.order_id] for cid, order in account.client_ids.items()],
             "open_count": [[symbol, count] for symbol, count in account.open_count.items()],
-            "orders": [[symbol, [o.order_id for o in orders]] for symbol, orders in account.orders.items()],
-            "trades": [[symbol, [[t.trade_id, o.order_id] for t, o in history]]
-                       for symbol, history in account.trades.items()],
+            "orders": [[symbol, None] for symbol in account.orders],
+            "closed": None,
+            "keeps_history": account.keeps_history,
+            "trades": [],
             "update_time": account.update_time,
-        })
+        }
+        # the lists change, the ids of what they hold never do: copied now (one C call each), rendered later
+        for entry, orders in zip(section["orders"], account.orders.values()):
+            defer(entry, 1, list(orders), _order_id)
+        defer(section, "closed", list(account.closed), _order_id)
+        for symbol, history in account.trades.items():
+            pairs = list(history)
+            histories.append(pairs)
+            section["trades"].append([symbol, None])
+            defer(section["trades"][-1], 1, pairs, _trade_pair)
+        accounts.append(section)
     market = {}
+    market_trades: list[list[Trade]] = []
     for symbol, data in engine.market.items():
-        for trade in data.trades:
-            trades[(trade.symbol, trade.trade_id)] = trade
+        klines = list(data.klines)
+        if klines:
+            klines[-1] = klines[-1].state()  # the one kline a later trade may still change
+        trades = list(data.trades)
         if data.last_trade is not None:
-            trades[(symbol, data.last_trade.trade_id)] = data.last_trade
-        market[symbol] = {"trades": [t.trade_id for t in data.trades],
-                          "klines": [k.state() for k in data.klines],
-                          "last_trade": data.last_trade.trade_id if data.last_trade else None,
-                          "agg_trades": [agg.state() for agg in data.agg_trades],
-                          "next_agg_id": data.next_agg_id}
+            market_trades.append([data.last_trade])
+        market_trades.append(trades)
+        section = {"trades": None, "klines": None,
+                   "last_trade": data.last_trade.trade_id if data.last_trade else None,
+                   "agg_trades": None, "next_agg_id": data.next_agg_id}
+        defer(section, "trades", trades, _trade_id)
+        defer(section, "klines", klines)
+        defer(section, "agg_trades", list(data.agg_trades))
+        market[symbol] = section
     books = {}
     for symbol, book in engine.books.items():
         books[symbol] = {
@@ -139,7 +241,8 @@ def _dump_engine(engine) -> dict[str, Any]:
             "asks": [[level.price, list(level.orders)] for level in book.asks.best_levels()],
             "stops": list(book.stops),
         }
-    return {
+    kept = dict(engine.orders)
+    section = {
         "seq": engine.seq,
         "next_order_id": engine.next_order_id,
         "next_account_id": engine.next_account_id,
@@ -150,11 +253,38 @@ def _dump_engine(engine) -> dict[str, Any]:
         "fees_collected": dict(engine.fees_collected),
         "symbol_status": {symbol: inst.status for symbol, inst in engine.instruments.items()},
         "accounts": accounts,
-        "orders": [order.state() for order in engine.orders.values()],
-        "trades": [trade.state() for _, trade in sorted(trades.items())],
+        "orders": None,
+        "past_orders": None,
+        "trades": None,
         "books": books,
         "market": market,
     }
+    # an open order may still change: its state now; a finished one never does: rendered later
+    open_now = {order_id: order.state() for account in engine.accounts.values()
+                for order_id, order in account.open_orders.items()}
+
+    def order_state(order: Order) -> dict[str, Any]:
+        return open_now.get(order.order_id) or order.state()
+
+    defer(section, "orders", list(kept.values()), order_state)
+    past_orders = defer(section, "past_orders", [])
+    all_trades = defer(section, "trades", [])
+
+    def prepare() -> None:
+        trades: dict[tuple[str, int], Trade] = {}
+        for pairs in histories:
+            for trade, _ in pairs:
+                trades[(trade.symbol, trade.trade_id)] = trade
+        for kept_trades in market_trades:
+            for trade in kept_trades:
+                trades[(trade.symbol, trade.trade_id)] = trade
+        # A kept trade may refer to an order that aged out of the engine's (retention.py): written beside them.
+        past = {order.order_id: order for trade in trades.values() for order in (trade.buyer, trade.seller)
+                if kept.get(order.order_id) is not order}
+        past_orders.items = [order for _, order in sorted(past.items())]
+        all_trades.items = [trade for _, trade in sorted(trades.items())]
+
+    return section, prepare
 
 
 # --- loading --------------------------------------------------------------------------------------------
@@ -178,6 +308,10 @@ def load(document: Any, build: Callable[[Any, int, SimClock], Any]) -> Any:
         raise SnapshotError(f"snapshot config: {exc}") from None
     except KeyError:
         raise SnapshotError("snapshot: missing 'config'") from None
+    try:  # every part there with its type and every reference resolving, before anything is built
+        check_shape(document, [spec.symbol for spec in config.spot])
+    except InputError as exc:
+        raise SnapshotError(f"snapshot is malformed: {exc}") from None
     try:
         sim = _build(document, config, build)
         problems = audit(sim.engine)  # on a malformed engine the audit itself can fail
@@ -230,27 +364,40 @@ def _build(doc: Mapping[str, Any], config, build: Callable[[Any, int, SimClock],
     return sim
 
 
+def _load_order(engine, item: Mapping[str, Any]) -> Order:
+    order = Order.__new__(Order)
+    for name in Order.__slots__:
+        if name != "is_buy":
+            setattr(order, name, item[name] if name in item else _ADDED_ORDER_FIELDS[name])
+    order.is_buy = order.side == BUY
+    if order.symbol not in engine.instruments:
+        raise SnapshotError(f"snapshot: order {order.order_id} is for unknown symbol {order.symbol!r}")
+    return order
+
+
 def _load_engine(engine, state: Mapping[str, Any]) -> None:
     orders: dict[int, Order] = {}
     for item in state["orders"]:
-        order = Order.__new__(Order)
-        for name in Order.__slots__:
-            if name != "is_buy":
-                setattr(order, name, item[name] if name in item else _ADDED_ORDER_FIELDS[name])
-        order.is_buy = order.side == BUY
-        if order.symbol not in engine.instruments:
-            raise SnapshotError(f"snapshot: order {order.order_id} is for unknown symbol {order.symbol!r}")
+        order = _load_order(engine, item)
         orders[expect_int(order.order_id)] = order
+    # orders that aged out but that kept trades still refer to (written since history is bounded)
+    traded = dict(orders)
+    for item in state.get("past_orders", ()):
+        order = _load_order(engine, item)
+        if expect_int(order.order_id) in orders:
+            raise SnapshotError(f"snapshot: order {order.order_id} is both kept and past")
+        traded[order.order_id] = order
 
     trades: dict[tuple[str, int], Trade] = {}
     for item in state["trades"]:
         inst = engine.instruments[item["symbol"]]
         trade = Trade(item["trade_id"], item["symbol"], item["price"], item["qty"], item["quote_qty"], item["time"],
-                      orders[item["buyer"]], orders[item["seller"]], item["buyer_is_maker"], item["buyer_fee"],
+                      traded[item["buyer"]], traded[item["seller"]], item["buyer_is_maker"], item["buyer_fee"],
                       item["seller_fee"], inst.base, inst.quote)
         trades[(trade.symbol, trade.trade_id)] = trade
 
     accounts: dict[int, Account] = {}
+    keeps_history: dict[int, bool] = {}
     for item in state["accounts"]:
         account = Account(expect_int(item["account_id"]), item["name"], expect_int(item["fee_tier"]))
         engine.fees.tier(account.fee_tier)
@@ -259,9 +406,15 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
         account.client_ids = {cid: orders[oid] for cid, oid in item["client_ids"]}
         account.open_count = {symbol: expect_int(count) for symbol, count in item["open_count"]}
         account.orders = {symbol: [orders[oid] for oid in ids] for symbol, ids in item["orders"]}
-        account.trades = {symbol: [(trades[(symbol, tid)], orders[oid]) for tid, oid in history]
+        account.trades = {symbol: deque((trades[(symbol, tid)], traded[oid]) for tid, oid in history)
                           for symbol, history in item["trades"]}
         account.update_time = expect_int(item["update_time"])
+        if "closed" in item:
+            account.closed = deque(orders[oid] for oid in item["closed"])
+        else:  # written before history was bounded: its finished orders, in the order they finished
+            account.closed = deque(sorted((o for history in account.orders.values() for o in history
+                                           if not o.is_open), key=lambda o: (o.update_time, o.order_id)))
+        keeps_history[account.account_id] = expect_bool(item.get("keeps_history", True), "keeps_history")
         accounts[account.account_id] = account
 
     books = {}
@@ -282,7 +435,7 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
     market = {}
     for symbol, inst in engine.instruments.items():
         saved = state["market"][symbol]
-        data = MarketData(symbol, inst.base_unit)
+        data = MarketData(symbol, inst.base_unit, engine.retention.market_trades, engine.retention.kline_minutes)
         data.trades.extend(trades[(symbol, tid)] for tid in saved["trades"])
         data.klines.extend(Kline.from_state(values) for values in saved["klines"])
         data.last_trade = trades[(symbol, saved["last_trade"])] if saved["last_trade"] is not None else None
@@ -314,21 +467,73 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
     engine.deposits = {k: expect_int(v) for k, v in state["deposits"].items()}
     engine.withdrawals = {k: expect_int(v) for k, v in state["withdrawals"].items()}
     engine.fees_collected = {k: expect_int(v) for k, v in state["fees_collected"].items()}
+    for account_id, account in accounts.items():  # the limits of this engine's retention; beyond them forgotten
+        engine.keep_history(account, keeps_history[account_id])
 
 
 # --- files ----------------------------------------------------------------------------------------------
+def _rendered(value: Any) -> Any:
+    if type(value) is Rendering:
+        return value.rendered()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode = json.JSONEncoder(separators=(",", ":"), default=_rendered).encode
+# Items of a list encoded by one call of the C encoder in json_chunks: a few hundred orders or events, about a
+# millisecond of work.
+CHUNK_ITEMS = 256
+
+
 def to_json(document: Mapping[str, Any]) -> str:
-    return json.dumps(document, separators=(",", ":"))
+    return _encode(document)
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Crash-safe write: a temp file in the same directory, fsync, rename over the target, fsync the dir."""
+def json_chunks(value: Any) -> Iterator[str]:
+    """The text of `to_json(value)`, in pieces. The C encoder keeps the interpreter for a whole call, so a
+    thread encoding a large document in one call would hold up the event loop for all of it; encoded a mapping
+    key or CHUNK_ITEMS list items at a time, it lets the loop run between two pieces."""
+    if type(value) is Rendering:  # rendered a chunk at a time: never all of it alive at once
+        items, render = value.items, value.render
+        if not items:
+            yield "[]"
+        for start in range(0, len(items), CHUNK_ITEMS):
+            yield ("[" if not start else ",") + _encode([render(item) for item in items[start:start + CHUNK_ITEMS]])[1:-1]
+        if items:
+            yield "]"
+    elif isinstance(value, dict) and all(type(key) is str for key in value):
+        separator = "{"
+        for key, item in value.items():
+            yield f"{separator}{_encode(key)}:"
+            yield from json_chunks(item)
+            separator = ","
+        yield "}" if value else "{}"
+    elif isinstance(value, list) and len(value) > CHUNK_ITEMS:  # (a Rendering inside is rendered by _encode)
+        for start in range(0, len(value), CHUNK_ITEMS):
+            yield ("[" if not start else ",") + _encode(value[start:start + CHUNK_ITEMS])[1:-1]
+        yield "]"
+    elif isinstance(value, list) and value:  # a short list may hold a Rendering: an account's trades
+        separator = "["
+        for item in value:
+            yield separator
+            yield from json_chunks(item)
+            separator = ","
+        yield "]"
+    else:
+        yield _encode(value)
+
+
+def write_atomic(path: str | Path, text: str | Iterable[str]) -> None:
+    """Crash-safe write: a temp file in the same directory, fsync, rename over the target, fsync the dir. `text`
+    may come in pieces (json_chunks)."""
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -351,11 +556,13 @@ def write_atomic(path: str | Path, text: str) -> None:
 def read_file(path: str | Path) -> dict[str, Any]:
     """A snapshot document from a file, or SnapshotError naming the file and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        return parse_json(text)  # numbers and nesting bounded, as for an uploaded snapshot
+        return parse_json(raw.decode("utf-8"))  # numbers and nesting bounded, as for an uploaded snapshot
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"{path}: not UTF-8 text at byte {exc.start} (corrupt or truncated?)") from None
     except InputError as exc:
         raise SnapshotError(f"{path}: {exc.reason} (corrupt or truncated?)") from None
 

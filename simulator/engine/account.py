@@ -1,4 +1,4 @@
-"""Accounts: free and locked balance per asset, open orders, and their history.
+"""Accounts: free and locked balance per asset, open orders, and their history (bounded: see retention.py).
 
 The ledger arithmetic lives here: money moves between an asset's free and locked parts through `lock` and
 `unlock`, in or out of the account through `credit` and `debit`, and both ways in a trade through `settle`.
@@ -7,12 +7,14 @@ is allowed (enough free to lock, an order's lock covering what it pays).
 """
 from __future__ import annotations
 
+from collections import deque
+
 from simulator.engine.order import Order
 
 
 class Account:
     __slots__ = ("account_id", "name", "fee_tier", "balances", "open_orders", "client_ids", "open_count",
-                 "orders", "trades", "update_time")
+                 "orders", "trades", "update_time", "keeps_history", "closed", "closed_kept", "trades_kept")
 
     def __init__(self, account_id: int, name: str, fee_tier: int = 0):
         self.account_id = account_id
@@ -24,9 +26,22 @@ class Account:
         self.open_orders: dict[int, Order] = {}
         self.client_ids: dict[str, Order] = {}  # client order id -> open order (unique among open orders)
         self.open_count: dict[str, int] = {}  # symbol -> open orders (MAX_NUM_ORDERS)
-        self.orders: dict[str, list[Order]] = {}  # symbol -> every order ever accepted, oldest first
-        self.trades: dict[str, list] = {}  # symbol -> [(Trade, Order)] this account's side of each trade
+        self.orders: dict[str, list[Order]] = {}  # symbol -> its open and its kept finished orders, oldest first
+        # symbol -> deque(maxlen=trades_kept) of (Trade, Order): this account's side of its latest trades
+        self.trades: dict[str, deque] = {}
         self.update_time = 0
+        self.closed: deque[Order] = deque()  # its kept finished orders, in the order they finished
+        # What history it keeps: Engine.keep_history sets these from the engine's Retention (none without history)
+        self.keeps_history = True
+        self.closed_kept = 0
+        self.trades_kept = 0
+
+    def trade_history(self, symbol: str) -> deque:
+        """Its side of its kept trades on a symbol (created empty, bounded by trades_kept)."""
+        history = self.trades.get(symbol)
+        if history is None:
+            history = self.trades[symbol] = deque(maxlen=self.trades_kept)
+        return history
 
     # --- reading -----------------------------------------------------------------------------------------
     def free(self, asset: str) -> int:

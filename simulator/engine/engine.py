@@ -19,6 +19,7 @@ Listening:
 from __future__ import annotations
 
 import random
+from collections import deque
 from typing import Callable, Iterable
 
 from simulator.engine.account import Account
@@ -34,6 +35,7 @@ from simulator.engine.order import (BUY, CANCELED, FINAL_STATUSES, GTC, IOC, LIM
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.results import (AmendResult, CancelAllResult, CancelReplaceResult, CancelResult,
                                       PlaceResult, StatusResult, TransferResult)
+from simulator.engine.retention import Retention
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan
 from simulator.engine.validation import check_replacement_filters, validate_placement
 
@@ -72,10 +74,11 @@ class Engine(Matcher):
     """The engine's operations; the matching they run on is Matcher's (matching.py)."""
 
     def __init__(self, clock: Clock, rng: random.Random, fees: FeeSchedule | None = None,
-                 instruments: Iterable[InstrumentSpec] = ()):
+                 instruments: Iterable[InstrumentSpec] = (), retention: Retention | None = None):
         super().__init__(fees or FeeSchedule())
         self.clock = clock
         self.rng = rng
+        self.retention = retention or Retention()
         self.instruments: dict[str, Instrument] = {}
         self.orders: dict[int, Order] = {}
         self.listeners: list[Listener] = []
@@ -133,7 +136,8 @@ class Engine(Matcher):
         inst = Instrument(spec)
         self.instruments[spec.symbol] = inst
         self.books[spec.symbol] = OrderBook(spec.symbol)
-        self.market[spec.symbol] = MarketData(spec.symbol, inst.base_unit)
+        self.market[spec.symbol] = MarketData(spec.symbol, inst.base_unit, self.retention.market_trades,
+                                              self.retention.kline_minutes)
         self.next_trade_id[spec.symbol] = 1
         self.next_prevented_match_id[spec.symbol] = 0
         return inst
@@ -154,12 +158,27 @@ class Engine(Matcher):
         return StatusResult(symbol, status, first, self._end(first))
 
     # --- accounts --------------------------------------------------------------------------------------
-    def open_account(self, name: str = "", fee_tier: int = 0) -> Account:
+    def open_account(self, name: str = "", fee_tier: int = 0, keeps_history: bool = True) -> Account:
+        """A new account. One without history (`keeps_history=False`: the market maker's, whose orders nobody
+        can ask about) keeps none of its finished orders and none of its trades (retention.py)."""
         self.fees.tier(fee_tier)  # raises for an unknown tier
         account = Account(self.next_account_id, name or f"account-{self.next_account_id}", fee_tier)
+        self.keep_history(account, keeps_history)
         self.accounts[account.account_id] = account
         self.next_account_id += 1
         return account
+
+    def keep_history(self, account: Account, keeps_history: bool) -> None:
+        """Set what history the account keeps, from the engine's retention, and forget what it keeps beyond
+        that (a snapshot restored under a smaller retention)."""
+        account.keeps_history = keeps_history
+        account.closed_kept = self.retention.closed_orders if keeps_history else 0
+        account.trades_kept = self.retention.account_trades if keeps_history else 0
+        for symbol, history in account.trades.items():
+            if history.maxlen != account.trades_kept:
+                account.trades[symbol] = deque(history, maxlen=account.trades_kept)
+        while len(account.closed) > account.closed_kept:
+            self._forget(account, account.closed.popleft())
 
     def account(self, account_id: int) -> Account:
         account = self.accounts.get(account_id)

@@ -21,11 +21,6 @@ from simulator.engine.events import Trade
 
 MINUTE_MS = 60_000
 DAY_MS = 24 * 60 * MINUTE_MS
-KEPT_TRADES = 1000
-# Eight days of minutes: GET /api/v3/ticker's longest window is 7d (plus the minute its openTime is floored to);
-# one Kline per symbol per minute, so about 11.5 k small objects per traded symbol at most.
-KEPT_KLINES = 8 * 1440
-KEPT_AGG_TRADES = KEPT_TRADES
 
 
 class AggTrade:
@@ -114,14 +109,16 @@ class Stats24h:
 class MarketData:
     __slots__ = ("symbol", "base_unit", "trades", "klines", "last_trade", "_average", "agg_trades", "next_agg_id")
 
-    def __init__(self, symbol: str, base_unit: int):
+    def __init__(self, symbol: str, base_unit: int, trades_kept: int, kline_minutes: int):
+        """Keeps the latest `trades_kept` trades and aggregate trades and `kline_minutes` klines (retention.py):
+        one Kline per minute that traded, so eight days are about 11.5 k small objects per symbol at most."""
         self.symbol = symbol
         self.base_unit = base_unit
-        self.trades: deque[Trade] = deque(maxlen=KEPT_TRADES)
-        self.klines: deque[Kline] = deque(maxlen=KEPT_KLINES)
+        self.trades: deque[Trade] = deque(maxlen=trades_kept)
+        self.klines: deque[Kline] = deque(maxlen=kline_minutes)
         self.last_trade: Trade | None = None
         self._average: tuple = (None, None)  # ((minute, minutes), value) of the last average_price answer
-        self.agg_trades: deque[AggTrade] = deque(maxlen=KEPT_AGG_TRADES)
+        self.agg_trades: deque[AggTrade] = deque(maxlen=trades_kept)
         self.next_agg_id = 1  # per symbol, like the engine's trade ids
 
     def record(self, trade: Trade) -> None:

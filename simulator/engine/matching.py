@@ -176,8 +176,12 @@ class Matcher:
         trade = Trade(trade_id, inst.symbol, price, qty, quote, now, buyer, seller, buyer is maker, buyer_fee,
                       seller_fee, base, quote_asset)
         self.market[inst.symbol].record(trade)
-        buyer_account.trades.setdefault(trade.symbol, []).append((trade, buyer))  # each side's history
-        seller_account.trades.setdefault(trade.symbol, []).append((trade, seller))
+        symbol = inst.symbol
+        # each side's history, bounded (an account without history appends to a deque of maxlen 0: a no-op)
+        history = buyer_account.trades.get(symbol)
+        (history if history is not None else buyer_account.trade_history(symbol)).append((trade, buyer))
+        history = seller_account.trades.get(symbol)
+        (history if history is not None else seller_account.trade_history(symbol)).append((trade, seller))
 
         side = book.bids if maker.is_buy else book.asks
         side.reduce(maker, qty)
@@ -249,7 +253,9 @@ class Matcher:
             self._touched[(order.account_id, asset)] = None
 
     def _close(self, order: Order, inst: Instrument) -> None:
-        """A final order leaves the account's open set; whatever it still held goes back to free."""
+        """A final order leaves the account's open set; whatever it still held goes back to free. It joins the
+        account's finished orders, and the one that finished longest ago is forgotten once there are more than
+        the account keeps (retention.py): an account without history forgets this one at once."""
         if order.locked:
             self._unlock(order, inst)
         account = self.accounts[order.account_id]
@@ -257,6 +263,15 @@ class Matcher:
         if account.client_ids.get(order.client_id) is order:
             del account.client_ids[order.client_id]
         account.open_count[order.symbol] -= 1
+        closed = account.closed
+        closed.append(order)
+        while len(closed) > account.closed_kept:
+            self._forget(account, closed.popleft())
+
+    def _forget(self, account: Account, order: Order) -> None:
+        """A finished order aged out: no lookup finds it any more. Its kept trades still refer to it."""
+        del self.orders[order.order_id]
+        account.orders[order.symbol].remove(order)  # near the front: the history is oldest first
 
     # --- stop orders -----------------------------------------------------------------------------------
     def _trigger_stops(self, inst: Instrument, book: OrderBook, now: int) -> None:

@@ -34,10 +34,12 @@ class MarketMaker:
         self.config = config
         self.rng = random.Random(f"{seed}:{config.seed_offset}:market-maker")
         self.index = IndexPrices(random.Random(f"{seed}:{config.seed_offset}:index"), config.volatility_bps)
-        self.account_id = engine.open_account("market-maker").account_id
+        # Nobody holds an API key of these accounts, so none of their finished orders or trades is kept.
+        self.account_id = engine.open_account("market-maker", keeps_history=False).account_id
         faker = Faker()
         faker.seed_instance(seed + config.seed_offset)
-        self.counterparties = [engine.open_account(faker.name()).account_id for _ in range(config.counterparties)]
+        self.counterparties = [engine.open_account(faker.name(), keeps_history=False).account_id
+                               for _ in range(config.counterparties)]
         self.symbols = [s for s in sorted(config.index) if s in engine.instruments]
         self.quotes: dict[str, dict[tuple[str, int], int]] = {s: {} for s in self.symbols}  # (side, price) -> id
         self._next_requote = 0
@@ -190,6 +192,7 @@ class MarketMaker:
         for account_id in [mm.account_id, *mm.counterparties]:
             if account_id not in engine.accounts:
                 raise ValueError(f"market maker: account {account_id} does not exist")
+            engine.keep_history(engine.accounts[account_id], False)  # (a state written when they kept some)
         mm.symbols = [expect_str(s, "market maker symbol") for s in state["symbols"]]
         unknown = set(mm.symbols) - set(mm.index.prices)
         if unknown:
@@ -203,7 +206,9 @@ class MarketMaker:
                 if side not in (BUY, SELL):
                     raise ValueError(f"market maker quote: side {side!r}")
                 order = engine.orders.get(expect_int(order_id, "market maker quote order"))
-                if order is None or order.account_id != mm.account_id or order.symbol != symbol:
+                # a quote whose order finished (and was forgotten) stays until the next requote drops it
+                if (order is None and not 1 <= order_id < engine.next_order_id) or order is not None and (
+                        order.account_id != mm.account_id or order.symbol != symbol):
                     raise ValueError(f"market maker quote: order {order_id} is not one of its {symbol} orders")
                 mm.quotes[symbol][(side, expect_int(price, "market maker quote price"))] = order_id
         mm._next_requote = expect_int(state["next_requote"], "market maker next_requote")

@@ -228,7 +228,8 @@ def test_a_snapshot_from_before_aggregates_and_prevented_match_ids_still_loads(m
     # prevented match ids: the orders lost theirs, so numbering starts over; aggregates: rebuilt from the trades
     assert restored.next_prevented_match_id == {symbol: 0 for symbol in restored.instruments}
     for symbol, data in restored.market.items():
-        expected = MarketData(symbol, restored.instruments[symbol].base_unit)
+        expected = MarketData(symbol, restored.instruments[symbol].base_unit, restored.retention.market_trades,
+                              restored.retention.kline_minutes)
         for trade in data.trades:
             expected.record(trade)
         assert [g.state() for g in data.agg_trades] == [g.state() for g in expected.agg_trades]

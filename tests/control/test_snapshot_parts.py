@@ -332,7 +332,10 @@ def test_a_bad_market_maker_state_is_refused(corrupt, words):
 def test_another_accounts_order_is_not_a_quote():
     sim = busy_market()
     state = sim.market_maker.state()
-    theirs = next(o for o in sim.engine.orders.values() if o.account_id != sim.market_maker.account_id)
+    demo = sim.demo_keys[0].account_id  # (the counterparties' finished orders are not kept: place one)
+    inst = sim.engine.instruments["BTCUSDT"]
+    theirs = sim.engine.place_order(demo, "BTCUSDT", "BUY", "LIMIT", qty=inst.parse_qty("0.001"),
+                                    price=inst.parse_price("60000"), tif="GTC").order
     state["quotes"][theirs.symbol].append(["BUY", 1, theirs.order_id])
     with pytest.raises(ValueError, match="not one of its"):
         MarketMaker.from_state(sim.engine, sim.config.market_maker, state)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.engine.market_data import KEPT_TRADES, MINUTE_MS
+from simulator.engine.market_data import MINUTE_MS
+from simulator.engine.retention import Retention
 from simulator.engine.rejection import Rejected
 
 from tests.engine.helpers import START_MS, Recorder, a, funded, limit, new_engine
@@ -82,6 +83,7 @@ def test_depth_events_give_absolute_level_quantities(env):
 
 def test_last_trades_are_kept_newest_last_and_bounded(env):
     engine, _, mm, taker = env
+    KEPT_TRADES = Retention().market_trades
     limit(engine, mm, "SELL", "100", "1000")
     for _ in range(KEPT_TRADES + 5):
         limit(engine, taker, "BUY", "100", "0.01")
