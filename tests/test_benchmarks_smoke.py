@@ -1,4 +1,4 @@
-"""The REST, WebSocket and start-up benchmarks run end to end at tiny sizes and print one JSON line with their
+"""The REST, WebSocket, start-up and soak benchmarks run end to end at tiny sizes and print one JSON line with their
 figures. No timing is asserted: only that each script works (benchmarks/engine.py has its own smoke test in
 tests/engine)."""
 from __future__ import annotations
@@ -52,7 +52,7 @@ def test_startup_benchmark():
     assert figures["ready_s_max"] >= figures["ready_s_median"]
 
 
-@pytest.mark.parametrize("name", ["http.py", "ws.py"])
+@pytest.mark.parametrize("name", ["http.py", "ws.py", "soak.py"])
 def test_the_benchmark_directory_does_not_shadow_the_standard_library(name):
     """benchmarks/http.py shares its name with the standard library's `http`: running any script from that
     directory must still import the real one (aiohttp needs http.cookies)."""
@@ -60,3 +60,12 @@ def test_the_benchmark_directory_does_not_shadow_the_standard_library(name):
                           timeout=TIMEOUT_S)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "usage" in proc.stdout
+
+
+def test_soak_benchmark():
+    figures = run_script("soak.py", "--quick", "--max-seconds", "40")
+    assert_figures(figures, ("sim_days", "steps", "requests", "rss_mb_end", "state_mb_end", "ping_p99_ms"))
+    assert figures["errors"] == 0, figures["first_error"]
+    assert figures["complete"] is True
+    assert len(figures["samples"]) >= 3 and set(figures["growth"]) >= {"rss_mb", "state_mb", "orders"}
+    assert figures["samples"][-1]["orders"] > 0 and figures["saves"] >= 1
