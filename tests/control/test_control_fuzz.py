@@ -8,8 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from simulator.app_keys import BACKGROUND_JOBS
 from simulator.control.api import PATH_PARAMS, ROUTES, Route
 from simulator.control.faults import KINDS
+from simulator.server import create_app
 from tests.control.conftest import frozen_sim
 from tests.control.raw_http import raw
 from tests.live_server import LiveServer
@@ -39,9 +41,18 @@ SCENARIO_STEPS = ["advance: {n}", "skew: {n}", "deposit: {{account: demo, asset:
                   "expect: {{openOrders: demo, count: {n}}}", "index: {{symbol: BTCUSDT, price: {n}}}"]
 
 
+def requests_only(sim, **options):
+    """The whole app without its background jobs (market ticks, the stream hub's listenKey sweeps), on a frozen
+    clock: nothing changes between requests on its own, even after an example moved the clock past an expiry, so
+    a change seen is the request's."""
+    app = create_app(sim, **options)
+    app[BACKGROUND_JOBS].clear()
+    return app
+
+
 @pytest.fixture(scope="module")
 def server():
-    live = LiveServer(frozen_sim()).start()  # a frozen clock: nothing changes between requests on its own
+    live = LiveServer(frozen_sim(), app_factory=requests_only).start()
     yield live
     live.stop()
 
