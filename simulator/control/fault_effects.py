@@ -17,7 +17,9 @@ from typing import Any
 
 from simulator.control.errors import ControlError
 from simulator.control.faults import Fault, FaultInjector, FaultSpecError
+from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.engine.rejection import Rejected
+from simulator.jsonstate import expect_int, expect_optional_int
 
 
 class FaultEffects:
@@ -32,8 +34,10 @@ class FaultEffects:
         self.status_baseline: dict[str, str] = {}  # symbol -> status before a halt/maintenance took hold
         self.forced: list | None = None  # [status, until] the rate limiter was last forced to, by us
 
-    def check(self, norm: dict[str, Any]) -> None:
-        """Refuse a spec that names things this simulator does not have (before anything is registered)."""
+    def check(self, norm: dict[str, Any], restoring: bool = False) -> None:
+        """Refuse a spec that names things this simulator does not have (before anything is registered).
+        `restoring` a snapshot's fault, the order it names may have aged out of the engine since it was added
+        (it then finds nothing to fill)."""
         kind = norm["kind"]
         symbols = norm["params"].get("symbols") or []
         if kind in ("halt", "partial_fill", "maintenance", "fill_during_cancel") and norm["symbol"]:
@@ -49,9 +53,9 @@ class FaultEffects:
             order_id = norm["params"].get("orderId")
             if order_id is not None:
                 order = self.engine.orders.get(order_id)
-                if order is None:
+                if order is None and not (restoring and order_id < self.engine.next_order_id):
                     raise FaultSpecError("orderId", f"no order {order_id}")
-                any_inst = self.engine.instruments[order.symbol]
+                any_inst = self.engine.instruments[order.symbol] if order is not None else None
             if any_inst is not None:
                 self._qty(any_inst, norm["params"]["qty"], "qty")
 
@@ -195,6 +199,17 @@ class FaultEffects:
                 "forced": self.forced}
 
     def restore(self, state: Mapping[str, Any]) -> None:
-        self.skew_baseline = state["skew_baseline"]
-        self.status_baseline = dict(state["status_baseline"])
-        self.forced = list(state["forced"]) if state["forced"] is not None else None
+        """Back to what `state()` gave. KeyError, TypeError or ValueError on a bad state (a status this engine
+        cannot show, a refusal the rate limiter cannot make), and then nothing changes."""
+        skew = expect_optional_int(state["skew_baseline"], "skew baseline")
+        statuses = dict(state["status_baseline"])
+        for symbol, status in statuses.items():
+            if symbol not in self.engine.instruments or status not in SYMBOL_STATUSES:
+                raise ValueError(f"status baseline: {symbol!r} {status!r} is not a symbol and its status")
+        forced = state["forced"]
+        if forced is not None:
+            status, until = forced
+            if status not in (429, 418):
+                raise ValueError(f"forced rate-limit status {status!r} is not 429 or 418")
+            forced = [expect_int(status, "forced status"), expect_int(until, "forced until")]
+        self.skew_baseline, self.status_baseline, self.forced = skew, statuses, forced

@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
@@ -75,6 +75,7 @@ from typing import Any, Protocol
 from simulator import fault_kinds as fk
 from simulator.control.errors import ControlError
 from simulator.engine.instrument import SYMBOL_STATUSES
+from simulator.jsonstate import expect_int, expect_optional_int
 from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, MAX_INT64, MIN_INT64, InputError, decimal,
                               integer)
 
@@ -360,7 +361,7 @@ def _endpoint(value: Any, key: str) -> str:
 class Effects(Protocol):
     """What the state-changing kinds do to the simulator (fault_effects.FaultEffects is the one there is)."""
 
-    def check(self, norm: dict[str, Any]) -> None: ...
+    def check(self, norm: dict[str, Any], restoring: bool = False) -> None: ...
 
     def sync(self, injector: FaultInjector, now: int) -> None: ...
 
@@ -480,11 +481,55 @@ class FaultInjector:
                 "effects": self.effects.state() if self.effects is not None else None}
 
     def restore(self, state: Mapping[str, Any]) -> None:
-        self.next_id = state["next_id"]
-        self.faults = {}
+        """Back to the faults that `state()` gave. KeyError, TypeError or ValueError on a bad state (a fault its
+        spec could not have made, an id not below next_id), and then nothing changes."""
+        next_id = expect_int(state["next_id"], "faults next_id")
+        faults: dict[int, Fault] = {}
         for item in state["faults"]:
-            fault = Fault(**{**item, "params": dict(item["params"]), "log": list(item["log"])})
-            self.faults[fault.fault_id] = fault
-        self._reindex()
+            fault = self._restored(item)
+            if fault.fault_id in faults or not 1 <= fault.fault_id < next_id:
+                raise ValueError(f"fault {fault.fault_id}: ids are unique, from 1, below next_id {next_id}")
+            faults[fault.fault_id] = fault
         if self.effects is not None and state.get("effects") is not None:
             self.effects.restore(state["effects"])
+        self.next_id = next_id
+        self.faults = faults
+        self._reindex()
+
+    def _restored(self, item: Mapping[str, Any]) -> Fault:
+        """A fault from its state, checked as `add` checks a spec (its kind, parameters and targets exactly as
+        the spec they came from gives them, naming what this simulator has), its counters and times integers:
+        the hook points and the effects then read it without surprises."""
+        fault = Fault(**item)
+        if not isinstance(fault.params, Mapping) or not isinstance(fault.log, list) \
+                or not all(isinstance(line, str) for line in fault.log):
+            raise TypeError(f"fault {fault.fault_id!r}: params must be an object and log a list of text")
+        spec = {"kind": fault.kind, **fault.params}
+        for key, value in (("endpoint", fault.endpoint), ("stream", fault.stream), ("symbol", fault.symbol),
+                           ("accountId", fault.account_id), ("count", fault.count)):
+            if value is not None:
+                spec[key] = value
+        if fault.probability_ppm is not None:
+            spec["probability"] = str(Decimal(expect_int(fault.probability_ppm, "probability_ppm")) / PPM)
+        try:
+            norm = validate_spec(spec)
+            if self.effects is not None:
+                self.effects.check(norm, restoring=True)
+        except FaultSpecError as exc:
+            raise ValueError(f"fault {fault.fault_id!r}: {exc.message}") from None
+        given = (dict(fault.params), fault.endpoint, fault.stream, fault.symbol, fault.account_id, fault.count,
+                 fault.probability_ppm)
+        if given != (norm["params"], norm["endpoint"], norm["stream"], norm["symbol"], norm["account_id"],
+                     norm["count"], norm["probability_ppm"]):
+            raise ValueError(f"fault {fault.fault_id!r}: not as its spec gives it")
+        for name in ("fault_id", "created_at", "starts_at", "hits"):
+            expect_int(getattr(fault, name), f"fault {name}")
+        ends_at = expect_optional_int(fault.ends_at, "fault ends_at")
+        remaining = expect_optional_int(fault.remaining, "fault remaining")
+        if (remaining is None) != (fault.count is None) or not 0 <= (remaining or 0) <= (fault.count or 0) \
+                or fault.hits < 0:
+            raise ValueError(f"fault {fault.fault_id}: remaining {remaining} of count {fault.count}, hits {fault.hits}")
+        if ends_at is not None and ends_at < fault.starts_at \
+                or norm["duration_ms"] is not None and ends_at != fault.starts_at + norm["duration_ms"]:
+            raise ValueError(f"fault {fault.fault_id}: it ends at {ends_at}, starts at {fault.starts_at}")
+        return replace(fault, params=dict(fault.params), log=list(fault.log))

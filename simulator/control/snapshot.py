@@ -9,13 +9,19 @@ RNG is its `getstate()` as a list (`simulator.jsonstate`). The clock, API keys, 
 maker (with its index prices) and fault registry each give and take their own state through public
 `state()` / `restore()` or `from_state()` methods; this module only places their parts in the document. The
 engine is read and rebuilt attribute by attribute here (the engine has no serialisation of its own): accounts,
-balances, every order, books with their queue order, pending stops, trades (each stored once, referenced by symbol
-and id), klines, update ids, sequence, id counters, fees collected and the deposit/withdrawal ledger. The same
-operations after a restore give the same events as they would have given on the original.
+balances, every order it keeps (and, as "past_orders", those that aged out but that kept trades still name:
+simulator.engine.retention), each account's finished orders in the order they finished, books with their queue
+order, pending stops, trades (each stored once, referenced by symbol and id), klines, update ids, sequence, id
+counters, fees collected and the deposit/withdrawal ledger. The same operations after a restore give the same
+events as they would have given on the original. `capture` takes the document in two steps, so that a saver can
+render and write it in another thread (see Capture).
 
-`load` validates as it builds and audits the result (the engine's invariants must hold), so a corrupt or
-foreign document is refused with `SnapshotError` and never half loaded: it builds a brand-new Simulator, which
-the caller swaps in only when it is complete (`Simulator.restore`).
+`load` checks the document's shape first (every part there with its type, every reference resolving, recent
+events and API keys as the Simulator makes them: `snapshot_shape`), then builds, each part validating its own
+state, and audits the result (the engine's invariants must hold: ids below their counters, statuses in their
+vocabularies, orders owned and placed, trades and klines that add up, money conserved). A corrupt, foreign or
+self-contradicting document is refused with `SnapshotError` and never half loaded: it builds a brand-new
+Simulator, which the caller swaps in only when it is complete (`Simulator.restore`).
 """
 from __future__ import annotations
 
