@@ -117,6 +117,20 @@ def test_an_account_without_history_keeps_none_of_its_finished_orders_nor_its_tr
     assert audit(engine) == []
 
 
+def test_the_audit_notices_history_that_is_not_what_the_engine_keeps():
+    engine, _ = small_engine()
+    user = account(engine)
+    order = limit(engine, user, "BUY", "11", "1").order
+    engine.cancel_order(user, "BTCUSDT", order.order_id)
+    engine.accounts[user].closed.clear()  # kept, yet not among its finished orders
+    problems = audit(engine)
+    assert any("is kept but not among" in problem for problem in problems)
+    assert any("neither open nor among its finished orders" in problem for problem in problems)
+    engine.accounts[user].closed.append(order)
+    del engine.orders[order.order_id]  # listed in its history, not kept
+    assert any("does not keep" in problem for problem in audit(engine))
+
+
 def test_keep_history_applies_a_smaller_retention_to_what_an_account_holds():
     engine, _ = small_engine(closed_orders=10, account_trades=10)
     maker, user = account(engine), account(engine)
