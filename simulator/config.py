@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from simulator.credentials import API_KEY_PATTERN
+from simulator.credentials import valid_api_key
 from simulator.engine.instrument import DEFAULT_PRECISION, STP_MODES, Instrument, InstrumentSpec
 from simulator.engine.retention import Retention
 from simulator.inputs import (MAX_ATOMS, MAX_INT64, BoundedYaml, Fields, InputError, atoms, boolean, decimal,
@@ -354,7 +354,7 @@ def _fees(value: Any, path: str) -> FeesConfig:
 
 def _api_key(value: Any, path: str) -> str:
     key = text(value, path)
-    if not API_KEY_PATTERN.fullmatch(key):
+    if not valid_api_key(key):
         raise InputError(path, "must be 1-128 characters of A-Z, a-z, 0-9, '-' and '_'")
     return key
 

@@ -13,6 +13,11 @@ from simulator.jsonstate import expect_int, expect_str
 API_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
+def valid_api_key(key: object) -> bool:
+    """Whether `key` is well-formed as an API key (the wire refuses anything else with -2014)."""
+    return isinstance(key, str) and API_KEY_PATTERN.fullmatch(key) is not None
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKey:
     key: str

@@ -25,7 +25,7 @@ from simulator.control.errors import ControlError, bad_request, conflict, not_fo
 from simulator.control.faults import KINDS, Fault
 from simulator.control.scenarios import play_in_process, resolve, shipped_scenarios
 from simulator.control.snapshot import SnapshotError
-from simulator.credentials import API_KEY_PATTERN
+from simulator.credentials import valid_api_key
 from simulator.engine.audit import audit
 from simulator.engine.events import Trade
 from simulator.engine.instrument import SYMBOL_STATUSES, Instrument
@@ -248,7 +248,7 @@ class Control:
             if any(a.name == name for a in self.engine.accounts.values()):
                 raise conflict("account_name_taken", f"name: an account named {name!r} exists already")
         if api_key is not None:
-            if not isinstance(api_key, str) or not API_KEY_PATTERN.fullmatch(api_key):
+            if not valid_api_key(api_key):
                 raise bad_request("apiKey: must be 1-128 characters of A-Z, a-z, 0-9, '-' and '_'")
             if self.sim.keys.get(api_key) is not None:
                 raise conflict("api_key_taken", "apiKey: this API key belongs to another account")

@@ -77,7 +77,7 @@ from simulator.control.errors import ControlError
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.jsonstate import expect_int, expect_optional_int
 from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, MAX_INT64, MIN_INT64, InputError, decimal,
-                              integer)
+                              integer, list_of, one_of, text)
 
 PPM = 1_000_000
 
@@ -119,23 +119,17 @@ def _bounded(parse: Callable[..., Any], value: Any, key: str, *args: Any, **kwar
     """`simulator.inputs`' reader `parse`, its refusal as a FaultSpecError naming the key."""
     try:
         return parse(value, key, *args, **kwargs)
-    except InputError as exc:
-        raise FaultSpecError(key, exc.reason) from None
+    except InputError as exc:  # its path names the element of a list ("symbols[1]")
+        raise FaultSpecError(exc.path or key, exc.reason) from None
 
 
 def _text(value: Any, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise FaultSpecError(key, "expected a non-empty string")
-    return value.strip()
+    return _bounded(text, value, key)
 
 
 def _one_of(*allowed: str) -> Parser:
-    def parse(value: Any, key: str) -> str:
-        if value not in allowed:
-            raise FaultSpecError(key, f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    return parse
+    choice = one_of(allowed)
+    return lambda value, key: _bounded(choice, value, key)
 
 
 def _decimal_text(value: Any, key: str) -> str:
@@ -150,7 +144,7 @@ def _decimal_text(value: Any, key: str) -> str:
 def _symbols(value: Any, key: str) -> list[str]:
     if not isinstance(value, list) or not value:
         raise FaultSpecError(key, "expected a non-empty list of symbols")
-    return [_text(item, f"{key}[{index}]").upper() for index, item in enumerate(value)]
+    return [name.upper() for name in _bounded(list_of(text), value, key)]
 
 
 def _probability(value: Any, key: str) -> int:

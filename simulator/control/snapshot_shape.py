@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from simulator.credentials import API_KEY_PATTERN
+from simulator.credentials import valid_api_key
 from simulator.engine.events import (BalanceUpdate, DepthUpdate, OrderRejected, OrderUpdate, SymbolStatusChanged,
                                      TradeEvent)
 from simulator.engine.market_data import AggTrade, Kline
@@ -201,7 +201,7 @@ def _recent_events(events: Any, seq: int) -> None:
 def _keys(doc: Mapping[str, Any]) -> None:
     """An API key a client can send in a header, and a secret it can sign with."""
     for (key, secret, account_id), path in _tuples(_key(doc, "keys", ""), "keys", 3):
-        if not isinstance(key, str) or not API_KEY_PATTERN.fullmatch(key):
+        if not valid_api_key(key):
             raise InputError(f"{path}[0]", f"an API key is 1-128 characters of A-Z, a-z, 0-9, '-' and '_', got "
                                            f"{shown(key)}")
         if not isinstance(secret, str) or not secret or not secret.isprintable() or secret != secret.strip():

@@ -6,7 +6,8 @@ import urllib.error
 import urllib.request
 
 
-def raw(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None):
+def raw(url: str, method: str = "GET", body: bytes | None = None, headers: dict | None = None,
+        timeout: float = 30):
     """(status, parsed JSON) of one request, whatever the status. Writes are declared JSON, as the control plane
     requires, unless `headers` names another Content-Type."""
     headers = dict(headers or {})
@@ -14,7 +15,7 @@ def raw(url: str, method: str = "GET", body: bytes | None = None, headers: dict 
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(url, data=body, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())

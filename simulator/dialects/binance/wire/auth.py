@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from simulator.credentials import API_KEY_PATTERN
+from simulator.credentials import valid_api_key
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.params import Params
 
@@ -61,7 +61,7 @@ def api_key_secret(api_key: str | None, lookup_secret: SecretLookup) -> str:
 
     Also what USER_STREAM endpoints (listenKey) need: a valid key and no signature.
     """
-    if not api_key or not API_KEY_PATTERN.fullmatch(api_key):
+    if not valid_api_key(api_key):
         raise errors.bad_api_key_format()
     secret = lookup_secret(api_key)
     if secret is None:
