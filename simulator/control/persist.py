@@ -18,7 +18,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,16 @@ class SaveError(Exception):
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+def _yielding(pieces: Iterator[str]) -> Iterator[str]:
+    """The pieces, handing the interpreter over after each one. A thread that never blocks keeps it until the
+    loop has waited a whole switch interval (5 ms), and the loop asks for it again after every socket read and
+    write of a request; `sleep(0)` hands it over at once (the loop's 99th percentile wait drops from tens of
+    milliseconds to a few, for a save about a tenth slower)."""
+    for piece in pieces:
+        yield piece
+        time.sleep(0)
 
 
 class StateSaver:
@@ -58,7 +68,7 @@ class StateSaver:
         with self._lock:
             if generation <= self._written:
                 return  # a newer state is already on disk
-            write_atomic(self.path, capture.chunks())
+            write_atomic(self.path, _yielding(capture.chunks()))
             self._written = generation
 
     def save(self) -> None:
