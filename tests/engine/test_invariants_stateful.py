@@ -2,12 +2,15 @@
 
 Four accounts (on three fee tiers) trade two symbols that share a quote asset: deposits, withdrawals, every order
 type and time in force, every self-trade-prevention mode, cancels by id and by client id, cancel-all, amends,
-cancel-replace, clock moves and trading halts. After every step the engine's own audit must come back clean and
+cancel-replace, clock moves and trading halts. Wallets are small next to the orders (a few orders lock all of
+them, a quote-sized market order may cost more than its account holds) and prices cluster around the mid (several
+accounts rest at one price), so balance checks, quote budgets and queue priority all bind. After every step the engine's own audit must come back clean and
 the checks here, computed independently from the event stream and the machine's own ledger, must hold:
 
 - each asset is conserved: deposits - withdrawals == free + locked + fees (fees summed from trade events);
 - no balance is negative; each account's locked balance is exactly what its open orders still need;
 - the resting book never crosses; executed <= quantity, and executed equals the sum of the order's trades;
+- a market order sized in quote never spends (buying) or receives (selling) more than its budget;
 - event sequence numbers run 1..N without a gap; depth update ids move by one per depth event, and a local book
   rebuilt from depth events alone equals the engine's depth snapshot; the last balance event of each
   (account, asset) shows its current balance;
@@ -53,10 +56,12 @@ order_params = st.fixed_dictionaries(dict(
     side=st.sampled_from(("BUY", "SELL")),
     kind=st.sampled_from(KINDS),
     tif=st.sampled_from(("GTC", "GTC", "IOC", "FOK")),
-    offset=st.integers(-12, 12),  # +-10 around the mid; 11 = off the tick grid, 12 = far outside the band
+    # +-10 around the mid; 11 = off the tick grid, 12 = far outside the band; half the time within a tick of the
+    # mid, where orders of several accounts share a level
+    offset=st.integers(-12, 12) | st.integers(-1, 1),
     steps=st.integers(0, 61),  # 0 = a zero quantity; small ones fail NOTIONAL; 61 = off the step grid
     stop_offset=st.integers(-6, 6),
-    quote=st.integers(0, 60),
+    quote=st.integers(0, 60),  # x 2 USDT: up to twice a wallet, enough to walk several levels
     client_id=st.sampled_from((None, None, None, "x", "y", "z")),
     stp=st.sampled_from((None, None, "NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")),
 ))
@@ -136,13 +141,14 @@ class EngineMachine(RuleBasedStateMachine):
     @initialize()
     def fund_everyone(self):
         for account_id in self.account_ids:
-            for asset, amount in (("USDT", a("20000")), ("BTC", a("50")), ("ETH", a("300"))):
+            # about two orders' worth of each asset (an order locks up to 0.3 BTC, 3 ETH or 30 USDT)
+            for asset, amount in (("USDT", a("60")), ("BTC", a("0.6")), ("ETH", a("6"))):
                 self.engine.deposit(account_id, asset, amount)
                 self.deposited[asset] += amount
 
-    @rule(account=accounts, asset=st.sampled_from(ASSETS), amount=st.integers(-1, 10**6))
+    @rule(account=accounts, asset=st.sampled_from(ASSETS), amount=st.integers(-1, 4000))
     def deposit(self, account, asset, amount):
-        amount *= 10**6
+        amount *= 10**4  # up to 0.4 of a unit: top-ups that keep wallets small
         if self.attempt(self.engine.deposit, self.account_ids[account], asset, amount):
             self.deposited[asset] += amount
 
@@ -166,6 +172,17 @@ class EngineMachine(RuleBasedStateMachine):
     @rule(account=accounts, symbol=symbols, p=order_params, kind=st.sampled_from(("LIMIT", "MARKET")))
     def place_limit_or_market(self, account, symbol, p, kind):
         self.place(account, symbol, {**p, "kind": kind})
+
+    @rule(account=accounts, symbol=symbols, side=st.sampled_from(("BUY", "SELL")), start=st.integers(-3, 3),
+          levels=st.integers(2, 4), steps=st.integers(1, 20))
+    def ladder(self, account, symbol, side, start, levels, steps):
+        """One account rests GTC limits at consecutive prices away from the mid: a book several levels deep,
+        for market orders (by quantity or by quote budget) to walk."""
+        away = 1 if side == "SELL" else -1
+        for level in range(levels):
+            self.attempt(self.engine.place_order, self.account_ids[account], symbol, placement=True, side=side,
+                         type_="LIMIT", tif="GTC", qty=steps * QTY_UNIT[symbol],
+                         price=MID[symbol] + (start + away * level) * PRICE_STEP[symbol])
 
     @rule(account=accounts, symbol=symbols, pick=st.integers(0, 50),
           how=st.sampled_from(("id", "id", "client_id", "unknown", "wrong_symbol")))
@@ -293,6 +310,8 @@ class EngineMachine(RuleBasedStateMachine):
         for order in self.engine.orders.values():
             assert 0 <= order.executed <= order.qty
             assert order.executed == self.executed_from_trades[order.order_id]
+            if order.quote_qty:
+                assert order.cum_quote <= order.quote_qty, f"{order!r} went over its quote budget"
             account = self.engine.accounts[order.account_id]
             assert order.is_open == (order.order_id in account.open_orders)
             if not order.is_open:
