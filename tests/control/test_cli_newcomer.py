@@ -12,19 +12,11 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from simulator.cli import build_parser, main
+from simulator.cli import build_parser
+from tests.control.test_cli import run
 from tests.test_serve import read_port, spawn
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:  # argparse's usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def walk(parser: argparse.ArgumentParser, path: str):
