@@ -112,11 +112,7 @@ class Matcher:
             maker = plan.prevented_by
             if taker.stp != "EXPIRE_BOTH":
                 match_id = self._new_prevented_match_id(inst.symbol)
-            prevented = taker.remaining
-            taker.prevented_qty += prevented
-            taker.prevented_match_id = match_id
-            self._expire(taker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_TAKER", now,
-                         self._prevention(inst, match_id, maker, prevented, maker.remaining, maker.price))
+            self._expire_prevented(inst, taker, maker, match_id, "STP_EXPIRE_TAKER", maker.price, now)
         elif not taker.price:
             self._expire(taker, inst, EXPIRED, "INSUFFICIENT_LIQUIDITY", now)
         elif taker.tif == GTC:
@@ -212,12 +208,17 @@ class Matcher:
         book.opposite(taker.is_buy).remove(maker)
         self._depth_changed(book, maker.is_buy, maker.price)
         match_id = self._new_prevented_match_id(inst.symbol)
-        prevented = maker.remaining
-        maker.prevented_qty += prevented
-        maker.prevented_match_id = match_id
-        self._expire(maker, inst, EXPIRED_IN_MATCH, "STP_EXPIRE_MAKER", now,
-                     self._prevention(inst, match_id, taker, prevented, taker.remaining, maker.price))
+        self._expire_prevented(inst, maker, taker, match_id, "STP_EXPIRE_MAKER", maker.price, now)
         return match_id
+
+    def _expire_prevented(self, inst: Instrument, order: Order, counter: Order, match_id: int, reason: str,
+                          price: int, now: int) -> None:
+        """Expire what is left of `order` in prevented match `match_id` against `counter` (at the maker's price)."""
+        prevented = order.remaining
+        order.prevented_qty += prevented
+        order.prevented_match_id = match_id
+        self._expire(order, inst, EXPIRED_IN_MATCH, reason, now,
+                     self._prevention(inst, match_id, counter, prevented, counter.remaining, price))
 
     def _new_prevented_match_id(self, symbol: str) -> int:
         match_id = self.next_prevented_match_id[symbol]
