@@ -40,3 +40,14 @@ def traders(server):
     maker = server.account("maker", USDT="1000000", BTC="100", ETH="1000")
     taker = server.account("taker", USDT="1000000", BTC="100", ETH="1000")
     return maker, taker
+
+
+@pytest.fixture
+def alice(server):
+    """A funded account (the user data tests' own)."""
+    return server.account("alice", USDT="100000", BTC="10")
+
+
+@pytest.fixture
+def bob(server):
+    return server.account("bob", USDT="100000", BTC="10")

@@ -15,16 +15,6 @@ from tests.server.ws_helpers import connect, recv_json, request
 DEMO_KEY, DEMO_SECRET = "demo-api-key", "demo-api-secret"
 
 
-@pytest.fixture
-def alice(server):
-    return server.account("alice", USDT="100000", BTC="10")
-
-
-@pytest.fixture
-def bob(server):
-    return server.account("bob", USDT="100000", BTC="10")
-
-
 async def reports(ws, count: int) -> list[dict]:
     """The next `count` executionReports (unwrapped from a WebSocket API subscription), skipping the rest."""
     found = []

@@ -20,16 +20,6 @@ def server(server):
     return server
 
 
-@pytest.fixture
-def alice(server):
-    return server.account("alice", USDT="100000", BTC="10")
-
-
-@pytest.fixture
-def bob(server):
-    return server.account("bob", USDT="100000", BTC="10")
-
-
 async def test_new_order_then_account_position(server, session, alice):
     key = server.listen_key(alice)
     ws = await connect(session, f"{server.ws_url}/ws/{key}")
