@@ -2,8 +2,9 @@
 
 Every method validates all of its input before it changes anything, raises `ControlError` (code, message, 4xx
 status) when it refuses, and returns a JSON-ready dict: exactly what the HTTP route of the same name answers.
-`ROUTES` maps each operation to its HTTP method, path and JSON field names; the server (`control.http`) and the
-client (`control.client`) are both generated from it, so the three can never disagree.
+`ROUTES` (simulator.control.routes) maps each operation to its HTTP method, path and JSON field names; the
+server (`control.http`) and the client (`control.client`) are both generated from it, so the three can never
+disagree.
 
 Input is read with `simulator.inputs`: every number is bounded before any arithmetic (a clock move or skew to a
 few years, amounts, prices and quantities to 64-bit atoms of their asset, ids and counts to 64 bits), and a
@@ -17,12 +18,13 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
 from simulator.control.errors import ControlError, bad_request, conflict, not_found
 from simulator.control.faults import KINDS, Fault
+from simulator.control.routes import ROUTES
 from simulator.control.scenarios import play_in_process, resolve, shipped_scenarios
 from simulator.control.snapshot import SnapshotError
 from simulator.credentials import valid_api_key
@@ -38,70 +40,6 @@ MAX_EVENTS = 10_000
 # How far the clock may be advanced in all (one advance is at most MAX_CLOCK_MS): time never goes backwards until
 # a reset, so this keeps every timestamp a server will ever show within reach of its clients' calendars.
 MAX_CLOCK_ADVANCED_MS = 20 * 366 * MS_PER_DAY
-
-
-@dataclass(frozen=True)
-class Route:
-    op: str  # the Control method
-    method: str
-    path: str  # relative to /_sim/v1, with {placeholders} for path parameters
-    body: tuple[tuple[str, str], ...] = ()  # (JSON key, keyword argument)
-    query: tuple[tuple[str, str, type], ...] = ()  # (query key, keyword argument, type)
-    body_is: str | None = None  # the whole JSON body is this keyword argument
-
-
-ROUTES: tuple[Route, ...] = (
-    Route("list_accounts", "GET", "/accounts"),
-    Route("create_account", "POST", "/accounts", body=(("name", "name"), ("apiKey", "api_key"),
-                                                      ("secret", "secret"), ("feeTier", "fee_tier"),
-                                                      ("balances", "balances"))),
-    Route("get_account", "GET", "/accounts/{account_id}"),
-    Route("deposit", "POST", "/accounts/{account_id}/deposit", body=(("asset", "asset"), ("amount", "amount"))),
-    Route("withdraw", "POST", "/accounts/{account_id}/withdraw", body=(("asset", "asset"), ("amount", "amount"))),
-    Route("set_fee_tier", "POST", "/accounts/{account_id}/fee-tier", body=(("tier", "tier"),)),
-    Route("create_listen_key", "POST", "/accounts/{account_id}/listen-keys"),
-    Route("list_listen_keys", "GET", "/listen-keys", query=(("accountId", "account_id", int),)),
-    Route("clock", "GET", "/clock"),
-    Route("advance_clock", "POST", "/clock/advance", body=(("ms", "ms"),)),
-    Route("set_skew", "POST", "/clock/skew", body=(("ms", "ms"),)),
-    Route("symbols", "GET", "/symbols"),
-    Route("set_symbol_status", "POST", "/symbols/{symbol}/status", body=(("status", "status"),)),
-    Route("prices", "GET", "/prices"),
-    Route("set_index", "POST", "/prices/index", body=(("symbol", "symbol"), ("price", "price"))),
-    Route("set_walk", "POST", "/prices/walk", body=(("enabled", "enabled"), ("symbol", "symbol"))),
-    Route("set_market_maker", "POST", "/market-maker", body=(("enabled", "enabled"),)),
-    Route("list_orders", "GET", "/orders", query=(("accountId", "account_id", int), ("symbol", "symbol", str),
-                                                  ("open", "open_only", bool))),
-    Route("place_order", "POST", "/orders", body=(
-        ("accountId", "account_id"), ("symbol", "symbol"), ("side", "side"), ("type", "type"),
-        ("quantity", "quantity"), ("price", "price"), ("timeInForce", "time_in_force"),
-        ("quoteOrderQty", "quote_order_qty"), ("stopPrice", "stop_price"), ("newClientOrderId", "client_order_id"),
-        ("selfTradePreventionMode", "stp"))),
-    Route("get_order", "GET", "/orders/{order_id}"),
-    Route("cancel_order", "DELETE", "/orders/{order_id}", query=(("asClient", "as_client", bool),)),
-    Route("take", "POST", "/orders/{order_id}/take", body=(("qty", "qty"),)),
-    Route("settle_funding", "POST", "/funding/settle", body=(("symbol", "symbol"),)),
-    Route("list_faults", "GET", "/faults"),
-    Route("add_fault", "POST", "/faults", body_is="spec"),
-    Route("clear_faults", "DELETE", "/faults"),
-    Route("get_fault", "GET", "/faults/{fault_id}"),
-    Route("clear_fault", "DELETE", "/faults/{fault_id}"),
-    Route("fault_kinds", "GET", "/fault-kinds"),
-    Route("limits", "GET", "/limits"),
-    Route("list_scenarios", "GET", "/scenarios"),
-    Route("load_scenario", "POST", "/scenarios/load", body=(("yaml", "yaml_text"), ("name", "name"))),
-    Route("run_scenario", "POST", "/scenarios/run", body=(("yaml", "yaml_text"), ("name", "name"))),
-    Route("snapshot", "GET", "/snapshot"),
-    Route("restore", "PUT", "/snapshot", body_is="document"),
-    Route("reset", "POST", "/reset"),
-    Route("events", "GET", "/events", query=(("after", "after", int), ("limit", "limit", int),
-                                             ("kind", "kind", str))),
-    Route("audit", "GET", "/audit"),
-    Route("tick", "POST", "/tick"),
-    Route("health", "GET", "/health"),
-    Route("stats", "GET", "/stats"),
-)
-PATH_PARAMS = {"account_id": int, "order_id": int, "fault_id": int, "symbol": str}
 
 
 # --- refusals --------------------------------------------------------------------------------------------

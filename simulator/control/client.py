@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from simulator.control.api import ROUTES, Route
+from simulator.control.routes import ROUTES, Route
 from simulator.control.errors import ControlError
 from simulator.control.http import PREFIX, TOKEN_HEADER
 

@@ -40,7 +40,8 @@ from typing import Any
 from aiohttp import web
 
 from simulator.app_keys import SIMULATOR
-from simulator.control.api import PATH_PARAMS, ROUTES, Control, Route, signature_of
+from simulator.control.api import Control, signature_of
+from simulator.control.routes import PATH_PARAMS, ROUTES, Route
 from simulator.control.errors import ControlError, bad_request
 from simulator.control.persist import STATE_SAVER
 from simulator.inputs import InputError, integer, parse_json

@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.control.api import ROUTES, Control, signature_of
+from simulator.control.api import Control, signature_of
+from simulator.control.routes import ROUTES
 from simulator.control.errors import ControlError
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.app_keys import BACKGROUND_JOBS
-from simulator.control.api import PATH_PARAMS, ROUTES, Route
+from simulator.control.routes import PATH_PARAMS, ROUTES, Route
 from simulator.control.faults import KINDS
 from simulator.server import create_app
 from tests.control.conftest import frozen_sim
