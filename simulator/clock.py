@@ -42,6 +42,13 @@ class SimClock:
             raise ValueError("the clock never goes backwards")
         self.advanced_ms += ms
 
+    def rewind_by(self, ms: int) -> None:
+        """Take back ms of earlier advances (never past the wall, or the frozen start). The one exception to
+        "never backwards", for a scenario giving back the future it borrowed when it ends."""
+        if not 0 <= ms <= self.advanced_ms:
+            raise ValueError(f"can take back 0 to {self.advanced_ms} ms of advance, not {ms}")
+        self.advanced_ms -= ms
+
     def set_skew(self, ms: int) -> None:
         self.skew_ms = ms
 

@@ -24,6 +24,7 @@ from simulator.control.counterparty import Counterparty
 from simulator.control import snapshot as snapshots
 from simulator.control.fault_effects import FaultEffects
 from simulator.control.faults import FaultInjector
+from simulator.control.traffic import Traffic
 from simulator.credentials import ApiKey, KeyRing
 from simulator.engine.engine import Engine
 from simulator.engine.events import Event
@@ -75,6 +76,21 @@ class FaultRegistry(Protocol):
                       client_id: str | None = None) -> Any: ...
 
 
+class TrafficFeed(Protocol):
+    """Where a wire dialect reports what its clients do (simulator.control.traffic.Traffic is the one there is):
+    scenarios wait on it and judge the subject by it. Each call is cheap (one append to a bounded log)."""
+
+    def request(self, endpoint: str, account_id: int | None) -> dict[str, Any]: ...
+
+    def connected(self, connection: int, path: str) -> None: ...
+
+    def subscribed(self, connection: int, stream: str) -> None: ...
+
+    def user_stream(self, connection: int, account_id: int) -> None: ...
+
+    def disconnected(self, connection: int) -> None: ...
+
+
 class Simulator:
     def __init__(self, config: Config | None = None, *, seed: int | None = None, clock: SimClock | None = None,
                  wire: WireFactory | None = None):
@@ -105,6 +121,8 @@ class Simulator:
         self.faults: FaultRegistry = FaultInjector(
             self.clock, random.Random(f"{self.seed}:faults"),
             FaultEffects(self.engine, self.wire, self.clock, self.counterparty))
+        # What the wire's clients did (requests, connections, subscriptions): scenarios watch their subject here.
+        self.traffic: TrafficFeed = Traffic(self.clock.now_ms)
         # Called with the Simulator after reset/restore swapped new state in (e.g. to close stale streams).
         self.on_swap: list[Callable[["Simulator"], None]] = []
 

@@ -280,6 +280,18 @@ class Control:
         self.sim.clock.set_skew(integer(ms, "ms", -MAX_CLOCK_MS, MAX_CLOCK_MS))
         return self.clock()
 
+    def rewind_clock(self, ms: int) -> dict[str, Any]:
+        """Take back ms of earlier advances: for a scenario that borrowed the future (a funding time, an
+        expiry) and gives it back when it ends, so its clients' clocks agree with the server's again."""
+        ms = integer(ms, "ms", 0, self.sim.clock.advanced_ms)
+        self.sim.clock.rewind_by(ms)
+        return self.clock()
+
+    # --- the wire's traffic (what scenarios watch their subject do) -------------------------------------
+    def traffic(self, after: int = 0, limit: int = 1000) -> dict[str, Any]:
+        """Requests, connections and subscriptions that arrived on the wire after seq `after`, oldest first."""
+        return self.sim.traffic.page(integer(after, "after", 0), min(integer(limit, "limit", 1), MAX_EVENTS))
+
     # --- symbols and prices ----------------------------------------------------------------------------
     def symbols(self) -> dict[str, Any]:
         return {"symbols": {symbol: {"status": inst.status, "base": inst.base, "quote": inst.quote,

@@ -30,6 +30,8 @@ ROUTES: tuple[Route, ...] = (
     Route("clock", "GET", "/clock"),
     Route("advance_clock", "POST", "/clock/advance", body=(("ms", "ms"),)),
     Route("set_skew", "POST", "/clock/skew", body=(("ms", "ms"),)),
+    Route("rewind_clock", "POST", "/clock/rewind", body=(("ms", "ms"),)),
+    Route("traffic", "GET", "/traffic", query=(("after", "after", int), ("limit", "limit", int))),
     Route("symbols", "GET", "/symbols"),
     Route("set_symbol_status", "POST", "/symbols/{symbol}/status", body=(("status", "status"),)),
     Route("prices", "GET", "/prices"),

@@ -83,6 +83,7 @@ class StreamHub:
         conn = Connection(self, ws, request, conn_id=next(self._connection_ids), max_queue=self.settings.max_queue,
                           combined=combined, market=market)
         self.connections[conn] = None
+        self.sim.traffic.connected(conn.conn_id, request.path)
         return conn
 
     def forget(self, conn: Connection) -> None:
@@ -91,6 +92,7 @@ class StreamHub:
             return
         conn.closed = True
         self.connections.pop(conn, None)
+        self.sim.traffic.disconnected(conn.conn_id)
         for name in list(conn.names):
             self.unsubscribe(conn, name)
         for sink in list(conn.user_sinks.values()):
@@ -148,6 +150,7 @@ class StreamHub:
     # --- subscriptions ---------------------------------------------------------------------------------
     def subscribe(self, conn: Connection, name: str, spec: StreamSpec) -> None:
         self.subscriptions.add(conn, name, spec)
+        self.sim.traffic.subscribed(conn.conn_id, name)
 
     def unsubscribe(self, conn: Connection, name: str) -> None:
         gone = self.subscriptions.remove(conn, name)
@@ -160,6 +163,7 @@ class StreamHub:
             return
         conn.user_sinks[key] = sink
         self.user.add(sink)
+        self.sim.traffic.user_stream(conn.conn_id, sink.account_id)
 
     def unsubscribe_user(self, conn: Connection, key: str | int) -> UserSink | None:
         sink = conn.user_sinks.pop(key, None)

@@ -138,6 +138,17 @@ def raw_query(request: web.Request) -> str:
 
 async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
     sim = request.app[SIMULATOR]
+    # The traffic log (scenarios' subject): the request as it arrives, its status once answered. A request
+    # whose connection http_blackhole dropped keeps status None: its client never saw an answer.
+    key = sim.keys.get(request.headers.get(API_KEY_HEADER) or "")
+    seen = sim.traffic.request(f"{request.method} {request.path}", key.account_id if key else None)
+    response = await _answer(sim, request, endpoint)
+    if not isinstance(response, _DroppedAnswer):
+        seen["status"] = response.status
+    return response
+
+
+async def _answer(sim: Simulator, request: web.Request, endpoint: Endpoint) -> web.Response:
     headers: dict[str, str] = {}
     try:
         params: Params | None = None
@@ -181,7 +192,7 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
     except BinanceError as exc:
         return error_response(exc, headers)
     except _Dropped:
-        return web.Response(status=503)  # never reaches the client: its connection is closed
+        return _DroppedAnswer(status=503)  # never reaches the client: its connection is closed
     except ConnectionError:  # the client went, or was cut off for stalling, mid-request: nobody to answer
         raise
     except Exception:  # a bug: log it, answer like Binance does when it does not know what happened
@@ -280,6 +291,10 @@ async def _hold(request: web.Request, hold_ms: int | None) -> None:
 
 class _Dropped(Exception):
     """The connection was dropped on purpose (http_blackhole): there is nobody left to answer."""
+
+
+class _DroppedAnswer(web.Response):
+    """The answer to a dropped connection, which nobody receives."""
 
 
 def authenticate(call: Call, security: str) -> None:
