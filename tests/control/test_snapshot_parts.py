@@ -349,12 +349,12 @@ def test_the_format_1_layout_is_pinned():
     doc = sim.snapshot()
     assert set(doc) == {"format", "version", "seed", "config", "clock", "rng", "engine", "keys", "demo_keys",
                         "listen_keys", "limiter", "market_maker", "market_paused", "counterparty", "faults",
-                        "recent_events"}
+                        "recent_events", "futures_listen_keys", "futures_limiter"}
     assert set(doc["clock"]) == {"frozen_at", "advanced_ms", "skew_ms"}
     assert set(doc["rng"]) == {"engine", "faults"}  # API keys and listenKeys come from the OS: no RNG
     assert all(len(entry) == 3 for entry in doc["keys"])
     assert set(doc["listen_keys"][0]) == {"key", "account_id", "expires_at"}
-    assert set(doc["limiter"]) == {"enabled", "windows", "ips", "forced"}
+    assert set(doc["limiter"]) == set(doc["futures_limiter"]) == {"enabled", "windows", "ips", "forced"}
     assert set(doc["market_maker"]) == {"rng", "index_rng", "prices", "walking", "account_id", "counterparties",
                                         "symbols", "quotes", "next_requote", "next_trade"}
 

@@ -339,8 +339,3 @@ async def test_dapi_exchange_info_is_empty(rest):
     assert reply.body == {"timezone": "UTC", "serverTime": NOW, "rateLimits": [], "exchangeFilters": [],
                           "symbols": []}
 
-
-async def test_fapi_exchange_info_is_a_usd_m_venue_with_nothing_listed_yet(rest):
-    reply = await rest.public("GET", "/fapi/v1/exchangeInfo")
-    assert reply.body == {"timezone": "UTC", "serverTime": NOW, "futuresType": "U_MARGINED", "rateLimits": [],
-                          "exchangeFilters": [], "assets": [], "symbols": []}

@@ -6,7 +6,7 @@
     spot/     spot REST (/api/v3): handlers, spot parameters, payloads
     streams/  WebSockets: connections, subscriptions, fan-out of engine events, interval streams, policing,
               market and user data payloads, the WebSocket API, stream faults
-    usdm/     (USD-M futures, /fapi: to come beside spot/, on the same wire/ and streams/)
+    usdm/     USD-M futures REST (/fapi): handlers, futures parameters and error codes, payloads
 
 The dialect only translates: it reads parameters, calls the engine, and renders what the engine returns and
 emits. It never decides a business outcome and never imports the control plane; faults reach it through the

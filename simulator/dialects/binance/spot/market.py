@@ -1,7 +1,7 @@
 """Spot public endpoints (security NONE): connectivity, exchangeInfo, order book, trades, klines and tickers.
 
 Plus the start-up stubs ccxt needs (reference §10.1): three /sapi paths answer `[]`, and /dapi/v1/exchangeInfo
-and /fapi/v1/exchangeInfo an empty venue, or ccxt's default load_markets() fails.
+an empty venue, or ccxt's default load_markets() fails (/fapi/v1/exchangeInfo is USD-M's own: usdm.market).
 """
 from __future__ import annotations
 
@@ -313,13 +313,6 @@ def dapi_exchange_info(call: Call) -> dict[str, Any]:
             "exchangeFilters": [], "symbols": []}
 
 
-def fapi_exchange_info(call: Call) -> dict[str, Any]:
-    """USD-M futures as served today: the venue exists, with no perpetual listed yet, so that a client that
-    loads every market type at start-up (ccxt's default load_markets) starts instead of failing."""
-    return {"timezone": "UTC", "serverTime": call.sim.clock.server_time_ms(), "futuresType": "U_MARGINED",
-            "rateLimits": [], "exchangeFilters": [], "assets": [], "symbols": []}
-
-
 ENDPOINTS = [
     Endpoint("GET", "/api/v3/ping", NONE, 1, ping),
     Endpoint("GET", "/api/v3/time", NONE, 1, server_time),
@@ -340,5 +333,4 @@ ENDPOINTS = [
     Endpoint("GET", "/sapi/v1/margin/allPairs", NONE, 1, empty_list),
     Endpoint("GET", "/sapi/v1/margin/isolated/allPairs", NONE, 10, empty_list),
     Endpoint("GET", "/dapi/v1/exchangeInfo", NONE, 1, dapi_exchange_info),
-    Endpoint("GET", "/fapi/v1/exchangeInfo", NONE, 1, fapi_exchange_info),
 ]

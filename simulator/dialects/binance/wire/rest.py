@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 # Security types (reference §1.3).
 NONE, TRADE, USER_DATA, USER_STREAM = "NONE", "TRADE", "USER_DATA", "USER_STREAM"
+# Venues (wire.venue_state.BinanceWireState.limiter_for): which rate-limit pools a request counts against.
+SPOT, FUTURES = "spot", "futures"
+FUTURES_PREFIXES = ("/fapi/",)
 SIGNED = frozenset((TRADE, USER_DATA))
 API_KEY_HEADER = "X-MBX-APIKEY"
 TIME_UNIT_HEADER = "X-MBX-TIME-UNIT"
@@ -81,6 +84,8 @@ class Endpoint:
     security: str
     weight: Weight
     handler: Handler
+    # whose rate-limit pools the request counts against: Binance's spot and USD-M futures hosts count apart
+    venue: str = SPOT
 
     def weight_for(self, params: Params | None) -> int:
         """The request weight; the default of a parameter-dependent weight when the parameters are unusable."""
@@ -103,10 +108,11 @@ class Call:
     account_id: int | None = None
     # headers to add to a successful response only (X-MBX-ORDER-COUNT-*: rejected orders may omit them)
     success_headers: dict[str, str] = field(default_factory=dict)
+    venue: str = SPOT
 
     def charge_order(self) -> None:
-        """Count one new order for this account: 429 -1015 when over an ORDERS pool."""
-        self.success_headers.update(self.sim.wire.limiter.charge_order(self.account_id))
+        """Count one new order for this account: 429 -1015 when over an ORDERS pool of the endpoint's venue."""
+        self.success_headers.update(self.sim.wire.limiter_for(self.venue).charge_order(self.account_id))
 
 
 # One encoder for every response: `json.dumps(data, separators=...)` builds a new JSONEncoder on each call.
@@ -166,13 +172,14 @@ async def _answer(sim: Simulator, request: web.Request, endpoint: Endpoint) -> w
         if faults is not None:
             refusal = faults.maintenance()
             if refusal is not None:  # before the weight: a venue in maintenance counts nothing
-                headers.update(_current_weight(sim, client_ip(request)))
+                headers.update(_current_weight(sim, client_ip(request), endpoint.venue))
                 raise refusal
-        headers.update(sim.wire.limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
+        limiter = sim.wire.limiter_for(endpoint.venue)
+        headers.update(limiter.charge_request(client_ip(request), endpoint.weight_for(params)))
         if problem is not None:
             raise problem
         micro = _micro_time_unit(request)
-        call = Call(sim, params, request)
+        call = Call(sim, params, request, venue=endpoint.venue)
         authenticate(call, endpoint.security)
         if faults is not None:
             refusal = await faults.before(call.account_id)
@@ -218,9 +225,9 @@ def _micro_time_unit(request: web.Request) -> bool:
     raise invalid_time_unit()
 
 
-def _current_weight(sim: Simulator, ip: str) -> dict[str, str]:
+def _current_weight(sim: Simulator, ip: str, venue: str) -> dict[str, str]:
     """The IP's X-MBX-USED-WEIGHT-* headers as they stand, charging nothing."""
-    return sim.wire.limiter.weight_headers(ip, sim.clock.now_ms())
+    return sim.wire.limiter_for(venue).weight_headers(ip, sim.clock.now_ms())
 
 
 class _Faults:
@@ -340,8 +347,9 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
     if not isinstance(request.match_info, MatchInfoError):
         return await handler(request)
     sim = request.app[SIMULATOR]
+    venue = FUTURES if request.path.startswith(FUTURES_PREFIXES) else SPOT
     try:
-        headers = sim.wire.limiter.charge_request(client_ip(request), UNKNOWN_PATH_WEIGHT)
+        headers = sim.wire.limiter_for(venue).charge_request(client_ip(request), UNKNOWN_PATH_WEIGHT)
     except BinanceError as exc:
         return error_response(exc, {})
     return error_response(errors.not_found(), headers)

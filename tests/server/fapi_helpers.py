@@ -1,0 +1,51 @@
+"""An in-process REST client for the USD-M (/fapi) wire tests: the spot tests' client (rest_helpers) with the
+futures rate-limit pools settable, and arranging perpetual state through the engines as a control plane would.
+
+A test module takes the fixtures by naming them: `fapi = fapi_helpers.fapi`, `fapi_sim = fapi_helpers.fapi_sim`
+(override `fapi_sim` in the module for another config).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from simulator.clock import SimClock
+from simulator.core import Simulator
+from simulator.rate_limits import Pool
+from simulator.server import build_simulator, create_app
+from tests.conftest import quiet_config
+from tests.server.rest_helpers import NOW, Rest
+
+SYMBOL = "BTCUSDT"
+
+
+def make_futures_sim(*, futures_limits: list[Pool] | None = None) -> Simulator:
+    """The quiet default on a frozen clock; `futures_limits` replaces the futures rate-limit pools."""
+    config = quiet_config()
+    if futures_limits is not None:
+        config = dataclasses.replace(
+            config, rate_limits=dataclasses.replace(config.rate_limits, futures=tuple(futures_limits)))
+    return build_simulator(config, clock=SimClock(frozen_at_ms=NOW))
+
+
+class Fapi(Rest):
+    async def order(self, **params) -> object:
+        params.setdefault("symbol", SYMBOL)
+        return await self.signed("POST", "/fapi/v1/order", **params)
+
+
+@pytest.fixture
+def fapi_sim() -> Simulator:
+    return make_futures_sim()
+
+
+@pytest.fixture
+async def fapi(fapi_sim):
+    client = TestClient(TestServer(create_app(fapi_sim)))
+    await client.start_server()
+    try:
+        yield Fapi(client, fapi_sim)
+    finally:
+        await client.close()
