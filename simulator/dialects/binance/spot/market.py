@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from simulator.dialects.binance.wire import errors
-from simulator.dialects.binance.spot import klines as spot_klines, params as spot_params, payloads as spot_payloads
+from simulator.dialects.binance.spot import params as spot_params, payloads as spot_payloads
+from simulator.dialects.binance.wire import klines as spot_klines  # every market's klines
 from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.rest import NONE, Call, Endpoint
 from simulator.dialects.binance.wire.params import Params

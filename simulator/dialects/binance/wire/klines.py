@@ -1,4 +1,5 @@
-"""GET /api/v3/klines and /uiKlines: every Binance interval, built from the engine's market data.
+"""Klines (spot GET /api/v3/klines and /uiKlines, USD-M /fapi/v1/klines and continuousKlines): every Binance
+interval, built from an engine's market data.
 
 The engine keeps 1-minute klines (two days) and the last 1000 trades. `1s` candles come from those trades; every
 other interval aggregates the minutes into its buckets: fixed widths from the epoch, weeks from Monday 00:00,
@@ -10,11 +11,10 @@ from __future__ import annotations
 import bisect
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.errors import BinanceError
-from simulator.engine.instrument import Instrument
 from simulator.engine.market_data import MarketData
 
 SECOND, MINUTE, HOUR, DAY = 1000, 60_000, 3_600_000, 86_400_000
@@ -30,6 +30,16 @@ _TIME_ZONE = re.compile(r"([+-]?)(\d{1,2})(?::(\d{2}))?")
 
 # one bucket: [open, high, low, close, volume, quote volume, count, taker buy volume, taker buy quote]
 Bucket = list[int]
+
+
+class Formats(Protocol):
+    """How a market prints its amounts (an engine Instrument for spot; USD-M prints at the symbol's precision)."""
+
+    def format_price(self, atoms: int) -> str: ...
+
+    def format_qty(self, atoms: int) -> str: ...
+
+    def format_quote(self, atoms: int) -> str: ...
 
 
 def bad_interval() -> BinanceError:
@@ -119,7 +129,7 @@ def _aggregate(grid: Grid, market: MarketData) -> dict[int, Bucket]:
     return buckets
 
 
-def klines(inst: Instrument, market: MarketData, interval: str, start: int | None, end: int | None,
+def klines(inst: Formats, market: MarketData, interval: str, start: int | None, end: int | None,
            limit: int, now: int, offset_ms: int = 0) -> list[list[Any]]:
     """Candles with open time in [startTime, endTime] (most recent `limit` when no startTime), oldest first."""
     grid = Grid(interval, offset_ms)
