@@ -1,0 +1,81 @@
+"""OrderBookTrackerDataSource: the public side of the wire for the order book tracker.
+
+REST: the depth snapshot. WebSocket: one combined stream per venue carrying each pair's depth diffs and trades
+(and, on USD-M, mark price and funding: `markPriceUpdate`). Frames become OrderBookMessages on `diff_queue`
+(snapshots are put there too, so the tracker sees snapshots and diffs in one order) and `trade_queue`;
+funding info goes to `funding_info_queue`. Every (re)connect is reported through `on_reconnect`, because diffs
+sent while the socket was down are lost and every book on it must be resynchronised.
+"""
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any, Awaitable, Callable, Iterable
+
+from connector import constants as c
+from connector.order_book import OrderBookMessage, diff_message, snapshot_message, trade_message
+from connector.trading_rules import PairMap
+from connector.web_assistant import WebAssistantsFactory
+from connector.ws_connection import ReconnectingStream
+
+
+class OrderBookTrackerDataSource:
+    def __init__(self, api: WebAssistantsFactory, ws_base: str, trading_pairs: Iterable[str], pair_map: PairMap,
+                 market: str = c.SPOT, heartbeat: float = c.WS_HEARTBEAT_TIMEOUT):
+        self._api = api
+        self._ws_base = ws_base.rstrip("/")
+        self.trading_pairs = list(trading_pairs)
+        self.pair_map = pair_map
+        self.market = market
+        self.diff_queue: asyncio.Queue[OrderBookMessage] = asyncio.Queue()
+        self.trade_queue: asyncio.Queue[OrderBookMessage] = asyncio.Queue()
+        self.funding_info_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.on_reconnect: Callable[[], Awaitable[None]] | None = None
+        self.stream = ReconnectingStream(f"{market}-public", api, self._url, self._handle, self._connected,
+                                         heartbeat=heartbeat)
+
+    def stream_names(self) -> list[str]:
+        names = []
+        for pair in self.trading_pairs:
+            sym = self.pair_map.to_symbol(pair).lower()
+            names += [f"{sym}@depth@100ms", f"{sym}@trade" if self.market == c.SPOT else f"{sym}@aggTrade"]
+            if self.market == c.USDM:
+                names.append(f"{sym}@markPrice@1s")
+        return names
+
+    async def _url(self) -> str:
+        return f"{self._ws_base}/stream?streams={'/'.join(self.stream_names())}"
+
+    async def _connected(self, ws) -> None:
+        if self.on_reconnect:
+            await self.on_reconnect()
+
+    async def get_snapshot(self, trading_pair: str) -> OrderBookMessage:
+        symbol = self.pair_map.to_symbol(trading_pair)
+        path, limit = (c.DEPTH, 1000) if self.market == c.SPOT else (c.F_DEPTH, c.USDM_DEPTH_LIMIT)
+        weight = 50 if self.market == c.SPOT else 20
+        payload = await self._api.api_request("GET", path, {"symbol": symbol, "limit": limit}, weight=weight)
+        return snapshot_message(trading_pair, payload)
+
+    async def get_last_traded_prices(self, trading_pairs: Iterable[str]) -> dict[str, Decimal]:
+        path = "/api/v3/ticker/price" if self.market == c.SPOT else "/fapi/v1/ticker/price"
+        out = {}
+        for pair in trading_pairs:
+            answer = await self._api.api_request("GET", path, {"symbol": self.pair_map.to_symbol(pair)}, weight=2)
+            out[pair] = Decimal(answer["price"])
+        return out
+
+    async def _handle(self, frame: Any) -> None:
+        if not isinstance(frame, dict) or "data" not in frame:
+            return  # control replies ({"result": null, "id": ...}) and anything unexpected
+        event = frame["data"]
+        kind = event.get("e")
+        if kind == "depthUpdate":
+            self.diff_queue.put_nowait(diff_message(self.pair_map.to_pair(event["s"]), event))
+        elif kind in ("trade", "aggTrade"):
+            self.trade_queue.put_nowait(trade_message(self.pair_map.to_pair(event["s"]), event))
+        elif kind == "markPriceUpdate":
+            self.funding_info_queue.put_nowait({
+                "trading_pair": self.pair_map.to_pair(event["s"]), "mark_price": Decimal(event["p"]),
+                "index_price": Decimal(event["i"]), "rate": Decimal(event["r"]),
+                "next_funding_utc_timestamp": int(event["T"]) // 1000})

@@ -1,0 +1,95 @@
+"""ReconnectingStream: one WebSocket kept alive: connect, hand every JSON frame to a callback, and on a close, an
+error or silence reconnect with backoff.
+
+Silence is detected two ways: a ping of our own every `heartbeat` seconds that must be answered within half of it
+(a socket that went quiet without a close frame fails this even on a quiet market), and, when `idle_timeout` is
+set, no data frame for that long. `on_connected` runs after each (re)connect, before frames are read, so the
+caller can subscribe and resynchronise what it may have missed while down.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+
+from connector import constants as c
+from connector.web_assistant import WebAssistantsFactory
+
+log = logging.getLogger(__name__)
+
+
+class ReconnectingStream:
+    def __init__(self, name: str, api: WebAssistantsFactory, url: Callable[[], Awaitable[str]],
+                 on_message: Callable[[Any], Awaitable[None]],
+                 on_connected: Callable[[aiohttp.ClientWebSocketResponse], Awaitable[None]] | None = None,
+                 heartbeat: float = c.WS_HEARTBEAT_TIMEOUT, idle_timeout: float | None = None,
+                 backoff: tuple[float, ...] = c.RECONNECT_BACKOFF):
+        self.name = name
+        self._api = api
+        self._url = url
+        self._on_message = on_message
+        self._on_connected = on_connected
+        self._heartbeat = heartbeat
+        self._idle_timeout = idle_timeout
+        self._backoff = backoff
+        self.connected = asyncio.Event()
+        self.connections = 0     # successful connects (1 + reconnects)
+        self.last_recv_time = 0.0  # loop time of the last data frame
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"ws:{self.name}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self._close()
+
+    async def _close(self) -> None:
+        self.connected.clear()
+        if self.ws is not None and not self.ws.closed:
+            await self.ws.close()
+        self.ws = None
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                url = await self._url()
+                self.ws = await self._api.ws_connect(url, heartbeat=self._heartbeat)
+                self.connections += 1
+                if self._on_connected:
+                    await self._on_connected(self.ws)
+                self.connected.set()
+                failures = 0
+                await self._read(self.ws)
+                log.info("%s: socket closed, reconnecting", self.name)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure: drop the socket and try again after a pause
+                log.info("%s: %r, reconnecting", self.name, exc)
+            await self._close()
+            await asyncio.sleep(self._backoff[min(failures, len(self._backoff) - 1)])
+            failures += 1
+
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                message = await ws.receive(timeout=self._idle_timeout)
+            except asyncio.TimeoutError:
+                log.info("%s: no frame for %ss", self.name, self._idle_timeout)
+                return
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.last_recv_time = loop.time()
+                await self._on_message(json.loads(message.data))
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
+                                  aiohttp.WSMsgType.ERROR):
+                return
