@@ -1,0 +1,2 @@
+"""The checks, registered on import: core, robust and perpetual levels."""
+from conformance.checks import core, perpetual, robust  # noqa: F401
