@@ -66,9 +66,19 @@ class FaultRegistry(Protocol):
     its `fault_id`."""
 
     kinds: Any  # the kinds of the registered faults: empty means no fault, and nothing else need be looked at
+    waiting: bool  # some fault's window waits for its first hit: only then need `seen` be called
+    clock: SimClock
 
     def match(self, kind: str, *, endpoint: str | None = None, stream: str | None = None, symbol: str | None = None,
-              account_id: int | None = None, scope: str | None = None) -> Any: ...
+              account_id: int | None = None, scope: str | None = None, details: Any = None) -> Any: ...
+
+    def find(self, kind: str, *, endpoint: str | None = None, stream: str | None = None, symbol: str | None = None,
+             account_id: int | None = None) -> Any: ...
+
+    def match_each(self, kind: str, calls: Any) -> dict: ...
+
+    def seen(self, *, endpoint: str | None = None, stream: str | None = None, symbol: str | None = None,
+             account_id: int | None = None) -> None: ...
 
     def ended(self, fault_id: int, now: int) -> bool: ...
 

@@ -17,6 +17,9 @@ WS_DELAY = "ws_delay"
 WS_DUPLICATE = "ws_duplicate"
 WS_REORDER = "ws_reorder"
 DEPTH_GAP = "depth_gap"
+WS_DROP = "ws_drop"
+WS_LIFETIME = "ws_lifetime"
+WS_CONNECT_LIMIT = "ws_connect_limit"
 # the simulator's state (simulator.control.fault_effects)
 HALT = "halt"
 RATE_LIMIT = "rate_limit"
@@ -24,7 +27,8 @@ LISTEN_KEY_EXPIRE = "listen_key_expire"
 CLOCK_SKEW = "clock_skew"
 FILL_DURING_CANCEL = "fill_during_cancel"
 PARTIAL_FILL = "partial_fill"
+LISTEN_KEY_TTL = "listen_key_ttl"
 
 ALL = frozenset((HTTP_LATENCY, HTTP_ERROR, HTTP_UNKNOWN_STATUS, HTTP_BLACKHOLE, MAINTENANCE, WS_CLOSE, WS_SILENCE,
                  WS_DELAY, WS_DUPLICATE, WS_REORDER, DEPTH_GAP, HALT, RATE_LIMIT, LISTEN_KEY_EXPIRE, CLOCK_SKEW,
-                 FILL_DURING_CANCEL, PARTIAL_FILL))
+                 FILL_DURING_CANCEL, PARTIAL_FILL, WS_DROP, WS_LIFETIME, WS_CONNECT_LIMIT, LISTEN_KEY_TTL))

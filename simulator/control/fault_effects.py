@@ -33,6 +33,9 @@ class FaultEffects:
         self.skew_baseline: int | None = None  # the skew before the first clock_skew fault took hold
         self.status_baseline: dict[str, str] = {}  # symbol -> status before a halt/maintenance took hold
         self.forced: list | None = None  # [status, until] the rate limiter was last forced to, by us
+        # {accountId or None (every account): ms} the listenKeys' lifetime was last set to by listen_key_ttl
+        # faults. Not in snapshots: the wire state a snapshot builds has none, and the first sync sets it again.
+        self.key_ttls: dict[int | None, int] = {}
 
     def check(self, norm: dict[str, Any], restoring: bool = False) -> None:
         """Refuse a spec that names things this simulator does not have (before anything is registered).
@@ -75,6 +78,7 @@ class FaultEffects:
         self._sync_skew([f for f in live if f.kind == "clock_skew"])
         self._sync_statuses([f for f in live if f.kind in ("halt", "maintenance")], now)
         self._sync_rate_limit([f for f in live if f.kind == "rate_limit"], now)
+        self._sync_listen_key_ttl([f for f in live if f.kind == "listen_key_ttl"], now)
         for fault in live:
             if fault.kind == "listen_key_expire":
                 self._expire_listen_keys(fault, now)
@@ -116,7 +120,8 @@ class FaultEffects:
     def _sync_rate_limit(self, live: list[Fault], now: int) -> None:
         if live:
             fault = live[-1]
-            wanted = [fault.params["status"], fault.ends_at]
+            # a firstHit window not hit yet: the refusal's Retry-After says its whole length from now
+            wanted = [fault.params["status"], fault.ends_at if fault.ends_at is not None else now + fault.duration_ms]
             if self.forced != wanted:
                 if self.wire is not None:
                     self.wire.force_rate_limit(wanted[0], wanted[1])
@@ -125,6 +130,13 @@ class FaultEffects:
             if self.forced[1] > now and self.wire is not None:
                 self.wire.force_rate_limit(self.forced[0], 0)  # a time in the past ends the forced refusal
             self.forced = None
+
+    def _sync_listen_key_ttl(self, live: list[Fault], now: int) -> None:
+        wanted = {fault.account_id: fault.params["ms"] for fault in live}  # in id order: the latest decides
+        if wanted != self.key_ttls:
+            if self.wire is not None:
+                self.wire.set_listen_key_ttls(wanted, now)
+            self.key_ttls = wanted
 
     def _expire_listen_keys(self, fault: Fault, now: int) -> None:
         keys = [] if self.wire is None else \

@@ -34,7 +34,7 @@ Parser = Callable[[Any, str], Any]
 # The largest value of an integer parameter, by its key (the smallest is the kind's, or minus this): times up to
 # a few years of milliseconds, counts up to a billion; ids and codes 64-bit.
 _INT_LIMITS = {"ms": MAX_CLOCK_MS, "holdMs": MAX_CLOCK_MS, "durationMs": MAX_CLOCK_MS, "afterMs": MAX_CLOCK_MS,
-               "count": MAX_COUNT}
+               "count": MAX_COUNT, "windowMs": MAX_CLOCK_MS, "limit": MAX_COUNT}
 
 
 def _int(minimum: int | None = None, allowed: Iterable[int] | None = None) -> Parser:
@@ -102,10 +102,21 @@ class KindSpec:
 
 
 _WS_STATUS = ("all", "stream", "listenKey")
+# Binance's user data event types (`e`) and execution types (`x`): what a user data fault may pick messages by.
+USER_EVENTS = ("executionReport", "outboundAccountPosition", "balanceUpdate", "listStatus", "listenKeyExpired",
+               "eventStreamTerminated", "externalLockUpdate")
+EXEC_TYPES = ("NEW", "CANCELED", "REPLACED", "REJECTED", "TRADE", "EXPIRED", "TRADE_PREVENTION")
+# The keys a fault may filter calls on besides its targets (a call matches only if it has the fault's value), with
+# the value a call that does not say has: REST's http_latency hook runs before the handler unless it says after.
+FILTERS = {"event": None, "execType": None, "phase": "before"}
+_MESSAGE_FILTERS = {"event": (_one_of(*USER_EVENTS), False, None), "execType": (_one_of(*EXEC_TYPES), False, None)}
+WINDOW_FROM_START, WINDOW_FROM_FIRST_HIT = "start", "firstHit"
 _HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s != "TRADING")
 
 KINDS: dict[str, KindSpec] = {
-    fk.HTTP_LATENCY: KindSpec({"ms": (_int(1), True, None)}, "delay matching REST responses by ms"),
+    fk.HTTP_LATENCY: KindSpec({"ms": (_int(1), True, None), "phase": (_one_of("before", "after"), False, "before")},
+                             "delay matching REST responses by ms: before the handler runs, or (phase after) "
+                             "once the change is applied and its events are out"),
     fk.HTTP_ERROR: KindSpec({"status": (_int(allowed=(500, 502, 503)), False, 503),
                             "code": (_int(), False, None), "msg": (_text, False, None)},
                            "answer 500/502/503 with a Binance body; the request is NOT applied"),
@@ -114,7 +125,7 @@ KINDS: dict[str, KindSpec] = {
                                "apply the request, never answer (hold, then drop the connection)"),
     fk.MAINTENANCE: KindSpec({"symbols": (_symbols, False, None),
                              "status": (_one_of(*_HALT_STATUSES), False, "BREAK")},
-                            "symbols show a non-TRADING status; every REST endpoint answers 503"),
+                            "symbols show a non-TRADING status in exchangeInfo; other REST endpoints answer 503"),
     fk.HALT: KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
                      "the symbol's trading is halted until cleared", no_budget=True, needs=("symbol",)),
     fk.RATE_LIMIT: KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
@@ -123,8 +134,19 @@ KINDS: dict[str, KindSpec] = {
                          "close WebSocket connections (all, a stream's, or user data ones)"),
     fk.WS_SILENCE: KindSpec({}, "WebSocket connections stay open but send nothing, pings unanswered"),
     fk.WS_DELAY: KindSpec({"ms": (_int(1), True, None)}, "delay WebSocket messages by ms"),
-    fk.WS_DUPLICATE: KindSpec({}, "send WebSocket messages twice"),
-    fk.WS_REORDER: KindSpec({}, "swap consecutive WebSocket messages"),
+    fk.WS_DUPLICATE: KindSpec(_MESSAGE_FILTERS, "send WebSocket messages twice"),
+    fk.WS_REORDER: KindSpec(_MESSAGE_FILTERS, "hold a WebSocket message until the next one of its stream (of its "
+                                              "event type if `event` is given), at most 1 s"),
+    fk.WS_DROP: KindSpec(_MESSAGE_FILTERS, "drop WebSocket messages (user data: pick them by event and execType)"),
+    fk.WS_LIFETIME: KindSpec({"ms": (_int(1), True, None)},
+                            "WebSocket connections older than ms are closed, as at Binance's 24 h limit",
+                            no_budget=True),
+    fk.WS_CONNECT_LIMIT: KindSpec({"limit": (_int(1), True, None), "windowMs": (_int(1), False, 300_000)},
+                                 "at most limit WebSocket connection attempts per windowMs per IP; more are "
+                                 "refused 429", no_budget=True),
+    fk.LISTEN_KEY_TTL: KindSpec({"ms": (_int(1), True, None)},
+                               "listenKeys live ms from their last POST or PUT (instead of 60 minutes)",
+                               no_budget=True),
     fk.DEPTH_GAP: KindSpec({}, "drop depth diffs (one per hit) so update ids jump"),
     fk.LISTEN_KEY_EXPIRE: KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", one_shot=True),
     fk.CLOCK_SKEW: KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", no_budget=True),
@@ -135,7 +157,7 @@ KINDS: dict[str, KindSpec] = {
 }
 
 _TARGETS = ("endpoint", "stream", "symbol", "accountId")
-_BUDGET = ("count", "probability", "durationMs", "afterMs")
+_BUDGET = ("count", "probability", "durationMs", "afterMs", "window")
 _COMMON = ("kind", *_TARGETS, *_BUDGET)
 
 
@@ -170,6 +192,8 @@ def validate_spec(spec: Any) -> dict[str, Any]:
         if spec.get("probability") is not None else None
     out["duration_ms"] = _int(1)(spec["durationMs"], "durationMs") if spec.get("durationMs") is not None else None
     out["after_ms"] = _int(0)(spec["afterMs"], "afterMs") if spec.get("afterMs") is not None else 0
+    out["window"] = _one_of(WINDOW_FROM_START, WINDOW_FROM_FIRST_HIT)(spec["window"], "window") \
+        if spec.get("window") is not None else WINDOW_FROM_START
     for target in meta.needs:
         if out[{"accountId": "account_id"}.get(target, target)] is None:
             raise FaultSpecError(target, f"required for fault {kind}")
@@ -188,6 +212,11 @@ def validate_spec(spec: Any) -> dict[str, Any]:
         if out["duration_ms"] is not None:
             raise FaultSpecError("durationMs", "rate_limit lasts its ms")
         out["duration_ms"] = out["params"]["ms"]
+    if out["window"] == WINDOW_FROM_FIRST_HIT and out["duration_ms"] is None:
+        raise FaultSpecError("window", "firstHit times a window: it needs durationMs")
+    if out["params"].get("execType") is not None and out["params"].get("event", "executionReport") != \
+            "executionReport":
+        raise FaultSpecError("execType", "only executionReport events have an execution type")
     if kind == "listen_key_expire" and out["account_id"] is None and "listenKey" not in out["params"]:
         raise FaultSpecError("accountId", "listen_key_expire needs accountId or listenKey")
     if kind == "partial_fill":

@@ -73,7 +73,8 @@ from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
 from simulator.control.errors import ControlError
-from simulator.control.fault_specs import KINDS, PPM, FaultSpecError, validate_spec
+from simulator.control.fault_specs import (FILTERS, KINDS, PPM, WINDOW_FROM_FIRST_HIT, WINDOW_FROM_START,
+                                           FaultSpecError, validate_spec)
 from simulator.jsonstate import expect_int, expect_optional_int
 
 __all__ = ["ACTIVE", "EXHAUSTED", "EXPIRED", "KINDS", "PENDING", "Fault", "FaultInjector", "FaultSpecError",
@@ -99,6 +100,13 @@ class Fault:
     ends_at: int | None = None
     hits: int = 0
     log: list[str] = field(default_factory=list)  # what its effects did, newest last
+    window: str = WINDOW_FROM_START  # firstHit: durationMs counts from first_hit_at (ends_at is None until then)
+    duration_ms: int | None = None
+    first_hit_at: int | None = None
+
+    @property
+    def awaiting_first_hit(self) -> bool:
+        return self.window == WINDOW_FROM_FIRST_HIT and self.first_hit_at is None
 
     def state(self, now: int) -> str:
         if self.remaining == 0:
@@ -113,7 +121,13 @@ class Fault:
         return self.state(now) == ACTIVE
 
     def targets(self, endpoint: str | None, stream: str | None, symbol: str | None,
-                account_id: int | None, scope: str | None = None) -> bool:
+                account_id: int | None, scope: str | None = None, details: Mapping[str, str] | None = None) -> bool:
+        """Whether a call naming these things is one this fault is aimed at. `details` are what a message-level
+        filter (`event`, `execType`, `phase`) looks at: a fault with a filter only matches a call that has it."""
+        for key, unsaid in FILTERS.items():
+            wanted = self.params.get(key)
+            if wanted is not None and (details or {}).get(key, unsaid) != wanted:
+                return False
         wanted_scope = self.params.get("scope")
         if wanted_scope not in (None, "all") and scope != wanted_scope:
             return False
@@ -140,8 +154,11 @@ class Fault:
                 out[key] = value
         if self.probability_ppm is not None:
             out["probability"] = str((Decimal(self.probability_ppm) / PPM).normalize())
+        if self.window != WINDOW_FROM_START:
+            out["window"] = self.window
         out.update({"remaining": self.remaining, "state": self.state(now), "hits": self.hits,
-                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at})
+                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at,
+                    "firstHitAt": self.first_hit_at})
         if self.log:
             out["log"] = list(self.log)
         return out
@@ -152,7 +169,8 @@ class Fault:
                 "stream": self.stream, "symbol": self.symbol, "account_id": self.account_id, "count": self.count,
                 "remaining": self.remaining, "probability_ppm": self.probability_ppm,
                 "created_at": self.created_at, "starts_at": self.starts_at, "ends_at": self.ends_at,
-                "hits": self.hits, "log": list(self.log)}
+                "hits": self.hits, "log": list(self.log), "window": self.window, "duration_ms": self.duration_ms,
+                "first_hit_at": self.first_hit_at}
 
 
 class Effects(Protocol):
@@ -182,9 +200,12 @@ class FaultInjector:
         # The kinds of the registered faults (whatever their state): the hook points' one cheap check, so a
         # simulator without faults pays a single truth test per message (`if injector.kinds:`).
         self.kinds: frozenset[str] = frozenset()
+        # Whether some fault's window waits for its first hit: `seen`'s one cheap check.
+        self.waiting = False
 
     def _reindex(self) -> None:
         self.kinds = frozenset(f.kind for f in self.faults.values())
+        self.waiting = any(f.awaiting_first_hit for f in self.faults.values())
 
     # --- registry ------------------------------------------------------------------------------------
     def add(self, spec: Mapping[str, Any]) -> Fault:
@@ -194,9 +215,11 @@ class FaultInjector:
             self.effects.check(norm)
         now = self.clock.now_ms()
         starts = now + norm["after_ms"]
+        from_start = norm["window"] == WINDOW_FROM_START and norm["duration_ms"] is not None
         fault = Fault(self.next_id, norm["kind"], norm["params"], norm["endpoint"], norm["stream"],
                       norm["symbol"], norm["account_id"], norm["count"], norm["count"], norm["probability_ppm"],
-                      now, starts, starts + norm["duration_ms"] if norm["duration_ms"] is not None else None)
+                      now, starts, starts + norm["duration_ms"] if from_start else None,
+                      window=norm["window"], duration_ms=norm["duration_ms"])
         self.next_id += 1
         self.faults[fault.fault_id] = fault
         self._reindex()
@@ -237,26 +260,87 @@ class FaultInjector:
         return fault is None or fault.state(now) == EXPIRED
 
     def match(self, kind: str, *, endpoint: str | None = None, stream: str | None = None,
-              symbol: str | None = None, account_id: int | None = None, scope: str | None = None) -> Fault | None:
-        """The first live fault of `kind` targeting this call, its count consumed and probability drawn.
+              symbol: str | None = None, account_id: int | None = None, scope: str | None = None,
+              details: Mapping[str, str] | None = None) -> Fault | None:
+        """The first live fault of `kind` targeting this call, its count consumed and probability drawn (and, for
+        a firstHit window, its clock started).
 
         `scope` ("stream" or "listenKey") only matters to ws_close, whose `scope` parameter picks the kind of
-        connection it closes."""
+        connection it closes; `details` to faults with a filter (Fault.targets)."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         now = self.clock.now_ms()
         for fault in self.faults.values():
             if fault.kind != kind or not fault.is_active(now):
                 continue
-            if not fault.targets(endpoint, stream, symbol, account_id, scope):
+            if not fault.targets(endpoint, stream, symbol, account_id, scope, details):
                 continue
             if fault.probability_ppm is not None and self.rng.randrange(PPM) >= fault.probability_ppm:
                 continue
-            fault.hits += 1
-            if fault.remaining is not None:
-                fault.remaining -= 1
+            self._hit(fault, now)
             return fault
         return None
+
+    def find(self, kind: str, *, endpoint: str | None = None, stream: str | None = None,
+             symbol: str | None = None, account_id: int | None = None) -> Fault | None:
+        """The first live fault of `kind` targeting this call, consuming nothing and drawing nothing: for the
+        kinds that hold a setting while they live (ws_lifetime, ws_connect_limit)."""
+        now = self.clock.now_ms()
+        for fault in self.faults.values():
+            if fault.kind == kind and fault.is_active(now) and fault.targets(endpoint, stream, symbol, account_id):
+                return fault
+        return None
+
+    def match_each(self, kind: str, calls: Mapping[Any, list[tuple[str | None, int | None, str | None]]]) \
+            -> dict[Any, Fault]:
+        """One pass over many subjects at once (the hub's 100 ms pass over every connection): for each subject
+        (key -> the (stream, accountId, scope) it carries), the first live fault of `kind` aimed at any of them.
+        A fault that hits in the pass consumes one count and draws its probability once, whatever number of
+        subjects it hits: a ws_close with count 1 closes every socket it targets, not one of them."""
+        now = self.clock.now_ms()
+        found: dict[Any, Fault] = {}
+        for fault in self.faults.values():
+            if fault.kind != kind or not fault.is_active(now):
+                continue
+            hit = [key for key, carried in calls.items() if key not in found
+                   and any(fault.targets(None, stream, None, account_id, scope) for stream, account_id, scope in carried)]
+            if not hit:
+                continue
+            if fault.probability_ppm is not None and self.rng.randrange(PPM) >= fault.probability_ppm:
+                continue
+            self._hit(fault, now)
+            found.update(dict.fromkeys(hit, fault))
+        return found
+
+    def _hit(self, fault: Fault, now: int) -> None:
+        fault.hits += 1
+        if fault.remaining is not None:
+            fault.remaining -= 1
+        if fault.awaiting_first_hit:
+            self._first_hit(fault, now)
+
+    def _first_hit(self, fault: Fault, now: int) -> None:
+        fault.first_hit_at = now
+        fault.ends_at = now + fault.duration_ms
+        self.waiting = any(f.awaiting_first_hit for f in self.faults.values())
+
+    def seen(self, *, endpoint: str | None = None, stream: str | None = None, symbol: str | None = None,
+             account_id: int | None = None) -> None:
+        """The subject's traffic arrived (a REST request, a WebSocket connection or message): the window of
+        each live firstHit fault aimed at it starts now, whatever its kind - a halt, maintenance, rate limit or
+        skew acts from the moment it is armed, but lasts its durationMs from the first request it can affect.
+        The hook points call it only while `waiting`."""
+        if not self.waiting:
+            return
+        now = self.clock.now_ms()
+        started = False
+        for fault in self.faults.values():
+            if fault.awaiting_first_hit and fault.is_active(now) \
+                    and fault.targets(endpoint, stream, symbol, account_id):
+                self._first_hit(fault, now)
+                started = True
+        if started:
+            self.tick(now)  # effects keyed on the end (a forced 429's Retry-After) see it now
 
     def before_cancel(self, account_id: int, symbol: str, order_id: int | None = None,
                       client_id: str | None = None) -> Fault | None:
@@ -301,11 +385,13 @@ class FaultInjector:
         if not isinstance(fault.params, Mapping) or not isinstance(fault.log, list) \
                 or not all(isinstance(line, str) for line in fault.log):
             raise TypeError(f"fault {fault.fault_id!r}: params must be an object and log a list of text")
-        spec = {"kind": fault.kind, **fault.params}
+        spec = {"kind": fault.kind, **fault.params, "window": fault.window}
         for key, value in (("endpoint", fault.endpoint), ("stream", fault.stream), ("symbol", fault.symbol),
                            ("accountId", fault.account_id), ("count", fault.count)):
             if value is not None:
                 spec[key] = value
+        if fault.kind != "rate_limit" and fault.duration_ms is not None:
+            spec["durationMs"] = fault.duration_ms
         if fault.probability_ppm is not None:
             spec["probability"] = str(Decimal(expect_int(fault.probability_ppm, "probability_ppm")) / PPM)
         try:
@@ -326,7 +412,17 @@ class FaultInjector:
         if (remaining is None) != (fault.count is None) or not 0 <= (remaining or 0) <= (fault.count or 0) \
                 or fault.hits < 0:
             raise ValueError(f"fault {fault.fault_id}: remaining {remaining} of count {fault.count}, hits {fault.hits}")
-        if ends_at is not None and ends_at < fault.starts_at \
-                or norm["duration_ms"] is not None and ends_at != fault.starts_at + norm["duration_ms"]:
-            raise ValueError(f"fault {fault.fault_id}: it ends at {ends_at}, starts at {fault.starts_at}")
-        return replace(fault, params=dict(fault.params), log=list(fault.log))
+        first_hit_at = expect_optional_int(fault.first_hit_at, "fault first_hit_at")
+        duration = norm["duration_ms"]
+        if fault.window == WINDOW_FROM_START:
+            if duration is None and ends_at is not None:  # a snapshot from before durations were kept
+                duration = ends_at - fault.starts_at
+            expected_end = fault.starts_at + duration if duration is not None else None
+            wrong_hit = first_hit_at is not None
+        else:
+            expected_end = first_hit_at + duration if first_hit_at is not None else None
+            wrong_hit = first_hit_at is not None and first_hit_at < fault.starts_at
+        if ends_at != expected_end or wrong_hit or duration is not None and duration <= 0:
+            raise ValueError(f"fault {fault.fault_id}: it ends at {ends_at}, starts at {fault.starts_at}, first hit "
+                             f"at {first_hit_at}")
+        return replace(fault, params=dict(fault.params), log=list(fault.log), duration_ms=duration)

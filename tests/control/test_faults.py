@@ -49,7 +49,8 @@ def test_invalid_specs_are_refused_naming_the_field(spec, field, words):
 def test_every_kind_has_a_valid_minimal_spec():
     minimal = {"http_latency": {"ms": 5}, "rate_limit": {"ms": 5}, "ws_delay": {"ms": 5}, "clock_skew": {"ms": 5},
                "halt": {"symbol": "BTCUSDT"}, "listen_key_expire": {"accountId": 1},
-               "partial_fill": {"qty": "0.1", "orderId": 1}}
+               "partial_fill": {"qty": "0.1", "orderId": 1}, "ws_lifetime": {"ms": 5}, "listen_key_ttl": {"ms": 5},
+               "ws_connect_limit": {"limit": 5}}
     for kind in KINDS:
         norm = validate_spec({"kind": kind, **minimal.get(kind, {})})
         assert norm["kind"] == kind

@@ -85,12 +85,13 @@ class Connection:
         self.writer = asyncio.create_task(self._write())
 
     # --- sending (never blocks) ------------------------------------------------------------------------
-    def send(self, text: str, stream: str | None = None, account_id: int | None = None) -> None:
-        """Queue one text message; `stream` (a market stream name or a listenKey) and `account_id` (of a user
-        data message) are what faults target it by."""
+    def send(self, text: str, stream: str | None = None, account_id: int | None = None,
+             details: dict[str, str | None] | None = None) -> None:
+        """Queue one text message; `stream` (a market stream name or a listenKey), `account_id` (of a user
+        data message) and `details` (a user data event's type and execution type) are what faults target it by."""
         injector = self.hub.sim.faults
         if injector.kinds:
-            ws_faults.send(self, injector, text, stream, account_id)
+            ws_faults.send(self, injector, text, stream, account_id, details)
         else:
             self.put(text)
 

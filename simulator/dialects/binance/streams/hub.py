@@ -7,8 +7,9 @@ It composes the rooms of streams/: connections (connection.py) opened by the rou
 stream and all policing, and sweeping expired listenKeys.
 
 Faults (faults.py): every outgoing message goes through `Connection.send`, which hands it to the ws_* fault hooks
-only while the simulator has faults registered; ws_close and releasing reordered messages run in the 100 ms pass;
-depth_gap in the interval pass. With `--journal`, every frame in and out (and each connection's open and close,
+only while the simulator has faults registered; ws_close, ws_lifetime and releasing reordered messages run in the
+100 ms pass; depth_gap in the interval pass; ws_connect_limit before the handshake (`admit`). A connection's
+opening and each frame it sends start the window of a fault that waits for its first hit (`ws_faults.arrived`). With `--journal`, every frame in and out (and each connection's open and close,
 and each message a fault dropped) is recorded with `Journal.ws`.
 """
 from __future__ import annotations
@@ -21,7 +22,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from simulator.core import Simulator
+from simulator.dialects.binance.streams import faults as ws_faults
 from simulator.dialects.binance.streams import market as ms
+from simulator.dialects.binance.streams.admission import ConnectionAttempts
 from simulator.dialects.binance.streams.connection import Connection, Pong
 from simulator.dialects.binance.streams.fanout import EventFanout
 from simulator.dialects.binance.streams.intervals import IntervalStreams
@@ -48,6 +51,7 @@ class StreamHub:
         self._tasks: set[asyncio.Task] = set()
         self._connection_ids = itertools.count(1)
         self.passes = 0  # 100 ms passes completed (tests wait on it)
+        self.attempts = ConnectionAttempts()
 
     # --- lifecycle -------------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -78,6 +82,11 @@ class StreamHub:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def admit(self, request: web.Request) -> web.Response | None:
+        """Before the handshake: None to let a connection in, or the 429 refusing one IP's connection attempt
+        over its budget (admission.py: Binance's 300 per 5 minutes, or a ws_connect_limit fault's)."""
+        return self.attempts.admit(request, self.sim.clock.now_ms(), self.sim.faults)
+
     def open(self, ws: web.WebSocketResponse, request: web.Request, *, combined: bool,
              market: bool) -> Connection:
         conn = Connection(self, ws, request, conn_id=next(self._connection_ids), max_queue=self.settings.max_queue,
@@ -103,10 +112,12 @@ class StreamHub:
         """Read frames until the peer goes: pings are answered, pongs noted, text handed to `on_text`."""
         ws = conn.ws
         try:
+            ws_faults.arrived(conn, self.sim.faults)
             while not conn.closed:
                 msg = await ws.receive()
                 if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
+                ws_faults.arrived(conn, self.sim.faults)  # a firstHit fault window starts with its traffic
                 if conn.journal is not None:
                     if msg.type is WSMsgType.TEXT:
                         conn.journal.ws("in", conn.conn_id, conn.path, msg.data)

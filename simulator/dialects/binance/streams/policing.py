@@ -14,6 +14,7 @@ from simulator import fault_kinds as fk
 from simulator.dialects.binance.streams import faults as ws_faults
 from simulator.dialects.binance.streams.connection import PING, Connection
 
+LIFETIME_REASON = "Connection reached its maximum lifetime"
 MAX_QUEUE = 10_000  # frames waiting for one connection before it counts as too slow and is dropped
 
 
@@ -49,14 +50,18 @@ def police(connections: Iterable[Connection], settings: StreamSettings, faults, 
     """Keepalive pings, unanswered pings, the maximum connection lifetime; ws_close faults, and messages
     ws_reorder held for a fault that is gone."""
     now = time.monotonic()
-    for conn in list(connections):
-        if now_ms - conn.opened_ms >= settings.max_lifetime_ms:
-            conn.close_soon(WSCloseCode.GOING_AWAY, "Connection reached its maximum lifetime")
+    connections = list(connections)
+    closing = ws_faults.closing(connections, faults) if fk.WS_CLOSE in faults.kinds else {}
+    for conn in connections:
+        lifetime = ws_faults.lifetime_ms(conn, faults, settings.max_lifetime_ms) if faults.kinds \
+            else settings.max_lifetime_ms
+        if now_ms - conn.opened_ms >= lifetime:
+            conn.close_soon(WSCloseCode.GOING_AWAY, LIFETIME_REASON)
             continue
         if conn.awaiting_pong_since is not None and now - conn.awaiting_pong_since > settings.pong_timeout_s:
             conn.abort(WSCloseCode.POLICY_VIOLATION, "Pong timeout")
             continue
-        if fk.WS_CLOSE in faults.kinds and ws_faults.close_fault(conn, faults) is not None:
+        if conn in closing:
             conn.abort(WSCloseCode.GOING_AWAY, ws_faults.CLOSE_REASON)
             continue
         if conn.held:

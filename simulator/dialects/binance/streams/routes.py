@@ -60,6 +60,9 @@ async def _shutdown_hub(app: web.Application) -> None:
 async def market_handler(request: web.Request) -> web.StreamResponse:
     hub = request.app[STREAM_HUB]
     combined = request.path.startswith("/stream")
+    refused = hub.admit(request)  # connection attempts per IP (streams.admission)
+    if refused is not None:
+        return refused
     ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     conn = hub.open(ws, request, combined=combined, market=True)

@@ -34,7 +34,8 @@ class Connection(Protocol):
     micro: bool
     user_sinks: dict
 
-    def send(self, text: str, stream: str | None = None, account_id: int | None = None) -> None: ...
+    def send(self, text: str, stream: str | None = None, account_id: int | None = None,
+             details: dict | None = None) -> None: ...
 
 TRANSFER_REASONS = ("DEPOSIT", "WITHDRAW")
 # Expiry reasons Binance spells in `eR`; the engine's others (STP, stop re-lock) have no Binance spelling.
@@ -190,6 +191,7 @@ class UserStreams:
         now = self.sim.clock.now_ms()
         listen_keys = self.sim.wire.listen_keys
         text = micro = None  # each serialised once, and only if some sink wants it
+        details = {"event": payload.get("e"), "execType": payload.get("x")}  # what user data faults pick by
         for sink in list(sinks):
             if sink.listen_key is not None and listen_keys.account_of(sink.listen_key, now) != account_id:
                 self.remove(sink)  # closed or expired: nothing more on this key
@@ -198,11 +200,11 @@ class UserStreams:
             if sink.conn.micro:  # timeUnit=MICROSECOND
                 if micro is None:
                     micro = dumps(event_to_microseconds(payload))
-                sink.conn.send(sink.frame(micro), sink.listen_key, account_id)
+                sink.conn.send(sink.frame(micro), sink.listen_key, account_id, details)
             else:
                 if text is None:
                     text = dumps(payload)
-                sink.conn.send(sink.frame(text), sink.listen_key, account_id)
+                sink.conn.send(sink.frame(text), sink.listen_key, account_id, details)
 
     # --- listenKey expiry --------------------------------------------------------------------------------
     def sweep_listen_keys(self) -> None:

@@ -32,6 +32,9 @@ MAX_SUBSCRIPTIONS = 1000
 
 async def handler(request: web.Request) -> web.StreamResponse:
     hub = request.app[STREAM_HUB]
+    refused = hub.admit(request)  # connection attempts per IP (streams.admission)
+    if refused is not None:
+        return refused
     ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
     await ws.prepare(request)
     conn = hub.open(ws, request, combined=False, market=False)

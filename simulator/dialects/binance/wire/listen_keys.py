@@ -30,14 +30,35 @@ class ListenKeys:
     def __init__(self, ttl_ms: int = 3_600_000):
         self.ttl_ms = ttl_ms
         self._keys: dict[str, ListenKey] = {}
+        # listen_key_ttl faults: {account id, or None for every account: lifetime ms} instead of ttl_ms
+        self.ttl_overrides: dict[int | None, int] = {}
+
+    def ttl_for(self, account_id: int) -> int:
+        overrides = self.ttl_overrides
+        return overrides.get(account_id, overrides.get(None, self.ttl_ms)) if overrides else self.ttl_ms
+
+    def set_ttl_overrides(self, overrides: dict[int | None, int], now: int) -> None:
+        """Keys live `overrides[account]` ms (None: any account) from their last POST or PUT instead of ttl_ms.
+        A live key whose lifetime shrinks expires at most that long from now; one whose lifetime grows back (the
+        fault ended) lives its full new lifetime from now, so the end of a fault never expires a key."""
+        before = {key.key: self.ttl_for(key.account_id) for key in self._keys.values()}
+        self.ttl_overrides = dict(overrides)
+        for listen_key in self._keys.values():
+            if listen_key.expires_at <= now:
+                continue
+            ttl = self.ttl_for(listen_key.account_id)
+            if ttl < before[listen_key.key]:
+                listen_key.expires_at = min(listen_key.expires_at, now + ttl)
+            elif ttl > before[listen_key.key]:
+                listen_key.expires_at = max(listen_key.expires_at, now + ttl)
 
     def create(self, account_id: int, now: int) -> str:
         for listen_key in self._keys.values():
             if listen_key.account_id == account_id and listen_key.expires_at > now:
-                listen_key.expires_at = now + self.ttl_ms
+                listen_key.expires_at = now + self.ttl_for(account_id)
                 return listen_key.key
         key = "".join(secrets.choice(_ALPHABET) for _ in range(60))
-        self._keys[key] = ListenKey(key, account_id, now + self.ttl_ms)
+        self._keys[key] = ListenKey(key, account_id, now + self.ttl_for(account_id))
         return key
 
     def _owned(self, key: str, account_id: int, now: int) -> ListenKey | None:
@@ -50,7 +71,7 @@ class ListenKeys:
         listen_key = self._owned(key, account_id, now)
         if listen_key is None:
             return False
-        listen_key.expires_at = now + self.ttl_ms
+        listen_key.expires_at = now + self.ttl_for(account_id)
         return True
 
     def close(self, key: str, account_id: int, now: int) -> bool:

@@ -8,13 +8,16 @@ can exceed the limit.
 Refusals:
 * a request that pushes an IP over a REQUEST_WEIGHT or RAW_REQUESTS pool gets 429 -1003 with `Retry-After`
   (seconds until that window ends);
-* an IP that has had a 429 and sends `BAN_AFTER_IGNORED_429` more requests over the limit in the same window is
-  banned: that request and every one until the ban ends get 418 -1003 "... IP banned until <ms> ...". The
-  first ban lasts 2 minutes and each later ban of the same IP 4 times longer, up to 3 days;
+* one rule for every 429, organic or forced by a fault: an IP that has had a 429 and sends
+  `BAN_AFTER_IGNORED_429` more requests that are refused before its `Retry-After` has elapsed is banned: that
+  request and every one until the ban ends get 418 -1003 "... IP banned until <ms> ..." (Retry-After: the ban's
+  length). A client that waits out Retry-After starts afresh. The first ban lasts 2 minutes and each later ban
+  of the same IP 4 times longer, up to 3 days;
 * an order that pushes an account over an ORDERS pool gets 429 -1015 (orders never lead to a ban).
 
 `enabled=False` stops the refusals but keeps counting, so the headers stay truthful. A fault injector can
-`force` a 429 or a 418 on every request until a given time, whether or not enforcement is enabled.
+`force` a 429 or a 418 on every request until a given time, whether or not enforcement is enabled (a forced 429
+says Retry-After: until then, and hammering through it leads to a ban as above).
 """
 from __future__ import annotations
 
@@ -37,8 +40,8 @@ Clock = Callable[[], int]
 
 @dataclass
 class _IpState:
-    limited_until: int = 0  # end of the window in which this IP last got a 429; 0 when not limited
-    ignored_429: int = 0  # requests over the limit since that 429
+    limited_until: int = 0  # when the Retry-After of this IP's last 429 elapses; 0 when not limited
+    ignored_429: int = 0  # requests refused since that 429, before it elapsed
     banned_until: int = 0
     bans: int = 0
 
@@ -77,15 +80,16 @@ class RateLimiter:
     def charge_request(self, ip: str, weight: int) -> dict[str, str]:
         """Count one request of `weight` from `ip`; the X-MBX-USED-WEIGHT-* headers, or BinanceError 429/418."""
         now = self._clock()
-        self._refuse_if_forced(ip, now)
         state = self._ips.setdefault(ip, _IpState())
         if state.banned_until > now:
             raise self._with_headers(_ban_error(state.banned_until, now), self.weight_headers(ip, now))
+        self._refuse_if_forced(ip, state, now)
         over = self._charge(ip, now, {REQUEST_WEIGHT: weight, RAW_REQUESTS: 1})
         headers = self.weight_headers(ip, now)
         if over is None or not self.enabled:
             return headers
-        raise self._with_headers(_request_refusal(state, over, now), headers)
+        error = errors.too_much_weight(over.limit, over.interval_text, _seconds(over.window_end(now) - now))
+        raise self._with_headers(_refusal(state, now, over.window_end(now), error), headers)
 
     def charge_order(self, account_id: Hashable) -> dict[str, str]:
         """Count one new order; the X-MBX-ORDER-COUNT-* headers, or BinanceError 429 -1015."""
@@ -141,7 +145,7 @@ class RateLimiter:
         return self._usage_headers(REQUEST_WEIGHT, "X-MBX-USED-WEIGHT-", ip, now)
 
     # --- refusing ---------------------------------------------------------------------------------------
-    def _refuse_if_forced(self, ip: str, now: int) -> None:
+    def _refuse_if_forced(self, ip: str, state: _IpState, now: int) -> None:
         if self._forced is None or now >= self._forced[1]:
             return
         kind, until = self._forced
@@ -149,7 +153,8 @@ class RateLimiter:
             error = _ban_error(until, now)
         else:
             pool = next(pool for pool in self.pools if pool.type == REQUEST_WEIGHT)
-            error = errors.too_much_weight(pool.limit, pool.interval_text, _seconds(until - now))
+            error = _refusal(state, now, until,
+                             errors.too_much_weight(pool.limit, pool.interval_text, _seconds(until - now)))
         raise self._with_headers(error, self.weight_headers(ip, now))
 
     @staticmethod
@@ -196,16 +201,17 @@ class RateLimiter:
         self.enabled, self._windows, self._ips, self._forced = enabled, windows, ips, forced
 
 
-def _request_refusal(state: _IpState, over: Pool, now: int) -> BinanceError:
-    """429 for going over `over`, or 418 once the IP has ignored enough 429s in the same window."""
+def _refusal(state: _IpState, now: int, retry_at: int, error: BinanceError) -> BinanceError:
+    """The 429 `error` (whose Retry-After points at `retry_at`), or a 418 ban once the IP has ignored enough 429s:
+    a request refused before the Retry-After of the IP's last 429 has elapsed ignores it."""
     if state.limited_until > now:
         state.ignored_429 += 1
         if state.ignored_429 >= BAN_AFTER_IGNORED_429:
             return _ban(state, now)
     else:
-        state.limited_until = over.window_end(now)
+        state.limited_until = retry_at
         state.ignored_429 = 0
-    return errors.too_much_weight(over.limit, over.interval_text, _seconds(over.window_end(now) - now))
+    return error
 
 
 def _ban(state: _IpState, now: int) -> BinanceError:

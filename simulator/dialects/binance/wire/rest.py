@@ -5,16 +5,18 @@ the same pipeline, in Binance's order:
 
 1. read the body (a body over the server's `client_max_size` becomes -1101, never aiohttp's text 413) and the
    parameters from query and body, whatever the Content-Type and method (`Params.parse`);
-2. the control plane's `maintenance` fault: every endpoint answers 503 and nothing else runs (no weight is
-   charged; the response still carries the IP's current `X-MBX-USED-WEIGHT-1M`);
+2. the control plane's `maintenance` fault: every endpoint but spot's exchangeInfo, ping and time answers 503 and
+   nothing else runs (no weight is charged; the response still carries the IP's current
+   `X-MBX-USED-WEIGHT-1M`); before it, a fault window that starts on first hit starts (`faults.seen`);
 3. charge the request's weight to its IP (the weight may depend on the parameters) - every response, errors
    included, carries `X-MBX-USED-WEIGHT-1M`; a refusal here is 429/418;
 4. authenticate by security type: NONE ignores any API key header, USER_STREAM needs a valid key, TRADE and
    USER_DATA need key + timestamp + signature (auth.verify);
 5. the faults that refuse or delay an authenticated request (http_error: the handler does not run;
    http_latency);
-6. run the handler, which returns a JSON-ready value or raises `BinanceError`; then the faults that hide an
-   applied request's outcome (http_unknown_status, http_blackhole).
+6. run the handler, which returns a JSON-ready value or raises `BinanceError`; then the faults that delay
+   (http_latency with phase after: the change and its stream events are out first) or hide an applied
+   request's outcome (http_unknown_status, http_blackhole).
 
 `X-MBX-TIME-UNIT: MICROSECOND` (any case) answers every time field in microseconds: the handler's value is
 rewritten once, here, by `time_unit.rest_to_microseconds` (known time keys, and the open/close times of kline rows); MILLISECOND
@@ -60,6 +62,10 @@ TIME_UNIT_HEADER = "X-MBX-TIME-UNIT"
 KLINE_PATHS = frozenset(("/api/v3/klines", "/api/v3/uiKlines"))
 UNKNOWN_PATH_WEIGHT = 1
 HOLD_POLL_S = 0.05  # how often a request held by http_blackhole looks whether its client is gone
+# What still answers during a maintenance fault: spot's exchangeInfo shows the symbols' BREAK status (futures
+# contracts have no BREAK status, so /fapi answers 503 throughout).
+MAINTENANCE_OPEN = frozenset(("/api/v3/exchangeInfo", "/api/v3/ping", "/api/v3/time"))
+_AFTER = {"phase": "after"}  # the http_latency faults that delay an applied request's answer
 _STOPPING = web.AppKey("binance_rest_stopping", asyncio.Event)
 
 Weight = int | Callable[[Params], int]
@@ -170,6 +176,7 @@ async def _answer(sim: Simulator, request: web.Request, endpoint: Endpoint) -> w
                 problem = exc
         faults = _Faults(sim.faults, request, params, sim) if sim.faults.kinds else None
         if faults is not None:
+            faults.arrived()
             refusal = faults.maintenance()
             if refusal is not None:  # before the weight: a venue in maintenance counts nothing
                 headers.update(_current_weight(sim, client_ip(request), endpoint.venue))
@@ -248,13 +255,24 @@ class _Faults:
         key = sim.keys.get(request.headers.get(API_KEY_HEADER) or "")
         self.key_account_id = key.account_id if key else None
 
-    def _match(self, kind: str, account_id: int | None):
+    def _match(self, kind: str, account_id: int | None, details: dict[str, str] | None = None):
         if kind not in self.injector.kinds:
             return None
         return self.injector.match(kind, endpoint=self.endpoint, symbol=self.symbol,
-                                   account_id=account_id if account_id is not None else self.key_account_id)
+                                   account_id=account_id if account_id is not None else self.key_account_id,
+                                   details=details)
+
+    def arrived(self) -> None:
+        """The request is traffic of its account (its API key's owner): a fault window that starts on first hit
+        starts now."""
+        if self.injector.waiting:
+            self.injector.seen(endpoint=self.endpoint, symbol=self.symbol, account_id=self.key_account_id)
 
     def maintenance(self) -> BinanceError | None:
+        """503 -1008, except on the endpoints that keep answering during maintenance (exchangeInfo shows the
+        symbols' BREAK status; ping and time stay up so a client can tell the venue from the network)."""
+        if self.request.path in MAINTENANCE_OPEN:
+            return None
         if self._match(fk.MAINTENANCE, None) is not None:
             return errors.server_busy()
         return None
@@ -270,6 +288,9 @@ class _Faults:
         return None
 
     async def after(self, account_id: int | None) -> BinanceError | None:
+        fault = self._match(fk.HTTP_LATENCY, account_id, _AFTER)
+        if fault is not None:  # the change is applied and its events are queued: only the answer is late
+            await asyncio.sleep(fault.params["ms"] / 1000)
         if self._match(fk.HTTP_UNKNOWN_STATUS, account_id) is not None:
             return errors.backend_timeout()
         fault = self._match(fk.HTTP_BLACKHOLE, account_id)

@@ -86,6 +86,12 @@ class BinanceWireState:
             expired += matching
         return expired
 
+    def set_listen_key_ttls(self, overrides: dict[int | None, int], now: int) -> None:
+        """listenKeys (spot and futures) live `overrides[accountId]` ms (key None: every account) from their last
+        POST or PUT instead of the configured TTL; an empty mapping goes back to it (ListenKeys.set_ttl_overrides)."""
+        for keys in self._all_listen_keys():
+            keys.set_ttl_overrides(overrides, now)
+
 
 def binance_wire(config, seed: int, clock) -> BinanceWireState:
     """The wire factory a Simulator serving Binance's dialect is built with (the seed is unused: rate limits
