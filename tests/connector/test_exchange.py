@@ -1,0 +1,182 @@
+"""The spot exchange's order lifecycle with aioresponses for REST (no sockets opened): creates whose answer is
+lost or unknown are resolved by status queries and never re-sent, a cancel that races a fill, user stream
+events, balances, and a restart that picks up fills made while down."""
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal as D
+
+import pytest
+from aioresponses import aioresponses
+
+from connector import constants as c
+from connector.exchange import BinanceExchange
+from connector.in_flight_order import OrderState
+from tests.connector.test_trading_rules import SPOT_INFO
+
+BASE = "http://exchange.test"
+PAIR = "BTC-USDT"
+
+
+def url(path):
+    return re.compile(re.escape(BASE + path) + r"(\?.*)?$")
+
+
+def count(m, method, path):
+    return sum(len(calls) for (verb, u), calls in m.requests.items() if verb == method and u.path == path)
+
+
+@pytest.fixture
+async def exchange(tmp_path):
+    ex = BinanceExchange("k", "s", [PAIR], base_url=BASE, tracking_db=str(tmp_path / "t.sqlite"),
+                         not_found_limit=2, request_timeout=1)
+    with aioresponses() as m:
+        m.get(url(c.EXCHANGE_INFO), payload={**SPOT_INFO, "rateLimits": list(c.DEFAULT_SPOT_POOLS)})
+        await ex._update_trading_rules()
+    yield ex
+    await ex.stop_network()
+
+
+def order_answer(cid, status="NEW", executed="0", fills=()):
+    return {"symbol": "BTCUSDT", "orderId": 55, "clientOrderId": cid, "transactTime": 1, "updateTime": 1,
+            "price": "60000.00", "origQty": "0.01", "executedQty": executed, "status": status, "fills": list(fills)}
+
+
+def kinds(ex):
+    return [e.kind for e in ex.events.history if e.kind != "balance_update"]
+
+
+async def test_a_full_answer_creates_and_fills(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), payload=order_answer("c1", "FILLED", "0.01", [
+            {"price": "60000.00", "qty": "0.004", "commission": "0.000004", "commissionAsset": "BTC", "tradeId": 1},
+            {"price": "60001.00", "qty": "0.006", "commission": "0.000006", "commissionAsset": "BTC",
+             "tradeId": 2}]))
+        await exchange.place_order("BUY", PAIR, D("0.01"), "MARKET", client_order_id="c1")
+    assert kinds(exchange) == ["order_created", "order_filled", "order_filled", "order_completed"]
+    assert exchange.events.history[-1].fees == (("BTC", D("0.000010")),)
+
+
+async def test_a_local_refusal_sends_nothing(exchange):
+    with aioresponses() as m:
+        await exchange.place_order("BUY", PAIR, D("0.00005"), "LIMIT", D("60000"), client_order_id="tiny")
+        assert count(m, "POST", c.ORDER) == 0
+    failure = exchange.events.history[-1]
+    assert failure.kind == "order_failed" and "notional" in failure.reason
+
+
+async def test_an_exchange_refusal_fails_with_its_code(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), status=400, payload={"code": -2010, "msg": "Account has insufficient balance"})
+        await exchange.place_order("BUY", PAIR, D("1"), "LIMIT", D("60000"), client_order_id="poor")
+    failure = exchange.events.history[-1]
+    assert (failure.kind, failure.code) == ("order_failed", -2010) and "insufficient" in failure.reason
+
+
+async def test_unknown_create_outcome_is_resolved_by_status_query_without_a_duplicate(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), status=503, payload={"code": -1007, "msg": "Timeout waiting for response"})
+        await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="lost")
+        assert exchange.in_flight_orders["lost"].current_state is OrderState.PENDING_CREATE
+        assert kinds(exchange) == []
+        m.get(url(c.ORDER), payload=order_answer("lost"))
+        await exchange._update_order_status()
+        assert count(m, "POST", c.ORDER) == 1
+    assert kinds(exchange) == ["order_created"]
+    assert exchange.in_flight_orders["lost"].exchange_order_id == "55"
+
+
+async def test_a_create_that_never_arrived_fails_after_repeated_not_found(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), exception=asyncio.TimeoutError())
+        await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="gone")
+        m.get(url(c.ORDER), status=400, payload={"code": -2013, "msg": "Order does not exist."}, repeat=True)
+        await exchange._update_order_status()
+        assert "gone" in exchange.in_flight_orders
+        await exchange._update_order_status()
+        assert count(m, "POST", c.ORDER) == 1
+    assert kinds(exchange) == ["order_failed"] and "gone" not in exchange.in_flight_orders
+
+
+async def test_a_cancel_that_races_a_fill_ends_filled(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), payload=order_answer("race"))
+        await exchange.place_order("SELL", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="race")
+        m.delete(url(c.ORDER), status=400, payload={"code": -2011, "msg": "Unknown order sent."})
+        m.get(url(c.ORDER), payload=order_answer("race", "FILLED", "0.01"))
+        m.get(url(c.MY_TRADES), payload=[{"symbol": "BTCUSDT", "id": 8, "orderId": 55, "price": "60000.00",
+                                          "qty": "0.01", "quoteQty": "600.00", "commission": "0.6",
+                                          "commissionAsset": "USDT", "time": 2, "isBuyer": False,
+                                          "isMaker": True}])
+        assert not await exchange._execute_cancel(PAIR, "race")
+    assert kinds(exchange) == ["order_created", "order_filled", "order_completed"]
+    fill = exchange.events.history[-2]
+    assert (fill.fee_asset, fill.fee_amount, fill.is_maker, fill.source) == ("USDT", D("0.6"), True, "rest")
+
+
+async def test_a_confirmed_cancel_after_a_partial_fill_waits_for_the_fill(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), payload=order_answer("part"))
+        await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="part")
+        m.delete(url(c.ORDER), payload={**order_answer("part", "CANCELED", "0.004")})
+        m.get(url(c.MY_TRADES), payload=[{"id": 3, "orderId": 55, "price": "60000.00", "qty": "0.004",
+                                          "quoteQty": "240.00", "commission": "0.000004",
+                                          "commissionAsset": "BTC", "time": 2, "isMaker": True}])
+        assert await exchange._execute_cancel(PAIR, "part")
+    assert kinds(exchange) == ["order_created", "order_filled", "order_canceled"]
+    assert exchange.events.history[-1].executed_amount == D("0.004")
+
+
+async def test_user_stream_events_drive_orders_and_balances(exchange):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), payload=order_answer("ws"))
+        await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="ws")
+    report = {"e": "executionReport", "E": 5, "s": "BTCUSDT", "c": "ws", "C": "", "x": "TRADE",
+              "X": "PARTIALLY_FILLED", "i": 55, "l": "0.004", "z": "0.004", "L": "60000.00", "n": "0.000004",
+              "N": "BTC", "T": 5, "t": 21, "m": True, "Y": "240.00"}
+    exchange._process_user_event(report)
+    exchange._process_user_event(report)  # a duplicated frame
+    exchange._process_user_event({"e": "outboundAccountPosition", "E": 6, "u": 6,
+                                  "B": [{"a": "USDT", "f": "99760.0", "l": "360.0"}]})
+    exchange._process_user_event({**report, "c": "cancel-req", "C": "ws", "x": "CANCELED", "X": "CANCELED",
+                                  "l": "0", "t": -1})
+    assert kinds(exchange) == ["order_created", "order_filled", "order_canceled"]
+    assert exchange.get_balance("USDT") == D("100120.0") and exchange.get_available_balance("USDT") == D("99760.0")
+
+
+async def test_rest_balances_fill_in_and_zero_what_is_gone(exchange):
+    with aioresponses() as m:
+        m.get(url(c.ACCOUNT), payload={"balances": [{"asset": "BTC", "free": "1.5", "locked": "0.5"},
+                                                    {"asset": "ETH", "free": "2", "locked": "0"}]})
+        m.get(url(c.ACCOUNT), payload={"balances": [{"asset": "BTC", "free": "2", "locked": "0"}]})
+        await exchange._update_balances()
+        assert exchange.get_balance("BTC") == D("2.0") and exchange.get_available_balance("BTC") == D("1.5")
+        await exchange._update_balances()
+    assert exchange.get_balance("ETH") == 0 and exchange.status_dict["balances"]
+
+
+async def test_restart_restores_orders_and_picks_up_fills_made_while_down(tmp_path):
+    db = str(tmp_path / "restart.sqlite")
+    first = BinanceExchange("k", "s", [PAIR], base_url=BASE, tracking_db=db)
+    with aioresponses() as m:
+        m.get(url(c.EXCHANGE_INFO), payload=SPOT_INFO)
+        m.post(url(c.ORDER), payload=order_answer("keep"))
+        await first._update_trading_rules()
+        await first.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="keep")
+    await first.stop_network()
+
+    second = BinanceExchange("k", "s", [PAIR], base_url=BASE, tracking_db=db)
+    try:
+        second.order_tracker.restore_tracking_states(second._store.load())
+        assert second.in_flight_orders["keep"].current_state is OrderState.OPEN
+        with aioresponses() as m:
+            m.get(url(c.ORDER), payload=order_answer("keep", "FILLED", "0.01"))
+            m.get(url(c.MY_TRADES), payload=[{"id": 30, "orderId": 55, "price": "60000.00", "qty": "0.01",
+                                              "quoteQty": "600", "commission": "0.00001",
+                                              "commissionAsset": "BTC", "time": 9, "isMaker": True}])
+            await second._update_order_status()
+        assert kinds(second) == ["order_filled", "order_completed"]
+        assert second._store.load() == {}
+    finally:
+        await second.stop_network()
