@@ -14,8 +14,11 @@ At most 1024 streams per connection (code 4 "Too many subscriptions").
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -82,7 +85,20 @@ class _Invalid(Exception):
         self.msg = msg
 
 
-def _on_control_frame(conn: Connection, text: str) -> None:
+class StreamNames(NamedTuple):
+    """What one venue's stream names are: whether a name is a stream (a market stream or a live listenKey), and
+    subscribing a connection to one. Spot's are this module's (SPOT_NAMES); USD-M's are futures_routes'."""
+
+    is_stream: Callable[[StreamHub, str], bool]
+    subscribe: Callable[[StreamHub, Connection, str], None]
+
+
+def control_frame_handler(names: StreamNames) -> Callable[[Connection, str], None]:
+    """Binance's control frames (SUBSCRIBE, ...) for connections of another venue's stream names."""
+    return functools.partial(_on_control_frame, names=names)
+
+
+def _on_control_frame(conn: Connection, text: str, names: StreamNames | None = None) -> None:
     message: object = None
     try:
         try:
@@ -91,7 +107,7 @@ def _on_control_frame(conn: Connection, text: str) -> None:
             raise _Invalid(3, f"Invalid JSON: {_json_error(exc)}") from None
         if not isinstance(message, dict):
             raise _Invalid(2, "Invalid request: expected an object")
-        result = _control(conn.hub, conn, message, text)
+        result = _control(conn.hub, conn, message, text, names or SPOT_NAMES)
         conn.send_json({"result": result, "id": message["id"]})
     except _Invalid as exc:
         reply: dict = {"error": {"code": exc.code, "msg": exc.msg}}
@@ -122,7 +138,7 @@ def _valid_id(request_id: object) -> bool:
     return isinstance(request_id, str) and _ID_TEXT.fullmatch(request_id) is not None
 
 
-def _control(hub: StreamHub, conn: Connection, message: dict, text: str) -> object:
+def _control(hub: StreamHub, conn: Connection, message: dict, text: str, names: StreamNames) -> object:
     if "method" not in message:
         raise _Invalid(2, f"Invalid request: missing field `method` {_end_position(text)}")
     method = message["method"]
@@ -139,12 +155,12 @@ def _control(hub: StreamHub, conn: Connection, message: dict, text: str) -> obje
     if method == "SUBSCRIBE":
         if not all(isinstance(name, str) for name in params):
             raise _Invalid(2, "Invalid request: invalid stream")
-        if not all(_is_stream(hub, name) for name in params):
+        if not all(names.is_stream(hub, name) for name in params):
             raise _Invalid(2, "Invalid request: invalid stream")
         if len({*conn.names, *conn.user_sinks, *params}) > MAX_STREAMS:
             raise _Invalid(4, "Too many subscriptions")
         for name in params:
-            _subscribe(hub, conn, name)
+            names.subscribe(hub, conn, name)
         return None
     if method == "UNSUBSCRIBE":
         if not all(isinstance(name, str) for name in params):
@@ -192,3 +208,6 @@ def _subscribe(hub: StreamHub, conn: Connection, name: str) -> None:
     account_id = _live_listen_key(hub, name)
     if account_id is not None:
         hub.subscribe_user(conn, UserSink(conn, account_id, listen_key=name))
+
+
+SPOT_NAMES = StreamNames(_is_stream, _subscribe)
