@@ -286,6 +286,8 @@ class BinanceExchange:
         finally:
             self._creating.discard(client_order_id)
         self._process_order_answer(order, answer)
+        if not order.fills_complete:
+            self._poll_notifier.set()  # executed per the answer, fills not seen yet: fetch them now
 
     def _fail(self, order: InFlightOrder, reason: str, code: int | None = None) -> None:
         self.order_tracker.process_order_update(OrderUpdate(order.client_order_id, order.trading_pair,

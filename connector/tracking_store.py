@@ -20,6 +20,8 @@ class TrackingStateStore:
         self._db.execute("CREATE TABLE IF NOT EXISTS in_flight_orders (connector TEXT NOT NULL, "
                          "client_order_id TEXT NOT NULL, state TEXT NOT NULL, updated_ms INTEGER NOT NULL, "
                          "PRIMARY KEY (connector, client_order_id))")
+        self._db.execute("CREATE TABLE IF NOT EXISTS connector_state (connector TEXT NOT NULL, key TEXT NOT NULL, "
+                         "value TEXT NOT NULL, PRIMARY KEY (connector, key))")
 
     def save(self, client_order_id: str, state: dict[str, Any], updated_ms: int) -> None:
         self._db.execute("INSERT OR REPLACE INTO in_flight_orders VALUES (?, ?, ?, ?)",
@@ -33,6 +35,15 @@ class TrackingStateStore:
         rows = self._db.execute("SELECT client_order_id, state FROM in_flight_orders WHERE connector = ?",
                                 (self.connector_name,))
         return {client_order_id: json.loads(state) for client_order_id, state in rows}
+
+    def set_value(self, key: str, value: str) -> None:
+        """Other state that must survive a restart (the perpetual half: the last funding payment seen)."""
+        self._db.execute("INSERT OR REPLACE INTO connector_state VALUES (?, ?, ?)", (self.connector_name, key, value))
+
+    def get_value(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM connector_state WHERE connector = ? AND key = ?",
+                               (self.connector_name, key)).fetchone()
+        return row[0] if row else None
 
     def close(self) -> None:
         self._db.close()

@@ -35,6 +35,11 @@ class ExchangeError(Exception):
         self.retry_after = retry_after
 
     @property
+    def reason(self) -> str:
+        """The exchange's own message (what a caller shows a person)."""
+        return self.msg
+
+    @property
     def rate_limited(self) -> bool:
         return self.status in (429, 418)
 

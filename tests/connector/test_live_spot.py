@@ -1,0 +1,169 @@
+"""The spot connector against a live exsim on a loopback port, arranged and broken through the control plane.
+Every wait is on an event, with a deadline."""
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal as D
+
+from tests.connector.conftest import DEMO_ACCOUNT
+
+PAIR, SYMBOL = "BTC-USDT", "BTCUSDT"
+WAIT = 10.0
+
+
+def of(kind, cid):
+    return lambda e: e.kind == kind and getattr(e, "client_order_id", None) == cid
+
+
+async def resting_buy(exchange, price="50000", amount="0.01"):
+    cid = await exchange.place_order("BUY", PAIR, D(amount), "LIMIT", D(price))
+    created = await exchange.events.wait_for(of("order_created", cid), WAIT)
+    return cid, created.exchange_order_id
+
+
+async def exchange_orders(control, cid):
+    return [o for o in await control.orders(DEMO_ACCOUNT) if o["clientOrderId"] == cid]
+
+
+async def test_round_trip_with_a_partial_fill_over_several_ws_messages(make_exchange, control):
+    exchange = await make_exchange()
+    cid, order_id = await resting_buy(exchange)
+    for qty in ("0.003", "0.003", "0.004"):
+        await control.take(order_id, qty)
+    completed = await exchange.events.wait_for(of("order_completed", cid), WAIT)
+    fills = [e for e in exchange.events.history if e.kind == "order_filled" and e.client_order_id == cid]
+    assert [f.amount for f in fills] == [D("0.003"), D("0.003"), D("0.004")]
+    assert len({f.trade_id for f in fills}) == 3 and {f.source for f in fills} == {"ws"}
+    assert completed.base_amount == D("0.01") and completed.quote_amount == D("500")
+    assert dict(completed.fees) == {"BTC": sum(f.fee_amount for f in fills)} and all(f.is_maker for f in fills)
+    await exchange.events.wait_for(lambda e: e.kind == "balance_update" and e.asset == "BTC" and e.source == "ws",
+                                   WAIT)
+    assert not exchange.in_flight_orders and exchange.throttler.bans == 0
+
+
+async def test_cancel_of_a_resting_order(make_exchange, control):
+    exchange = await make_exchange()
+    cid, _ = await resting_buy(exchange)
+    exchange.cancel(PAIR, cid)
+    await exchange.events.wait_for(of("order_canceled", cid), WAIT)
+    assert not [o for o in await control.orders(DEMO_ACCOUNT, open_only=True) if o["clientOrderId"] == cid]
+
+
+async def test_a_cancel_that_races_a_fill_ends_filled_not_canceled(make_exchange, control):
+    exchange = await make_exchange()
+    cid, _ = await resting_buy(exchange)
+    await control.add_fault("fill_during_cancel", count=1)
+    assert not await exchange._execute_cancel(PAIR, cid)
+    await exchange.events.wait_for(of("order_completed", cid), WAIT)
+    assert not any(e.kind == "order_canceled" for e in exchange.events.history)
+    fills = [e for e in exchange.events.history if e.kind == "order_filled" and e.client_order_id == cid]
+    assert sum(f.amount for f in fills) == D("0.01")
+
+
+async def test_market_order_fills_against_the_book(make_exchange, control):
+    maker = await control.create_account("maker", USDT="100000", BTC="10")
+    await control.place_order(maker["id"], SYMBOL, "SELL", "LIMIT", "0.5", "60000", "GTC")
+    exchange = await make_exchange()
+    await asyncio.wait_for(_until(lambda: exchange.get_order_book(PAIR).best_ask == D("60000")), WAIT)
+    cid = await exchange.place_order("BUY", PAIR, D("0.02"), "MARKET")
+    completed = await exchange.events.wait_for(of("order_completed", cid), WAIT)
+    assert completed.base_amount == D("0.02") and completed.quote_amount == D("1200")
+
+
+async def _until(predicate):
+    while not predicate():
+        await asyncio.sleep(0.02)
+
+
+async def test_ws_drop_is_recovered_streams_and_book(make_exchange, control):
+    exchange = await make_exchange()
+    book_stream = exchange.order_book_tracker.data_source.stream
+    user_stream = exchange.user_stream_tracker.data_source.stream
+    snapshots = exchange.order_book_tracker.resyncs
+    await control.add_fault("ws_close", count=1)
+    await asyncio.wait_for(_until(lambda: book_stream.connections >= 2 and user_stream.connections >= 2), WAIT)
+    await asyncio.wait_for(_until(lambda: exchange.ready), WAIT)
+    assert exchange.order_book_tracker.resyncs > snapshots  # the book was rebuilt from a new snapshot
+    cid, order_id = await resting_buy(exchange)
+    await control.take(order_id, "0.01")
+    fill = await exchange.events.wait_for(of("order_filled", cid), WAIT)
+    assert fill.source == "ws"
+
+
+async def test_a_silent_ws_is_detected_and_replaced(make_exchange, control):
+    exchange = await make_exchange()
+    user_stream = exchange.user_stream_tracker.data_source.stream
+    await control.add_fault("ws_silence", durationMs=1500)
+    await asyncio.wait_for(_until(lambda: user_stream.connections >= 2), WAIT)
+    await asyncio.wait_for(_until(lambda: exchange.ready), WAIT)
+    cid, order_id = await resting_buy(exchange)
+    await control.take(order_id, "0.004")
+    await exchange.events.wait_for(of("order_filled", cid), WAIT)
+
+
+async def test_unknown_status_on_create_is_resolved_without_a_duplicate(make_exchange, control):
+    exchange = await make_exchange()
+    await control.add_fault("http_unknown_status", endpoint="POST /api/v3/order", count=1)
+    cid = await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("50000"))
+    await exchange.events.wait_for(of("order_created", cid), WAIT)
+    assert len(await exchange_orders(control, cid)) == 1
+    assert exchange.in_flight_orders[cid].exchange_order_id is not None
+
+
+async def test_blackholed_create_is_resolved_without_a_duplicate(make_exchange, control):
+    exchange = await make_exchange()
+    await control.add_fault("http_blackhole", endpoint="POST /api/v3/order", count=1)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    cid = await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("50000"))
+    assert loop.time() - start >= 1.5  # it waited for the request timeout
+    await exchange.events.wait_for(of("order_created", cid), WAIT)
+    assert len(await exchange_orders(control, cid)) == 1
+
+
+async def test_unknown_status_on_cancel_is_resolved_by_status(make_exchange, control):
+    exchange = await make_exchange()
+    cid, _ = await resting_buy(exchange)
+    await control.add_fault("http_unknown_status", endpoint="DELETE /api/v3/order", count=1)
+    exchange.cancel(PAIR, cid)
+    await exchange.events.wait_for(of("order_canceled", cid), WAIT)
+
+
+async def test_429_then_418_hold_every_request_until_retry_after(make_exchange, control):
+    exchange = await make_exchange()
+    api = exchange.api
+    for status in (429, 418):
+        await control.add_fault("rate_limit", status=status, ms=1000)
+        sent_before = api.requests_sent
+        ok = await exchange.check_network()
+        assert not ok and exchange.throttler.banned
+        banned_until = exchange.throttler.banned_until
+        sent_during_ban = api.requests_sent
+        loop = asyncio.get_running_loop()
+        assert await asyncio.wait_for(exchange.check_network(), WAIT)  # waits out the ban, then succeeds
+        assert loop.time() >= banned_until
+        assert sent_during_ban == sent_before + 1  # nothing else left while banned
+    assert exchange.throttler.bans >= 2
+
+
+async def test_clock_skew_is_absorbed_by_resync(make_exchange, control):
+    exchange = await make_exchange()
+    offset = exchange.time_synchronizer.offset_ms
+    await control.add_fault("clock_skew", ms=-20000)  # the server's clock is 20 s behind: our stamps are ahead
+    cid = await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("50000"))
+    await exchange.events.wait_for(of("order_created", cid), WAIT)
+    assert exchange.time_synchronizer.offset_ms < offset - 15000
+
+
+async def test_restart_picks_up_fills_made_while_down(make_exchange, control):
+    first = await make_exchange("restart.sqlite")
+    cid, order_id = await resting_buy(first, amount="0.02")
+    await control.take(order_id, "0.005")
+    await first.events.wait_for(of("order_filled", cid), WAIT)
+    await first.stop_network()
+    await control.take(order_id, "0.015")  # while no connector is watching
+    second = await make_exchange("restart.sqlite")
+    completed = await second.events.wait_for(of("order_completed", cid), WAIT)
+    fills = [e for e in second.events.history if e.kind == "order_filled" and e.client_order_id == cid]
+    assert [f.amount for f in fills] == [D("0.015")] and fills[0].source == "rest"  # the one made while down
+    assert completed.base_amount == D("0.02")
