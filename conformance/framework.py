@@ -154,6 +154,16 @@ class Ctx:
                               "or OrderFailed", self.for_order(client_order_id) or "no event for it")
         return found
 
+    async def outcome(self, client_order_id: str, timeout: Optional[float] = None) -> Any:
+        """The first created or failed event of an order: the connector settled what became of the request."""
+        found = await self.events.wait(lambda e: kind(e) in ("OrderCreated", "OrderFailed")
+                                       and e.client_order_id == client_order_id,
+                                       self.patience if timeout is None else timeout)
+        if found is None:
+            raise CheckFailed(f"no outcome reported for order {client_order_id}", "OrderCreated or OrderFailed",
+                              self.for_order(client_order_id) or "no event for it")
+        return found
+
     def for_order(self, client_order_id: str, name: Optional[str] = None) -> list[Any]:
         return [e for e in self.events.items if getattr(e, "client_order_id", None) == client_order_id
                 and (name is None or kind(e) == name)]
@@ -183,9 +193,14 @@ class Ctx:
                       "none")
         return cid, found["order"]
 
-    async def restart(self) -> None:
-        """Stop the adapter, then build a new one from the same config (same state_dir) and start it."""
+    async def stop_adapter(self) -> None:
         await asyncio.wait_for(self.adapter.stop(), 10)
+
+    async def start_new_adapter(self) -> None:
+        """A new adapter from the same config (same state_dir), started: a connector process restarted."""
         self.adapter = self.factory(self.config)
         self.events.attach(self.adapter)
         await asyncio.wait_for(self.adapter.start(), 30)
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()

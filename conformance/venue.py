@@ -8,7 +8,10 @@ by the check's own scene, so what the exchange knows is exactly what the check a
 """
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Optional
@@ -23,6 +26,15 @@ from simulator.core import Simulator
 from simulator.server import build_simulator, create_app, make_runner
 
 ConfigChange = Callable[[Config], Config]
+
+
+@dataclass
+class Request:
+    at: float          # the event loop's clock when it arrived
+    method: str
+    path: str
+    api_key: str
+    status: int = 0    # 0: no answer (the connection was dropped)
 
 SUBJECT_BALANCES = {"USDT": "100000", "BTC": "2", "ETH": "20"}
 MAKER_BALANCES = {"USDT": "100000000", "BTC": "1000", "ETH": "10000"}
@@ -51,10 +63,33 @@ class Venue:
         self.api_key = ""
         self.api_secret = ""
         self.maker_id = 0
+        self.requests: list[Request] = []  # every HTTP request the server answered, in arrival order
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler):
+        entry = Request(asyncio.get_running_loop().time(), request.method, request.path,
+                        request.headers.get("X-MBX-APIKEY", ""))
+        self.requests.append(entry)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            entry.status = exc.status
+            raise
+        entry.status = response.status
+        return response
+
+    def requests_to(self, method: str, path: str, since: float = 0.0, own: bool = True) -> list["Request"]:
+        """The subject's requests (by its API key) to METHOD path (fnmatch pattern) that arrived after `since`."""
+        return [r for r in self.requests if r.at >= since and r.method == method and fnmatchcase(r.path, path)
+                and (not own or r.api_key == self.api_key)]
+
+    def statuses(self, since: float = 0.0) -> list[int]:
+        return [r.status for r in self.requests if r.at >= since]
 
     # --- lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> "Venue":
         app = create_app(self.sim)
+        app.middlewares.insert(0, self._record)  # outermost: sees the status the client got
         self._runner = make_runner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
