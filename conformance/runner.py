@@ -83,11 +83,6 @@ async def run_check(check: Check, factory: Callable[[AdapterConfig], Any], timin
     ctx: Optional[Ctx] = None
     try:
         await venue.start()
-        if check.market == "perpetual":
-            served, why = await venue.serves_perpetuals()
-            if not served:
-                raise CheckSkipped(f"the simulator does not serve USD-M perpetuals yet ({why})")
-        (check.arrange or scenes.market)(venue)
         config = AdapterConfig(rest_url=venue.rest_url, ws_url=venue.ws_url, api_key=venue.api_key,
                                api_secret=venue.api_secret, trading_pairs=check.pairs, market=check.market,
                                state_dir=state_dir, timing=timing or Timing())
@@ -96,6 +91,11 @@ async def run_check(check: Check, factory: Callable[[AdapterConfig], Any], timin
         missing = sorted(check.needs - frozenset(getattr(ctx.adapter, "capabilities", ())))
         if missing:
             raise CheckSkipped(f"the adapter does not declare: {', '.join(missing)}", capability=True)
+        if check.market == "perpetual":
+            served, why = await venue.serves_perpetuals()
+            if not served:
+                raise CheckSkipped(f"the simulator does not serve USD-M perpetuals yet ({why})")
+        (check.arrange or scenes.market)(venue)
         events.attach(ctx.adapter)
         try:
             await asyncio.wait_for(ctx.adapter.start(), START_TIMEOUT)
