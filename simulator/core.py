@@ -16,7 +16,7 @@ import random
 from collections import deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from simulator.clock import SimClock
 from simulator.config import Config, load_config
@@ -30,7 +30,13 @@ from simulator.engine.engine import Engine
 from simulator.engine.events import Event
 from simulator.engine.fees import FeeSchedule, FeeTier
 from simulator.engine.instrument import format_atoms, to_atoms
+from simulator.engine.perp.engine import FuturesEngine
+from simulator.engine.perp.instrument import PerpSpec
+from simulator.engine.perp.results import FuturesTransferResult
+from simulator.engine.rejection import Reject, Rejected
+from simulator.engine.results import TransferResult
 from simulator.market.maker import MarketMaker
+from simulator.market.perp_maker import PerpMarketMaker
 
 
 class WireState(Protocol):
@@ -101,6 +107,17 @@ class TrafficFeed(Protocol):
     def disconnected(self, connection: int) -> None: ...
 
 
+class WalletTransfer(NamedTuple):
+    """A move between an account's spot and futures wallets: each engine's own result (and event range)."""
+
+    tran_id: int
+    account_id: int
+    asset: str
+    amount: int
+    spot: TransferResult
+    futures: FuturesTransferResult
+
+
 class Simulator:
     def __init__(self, config: Config | None = None, *, seed: int | None = None, clock: SimClock | None = None,
                  wire: WireFactory | None = None):
@@ -120,12 +137,21 @@ class Simulator:
                              retention=retention.engine())
         self.recent_events: deque[Event] = deque(maxlen=retention.recent_events)
         self.engine.subscribe(self.recent_events.append)
+        # USD-M perpetuals: a second engine with its own books, events and sequence, over the same account ids.
+        # Its own RNG stream, so adding perpetuals never shifts the spot engine's generated ids.
+        self.futures = FuturesEngine(self.clock, random.Random(f"{self.seed}:futures"),
+                                     instruments=[self._perp_spec(spec) for spec in self.config.perpetuals],
+                                     retention=retention.engine())
+        self.recent_futures_events: deque[Event] = deque(maxlen=retention.recent_events)
+        self.futures.subscribe(self.recent_futures_events.append)
         self.demo_keys: list[ApiKey] = []
         for account in self.config.accounts:
             self.demo_keys.append(self.create_account(account.name, account.api_key, account.secret,
-                                                      account.fee_tier, account.spot))
+                                                      account.fee_tier, account.spot, account.futures))
         self.market_maker = MarketMaker(self.engine, self.config.market_maker, self.seed) \
             if self.config.market_maker.enabled else None
+        if self.market_maker is not None and self.futures.instruments:
+            PerpMarketMaker(self.futures, self.market_maker, self.seed)  # quotes the perpetuals too
         self.market_paused = False  # control plane: background liquidity off (its quotes canceled)
         self.counterparty = Counterparty(self.engine)
         self.faults: FaultRegistry = FaultInjector(
@@ -142,6 +168,7 @@ class Simulator:
         now = self.clock.now_ms() if now is None else now
         if self.market_maker is not None and not self.market_paused:
             self.market_maker.tick(now)
+        self.futures.tick(now)
         self.faults.tick(now)
 
     # --- whole-state operations -----------------------------------------------------------------------
@@ -175,6 +202,9 @@ class Simulator:
         own = self.recent_events.append
         carried = [listener for listener in self.engine.listeners if listener != own]
         carried_ends = list(self.engine.operation_listeners)
+        own_futures = self.recent_futures_events.append
+        carried_futures = [listener for listener in self.futures.listeners if listener != own_futures]
+        carried_futures_ends = list(self.futures.operation_listeners)
         callbacks = self.on_swap
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
@@ -183,19 +213,60 @@ class Simulator:
             self.engine.subscribe(listener)
         for callback in carried_ends:
             self.engine.subscribe_operation_end(callback)
+        for listener in carried_futures:
+            self.futures.subscribe(listener)
+        for callback in carried_futures_ends:
+            self.futures.subscribe_operation_end(callback)
         for callback in list(callbacks):
             callback(self)
 
     def create_account(self, name: str = "", api_key: str | None = None, secret: str | None = None,
-                       fee_tier: int = 0, balances: dict[str, Decimal] | None = None) -> ApiKey:
-        """Open an account with an API key and initial spot balances (decimal amounts per asset)."""
+                       fee_tier: int = 0, balances: dict[str, Decimal] | None = None,
+                       futures: dict[str, Decimal] | None = None) -> ApiKey:
+        """Open an account with an API key and initial spot and futures balances (decimal amounts per asset)."""
         atoms = {asset: self.to_atoms(asset, amount) for asset, amount in (balances or {}).items()}
+        futures_atoms = {asset: self.to_atoms(asset, amount) for asset, amount in (futures or {}).items()}
         account = self.engine.open_account(name, fee_tier)
+        self.futures.ensure_account(account.account_id, account.name, fee_tier)
         key = self.keys.add(account.account_id, api_key, secret)
         for asset, amount in atoms.items():
             if amount:
                 self.engine.deposit(account.account_id, asset, amount)
+        for asset, amount in futures_atoms.items():
+            if amount:
+                self.futures.deposit(account.account_id, asset, amount)
         return key
+
+    def transfer(self, account_id: int, asset: str, amount: int, to_futures: bool) -> WalletTransfer:
+        """Move `amount` atoms between an account's spot and futures wallets (Binance's /sapi/v1/asset/transfer
+        MAIN_UMFUTURE / UMFUTURE_MAIN and /sapi/v1/futures/transfer). Both sides are checked before either moves;
+        Rejected (INSUFFICIENT_BALANCE, INVALID_AMOUNT, UNKNOWN_ACCOUNT) otherwise, with nothing changed."""
+        if type(amount) is not int or amount <= 0:
+            raise Rejected(Reject.INVALID_AMOUNT, "a transfer must be a positive number of atoms")
+        self.engine.account(account_id)
+        self.futures.ensure_account(account_id, self.engine.accounts[account_id].name,
+                                    self.engine.accounts[account_id].fee_tier)
+        if to_futures:
+            if self.engine.accounts[account_id].free(asset) < amount:
+                raise Rejected(Reject.INSUFFICIENT_BALANCE)
+            spot = self.engine.withdraw(account_id, asset, amount, reason="TRANSFER")
+            futures = self.futures.deposit(account_id, asset, amount, reason="DEPOSIT", info="MAIN_UMFUTURE")
+        else:
+            if self.futures.max_withdraw(account_id, asset) < amount:
+                raise Rejected(Reject.INSUFFICIENT_BALANCE)
+            futures = self.futures.withdraw(account_id, asset, amount, reason="WITHDRAW", info="UMFUTURE_MAIN")
+            spot = self.engine.deposit(account_id, asset, amount, reason="TRANSFER")
+        return WalletTransfer(futures.tran_id, account_id, asset, amount, spot, futures)
+
+    def _perp_spec(self, spec) -> PerpSpec:
+        """The engine's perpetual from the config's: asset precisions as the spot instruments give them."""
+        return PerpSpec(symbol=spec.symbol, base=spec.base, quote=spec.quote, margin_asset=spec.margin_asset,
+                        tick_size=spec.tick_size, step_size=spec.step_size, min_qty=spec.min_qty,
+                        max_qty=spec.max_qty, min_notional=spec.min_notional, max_leverage=spec.max_leverage,
+                        maint_margin_rate=spec.maint_margin_rate,
+                        funding_interval_hours=spec.funding_interval_hours,
+                        base_precision=self.asset_precision(spec.base),
+                        quote_precision=self.asset_precision(spec.quote))
 
     def asset_precision(self, asset: str) -> int:
         for inst in self.engine.instruments.values():

@@ -194,15 +194,17 @@ class Engine(Matcher):
             raise Rejected(Reject.INVALID_AMOUNT, str(exc)) from None
         account.fee_tier = tier
 
-    def deposit(self, account_id: int, asset: str, amount: int) -> TransferResult:
+    def deposit(self, account_id: int, asset: str, amount: int, reason: str = "DEPOSIT") -> TransferResult:
+        """Money into the account (`reason` TRANSFER: from its futures wallet)."""
         account = self.account(account_id)
         if type(amount) is not int or amount <= 0:  # integer atoms only: never a float for money
             raise Rejected(Reject.INVALID_AMOUNT, "a deposit must be a positive number of atoms")
         account.credit(asset, amount)
         self.deposits[asset] = self.deposits.get(asset, 0) + amount
-        return self._transfer(account, asset, amount, "DEPOSIT")
+        return self._transfer(account, asset, amount, reason)
 
-    def withdraw(self, account_id: int, asset: str, amount: int) -> TransferResult:
+    def withdraw(self, account_id: int, asset: str, amount: int, reason: str = "WITHDRAW") -> TransferResult:
+        """Money out of the account (`reason` TRANSFER: to its futures wallet)."""
         account = self.account(account_id)
         if type(amount) is not int or amount <= 0:  # integer atoms only: never a float for money
             raise Rejected(Reject.INVALID_AMOUNT, "a withdrawal must be a positive number of atoms")
@@ -210,7 +212,7 @@ class Engine(Matcher):
             raise Rejected(Reject.INSUFFICIENT_BALANCE)
         account.debit(asset, amount)
         self.withdrawals[asset] = self.withdrawals.get(asset, 0) + amount
-        return self._transfer(account, asset, -amount, "WITHDRAW")
+        return self._transfer(account, asset, -amount, reason)
 
     def _transfer(self, account: Account, asset: str, delta: int, reason: str) -> TransferResult:
         now = self.clock.now_ms()
@@ -275,6 +277,10 @@ class Engine(Matcher):
         account.lock(asset, need)
         order.locked = need
         self._touched[(account.account_id, asset)] = None
+        self._register(account, order)
+
+    def _register(self, account: Account, order: Order) -> None:
+        """File an accepted order (which holds what it must) under its ids and its account; announce it NEW."""
         order_id, symbol = order.order_id, order.symbol
         self.orders[order_id] = order
         account.open_orders[order_id] = order

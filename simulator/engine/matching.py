@@ -51,6 +51,12 @@ class Matcher:
 
         Runs once per operation, so the sequence increments and the dispatch are written out inline.
         """
+        if self._touched:
+            self._flush_balances(now)
+        self._flush_depth(now)
+
+    def _flush_balances(self, now: int) -> None:
+        """One BalanceUpdate per (account, asset) the operation touched (the futures engine reports its own)."""
         dispatch = self._dispatch
         touched = self._touched
         if touched:
@@ -62,6 +68,10 @@ class Matcher:
                 account.update_time = now
                 self.seq = seq = self.seq + 1
                 dispatch(BalanceUpdate(seq, now, account_id, asset, free, locked, 0, "ORDER"))
+
+    def _flush_depth(self, now: int) -> None:
+        """One DepthUpdate per book whose levels the operation changed, each moving its update id by one."""
+        dispatch = self._dispatch
         changed = self._changed_books
         if changed:
             self._changed_books = {}

@@ -44,6 +44,7 @@ class MarketMaker:
         self.quotes: dict[str, dict[tuple[str, int], int]] = {s: {} for s in self.symbols}  # (side, price) -> id
         self._next_requote = 0
         self._next_trade = 0
+        self.perp = None  # the perpetual books' maker (perp_maker.py) when there are perpetuals to quote
         for symbol in self.symbols:
             inst = engine.instruments[symbol]
             self.index.track(inst, inst.parse_price(config.index[symbol]))
@@ -146,16 +147,21 @@ class MarketMaker:
             pass  # an empty side or a filter: the next tick tries again
 
     def tick(self, now: int) -> None:
-        """Advance the market to `now`: walk and re-quote every refill_ms, trade every trade_every_ms."""
-        if now >= self._next_requote:
+        """Advance the market to `now`: walk and re-quote every refill_ms, trade every trade_every_ms; the
+        perpetual books follow the same index in the same steps."""
+        requote = now >= self._next_requote
+        if requote:
             self.index.step()
             for symbol in self.symbols:
                 self.requote(symbol)
             self._next_requote = now + self.config.refill_ms
-        if self.config.trade_every_ms and now >= self._next_trade:
+        trade = bool(self.config.trade_every_ms) and now >= self._next_trade
+        if trade:
             for symbol in self.symbols:
                 self.trade_once(symbol)
             self._next_trade = now + self.config.trade_every_ms
+        if self.perp is not None:
+            self.perp.step(requote, trade)
 
     # --- snapshots -----------------------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
@@ -211,6 +217,7 @@ class MarketMaker:
                         order.account_id != mm.account_id or order.symbol != symbol):
                     raise ValueError(f"market maker quote: order {order_id} is not one of its {symbol} orders")
                 mm.quotes[symbol][(side, expect_int(price, "market maker quote price"))] = order_id
+        mm.perp = None
         mm._next_requote = expect_int(state["next_requote"], "market maker next_requote")
         mm._next_trade = expect_int(state["next_trade"], "market maker next_trade")
         return mm

@@ -1,0 +1,152 @@
+"""Liquidation and margin calls, checked whenever a mark price moves.
+
+Cross margin uses the whole cross wallet: when an account's cross margin balance (cross wallet + cross
+unrealized PnL) falls to its cross maintenance margin, all its cross positions are liquidated. An ISOLATED
+position is on its own: when its isolated wallet + unrealized PnL falls to its maintenance margin, that position
+alone is. Liquidating cancels the open orders on that margin, then closes each position with a LIQUIDATION order
+(client id `autoclose-N`, IOC at market through the book, its `bankruptcy_price` the price at which the margin
+is exhausted); whatever the margin does not cover afterwards the insurance fund pays (INSURANCE_CLEAR income).
+A position the book cannot absorb whole stays open for the next mark move. No auto-deleveraging: the fund may
+go below zero, and the audit reports it as what it is.
+
+A MARGIN_CALL is sent first, once, when maintenance margin reaches WARN_PERCENT of the margin balance, and again
+only after the ratio went back under it.
+"""
+from __future__ import annotations
+
+from simulator.engine.order import BUY, IOC, SELL
+from simulator.engine.perp.events import ForceOrder, MarginCall, MarginCallRow
+from simulator.engine.perp.income import INSURANCE_CLEAR
+from simulator.engine.perp.margin import risk
+from simulator.engine.perp.order import LIQUIDATION, PerpOrder
+from simulator.engine.perp.position import ISOLATED
+from simulator.engine.taker_plan import plan_taker
+
+WARN_PERCENT = 80
+
+
+def check(engine, symbol: str, now: int) -> list[PerpOrder]:
+    """Liquidate what the symbol's mark move left without margin; warn what came close. Returns the orders."""
+    if engine.mark(symbol) is None:
+        return []
+    asset = engine.instruments[symbol].margin_asset
+    orders: list[PerpOrder] = []
+    for account_id in sorted({key[0] for key in engine.open_positions[symbol]}):
+        orders += _check_account(engine, account_id, asset, now)
+    return orders
+
+
+def _check_account(engine, account_id: int, asset: str, now: int) -> list[PerpOrder]:
+    figures = risk(engine, account_id, asset)
+    orders: list[PerpOrder] = []
+    warned: list = []
+    cross = [p for p in figures.positions if p.margin_type != ISOLATED]
+    if cross:
+        balance, maint = figures.cross_margin_balance, figures.cross_maint
+        if balance <= maint:
+            orders += _liquidate(engine, account_id, cross, now, None)
+        elif _warn(engine, (account_id,), maint, balance):
+            warned += cross
+    for position in figures.positions:
+        if position.margin_type != ISOLATED or not position.amt:
+            continue
+        inst = engine.instruments[position.symbol]
+        mark = engine.mark_or_entry(position)
+        balance = position.isolated_wallet + position.unrealized(mark, inst.base_unit)
+        maint = inst.maint_margin(position.notional(mark, inst.base_unit))
+        if balance <= maint:
+            orders += _liquidate(engine, account_id, [position], now, position)
+        elif _warn(engine, position.key, maint, balance):
+            warned.append(position)
+    if warned:
+        _margin_call(engine, account_id, asset, warned, now)
+    return orders
+
+
+def _warn(engine, key: tuple, maint: int, balance: int) -> bool:
+    """Whether to send a margin call now: the ratio reached the warning level and none was sent since it did."""
+    if maint * 100 >= balance * WARN_PERCENT:
+        if key in engine.margin_called:
+            return False
+        engine.margin_called.add(key)
+        return True
+    engine.margin_called.discard(key)
+    return False
+
+
+def _margin_call(engine, account_id: int, asset: str, positions: list, now: int) -> None:
+    rows = []
+    for position in positions:
+        inst = engine.instruments[position.symbol]
+        mark = engine.mark_or_entry(position)
+        rows.append(MarginCallRow(position.symbol, position.side, position.amt, position.margin_type,
+                                  position.isolated_wallet, mark, position.unrealized(mark, inst.base_unit),
+                                  inst.maint_margin(position.notional(mark, inst.base_unit))))
+    free, locked = engine.accounts[account_id].balances.get(asset, (0, 0))
+    engine.seq = seq = engine.seq + 1
+    engine._dispatch(MarginCall(seq, now, account_id, free + locked, tuple(rows)))
+
+
+def _liquidate(engine, account_id: int, positions: list, now: int, isolated) -> list[PerpOrder]:
+    account = engine.accounts[account_id]
+    symbols = {p.symbol for p in positions}
+    for order in sorted(account.open_orders.values(), key=lambda o: o.order_id):
+        if order.symbol in symbols and (isolated is None or order.position_side == isolated.side):
+            engine._cancel(order, now, "")
+    orders = []
+    for position in sorted(positions, key=lambda p: (p.symbol, p.side)):
+        if not position.amt:
+            continue
+        inst = engine.instruments[position.symbol]
+        is_buy = position.amt < 0
+        qty = abs(position.amt)
+        order = PerpOrder(engine.next_order_id, f"autoclose-{engine.next_liquidation}", account_id,
+                          position.symbol, BUY if is_buy else SELL, LIQUIDATION, IOC, 0, qty, 0, "NONE", now,
+                          position.side, reduce_only=True)
+        engine.next_order_id += 1
+        engine.next_liquidation += 1
+        order.bankruptcy_price = _bankruptcy_price(engine, position, inst, isolated is not None)
+        order.working_time = now
+        engine._accept(account, order, inst, 0)
+        book = engine.books[position.symbol]
+        plan = plan_taker(book, inst, account_id, is_buy, "NONE", 0, qty, 0)
+        trades: list = []
+        engine._execute(order, inst, book, plan, trades, now)
+        engine.force_orders.append(order)
+        engine.seq = seq = engine.seq + 1
+        engine._dispatch(ForceOrder(seq, now, order, order.avg_price(inst.quote_precision, inst.base_unit)))
+        orders.append(order)
+    _clear(engine, account_id, engine.instruments[positions[0].symbol].margin_asset, now)
+    engine.margin_called.discard((account_id,))
+    return orders
+
+
+def _bankruptcy_price(engine, position, inst, isolated: bool) -> int:
+    """The mark at which the margin behind the position is exhausted (rounded to the tick, toward the mark)."""
+    mark = engine.mark_or_entry(position)
+    if isolated:
+        balance = position.isolated_wallet + position.unrealized(mark, inst.base_unit)
+    else:
+        balance = risk(engine, position.account_id, inst.margin_asset).cross_margin_balance
+    move = max(0, balance) * inst.base_unit // abs(position.amt)
+    price = mark - move if position.amt > 0 else mark + move
+    price -= price % inst.tick
+    return max(inst.tick, price)
+
+
+def _clear(engine, account_id: int, asset: str, now: int) -> None:
+    """A cross wallet left below zero is brought back to zero by the insurance fund."""
+    account = engine.accounts[account_id]
+    free, locked = account.balances.get(asset, (0, 0))
+    if free + locked >= 0:
+        return
+    insurance_clear(engine, account_id, "", asset, -(free + locked), now)
+    account.credit(asset, -(free + locked))
+
+
+def insurance_clear(engine, account_id: int, symbol: str, asset: str, amount: int, now: int) -> None:
+    """The insurance fund pays `amount` into the account's wallet (the caller credits it where it belongs)."""
+    engine.insurance[asset] = engine.insurance.get(asset, 0) - amount
+    engine.insurance_cleared[asset] = engine.insurance_cleared.get(asset, 0) + amount
+    engine.income.add(account_id, symbol, INSURANCE_CLEAR, amount, asset, "", now)
+    engine._note(account_id, asset, None, amount)

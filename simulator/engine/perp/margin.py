@@ -1,0 +1,114 @@
+"""Margin arithmetic of one futures account, from scratch, in atoms of the margin asset (reference §9.1).
+
+The futures wallet of an account is its `Account` balance of the margin asset: `free` (the cross wallet less
+open orders' margin) and `locked` (open orders' initial margin). Each ISOLATED position holds its own
+`isolated_wallet` beside it. So:
+
+    cross wallet balance   = free + locked
+    wallet balance         = cross wallet + isolated wallets
+    unrealized PnL         = size x (mark - entry), summed
+    position initial margin= |notional at mark| / leverage (rounded up)
+    maintenance margin     = |notional| x bracket rate - bracket amount
+    margin balance         = wallet balance + unrealized PnL
+    available balance      = cross wallet + cross unrealized - cross position margin - open-order margin
+                           = free + cross unrealized - cross position margin   (never below 0 when shown)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.engine.perp.numbers import ceil_div
+from simulator.engine.perp.position import ISOLATED, Position
+
+
+@dataclass(slots=True)
+class Risk:
+    """One account's margin figures for one margin asset; ints in atoms."""
+
+    asset: str
+    free: int = 0
+    locked: int = 0  # open orders' initial margin
+    isolated_wallets: int = 0
+    cross_unrealized: int = 0
+    isolated_unrealized: int = 0
+    cross_initial: int = 0  # cross positions' initial margin
+    isolated_initial: int = 0
+    cross_maint: int = 0
+    isolated_maint: int = 0
+    positions: list[Position] = field(default_factory=list)
+
+    @property
+    def cross_wallet(self) -> int:
+        return self.free + self.locked
+
+    @property
+    def wallet_balance(self) -> int:
+        return self.free + self.locked + self.isolated_wallets
+
+    @property
+    def unrealized(self) -> int:
+        return self.cross_unrealized + self.isolated_unrealized
+
+    @property
+    def margin_balance(self) -> int:
+        return self.wallet_balance + self.unrealized
+
+    @property
+    def cross_margin_balance(self) -> int:
+        return self.cross_wallet + self.cross_unrealized
+
+    @property
+    def position_initial(self) -> int:
+        return self.cross_initial + self.isolated_initial
+
+    @property
+    def initial_margin(self) -> int:
+        return self.cross_initial + self.isolated_initial + self.locked
+
+    @property
+    def maint_margin(self) -> int:
+        return self.cross_maint + self.isolated_maint
+
+    @property
+    def available_raw(self) -> int:
+        """What new orders may use: may be negative (then nothing may be opened)."""
+        return self.free + self.cross_unrealized - self.cross_initial
+
+    @property
+    def available(self) -> int:
+        return max(0, self.available_raw)
+
+
+def initial_margin(notional: int, leverage: int) -> int:
+    return ceil_div(abs(notional), leverage)
+
+
+def risk(engine, account_id: int, asset: str) -> Risk:
+    """The account's figures now, at each symbol's mark (a symbol without a mark yet counts at entry)."""
+    account = engine.accounts[account_id]
+    free, locked = account.balances.get(asset, (0, 0))
+    out = Risk(asset, free, locked)
+    leverage = engine.settings_of(account_id).leverage
+    for position in engine.account_positions.get(account_id, {}).values():
+        inst = engine.instruments[position.symbol]
+        if inst.margin_asset != asset:
+            continue
+        if position.margin_type == ISOLATED:
+            out.isolated_wallets += position.isolated_wallet
+        if not position.amt:
+            continue
+        out.positions.append(position)
+        mark = engine.mark_or_entry(position)
+        notional = abs(position.notional(mark, inst.base_unit))
+        unrealized = position.unrealized(mark, inst.base_unit)
+        initial = ceil_div(notional, leverage.get(position.symbol, engine.default_leverage(inst)))
+        maint = inst.maint_margin(notional)
+        if position.margin_type == ISOLATED:
+            out.isolated_unrealized += unrealized
+            out.isolated_initial += initial
+            out.isolated_maint += maint
+        else:
+            out.cross_unrealized += unrealized
+            out.cross_initial += initial
+            out.cross_maint += maint
+    return out

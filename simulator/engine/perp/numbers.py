@@ -1,0 +1,31 @@
+"""Exact numbers the futures engine computes off the atom grid: ratios as Decimals cut to 8 decimals, rates as
+exact integer fractions, and rounding that always favours the same side."""
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Context, Decimal
+
+EIGHT = Decimal("0.00000001")
+_EXACT = Context(prec=60)  # enough digits that every quotient of two 64-bit amounts is exact before the cut
+
+
+def ratio(numerator: int, denominator: int, precision: int) -> Decimal:
+    """numerator / denominator atoms at `precision` decimals, cut (not rounded) to 8 decimals; 0 for 0/0."""
+    if not denominator:
+        return Decimal(0)
+    value = _EXACT.divide(Decimal(numerator), Decimal(denominator)).scaleb(-precision)
+    return value.quantize(EIGHT, rounding=ROUND_DOWN, context=_EXACT)
+
+
+def format_decimal8(value: Decimal) -> str:
+    """A computed amount as Binance prints it: 8 decimals, cut."""
+    return str(value.quantize(EIGHT, rounding=ROUND_DOWN, context=_EXACT))
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def times_rate(amount: int, rate: Decimal, up: bool) -> int:
+    """amount x rate in whole atoms, rounded up (`up`) or down: exact arithmetic on the rate's integer ratio."""
+    num, den = rate.as_integer_ratio()
+    return ceil_div(amount * num, den) if up else amount * num // den
