@@ -18,7 +18,7 @@ from simulator.engine.events import OrderRejected
 from simulator.engine.fees import FeeSchedule
 from simulator.engine.market_data import MarketData
 from simulator.engine.order import GTC
-from simulator.engine.perp import conditional, liquidation, settlement
+from simulator.engine.perp import conditional, liquidation, settlement, views
 from simulator.engine.perp.events import ConfigUpdate
 from simulator.engine.perp.funding import FundingRecord, FundingSchedule, first_funding_time, premium_index
 from simulator.engine.perp.income import TRANSFER, IncomeLedger, IncomeRecord
@@ -402,3 +402,20 @@ class FuturesEngine(PerpMatcher):
         tiers = self.fees.tiers
         return tiers[min(self.account(account_id).fee_tier, len(tiers) - 1)]
 
+
+    # --- views (views.py): what the futures endpoints answer -------------------------------------------
+    def position_rows(self, account_id: int, symbol: str | None = None) -> list[views.PositionView]:
+        return views.position_rows(self, account_id, symbol)
+
+    def account_view(self, account_id: int) -> views.AccountView:
+        return views.account_view(self, account_id)
+
+    def mark_view(self, symbol: str) -> views.MarkView:
+        return views.mark_view(self, symbol)
+
+    def force_orders_of(self, account_id: int | None = None, symbol: str | None = None) -> list[PerpOrder]:
+        return [o for o in self.force_orders
+                if (account_id is None or o.account_id == account_id) and (symbol is None or o.symbol == symbol)]
+
+    def insurance_fund(self, asset: str) -> int:
+        return self.insurance.get(asset, 0)
