@@ -4,7 +4,7 @@ Pools come from exchangeInfo's `rateLimits` (REQUEST_WEIGHT, ORDERS, RAW_REQUEST
 Every request is *linked* to several pools at once: it costs its endpoint's weight in every REQUEST_WEIGHT pool,
 one in every RAW_REQUESTS pool, and, when it places an order, one in every ORDERS pool. A request waits until all
 of its pools have room (a sliding window: never more in any window's length than the pool allows, which also
-keeps every fixed window the exchange counts within its limit).
+keeps every fixed window the exchange counts within its limit, with a guard for the time a request takes to arrive).
 
 What the exchange says wins over what we counted: `X-MBX-USED-WEIGHT-<n><unit>` and `X-MBX-ORDER-COUNT-<n><unit>`
 headers raise our count to the exchange's (someone else may share the IP). A 429 or 418 answer bans the connector
@@ -35,11 +35,18 @@ class RateLimitPool:
     log: deque = field(default_factory=deque)  # (time, amount)
 
     @property
+    def span_s(self) -> float:
+        """The window we count over: the exchange's, plus a guard for the time between our charging a request
+        and its arrival (the exchange counts fixed windows by arrival: a request charged just before one of its
+        window boundaries may land just after it)."""
+        return self.window_s + min(1.0, max(0.25, self.window_s * 0.02))
+
+    @property
     def key(self) -> tuple[str, int]:
         return self.kind, int(self.window_s)
 
     def used(self, now: float) -> int:
-        while self.log and self.log[0][0] <= now - self.window_s:
+        while self.log and self.log[0][0] <= now - self.span_s:
             self.log.popleft()
         return sum(amount for _, amount in self.log)
 
@@ -52,8 +59,8 @@ class RateLimitPool:
         for stamp, spent in self.log:
             freed += spent
             if used - freed + amount <= self.capacity:
-                return stamp + self.window_s - now
-        return self.log[-1][0] + self.window_s - now
+                return stamp + self.span_s - now
+        return self.log[-1][0] + self.span_s - now
 
 
 def pools_from_rate_limits(rate_limits: Iterable[Mapping], safety_pct: int = c.SAFETY_MARGIN_PCT

@@ -167,3 +167,36 @@ async def test_restart_picks_up_fills_made_while_down(make_exchange, control):
     fills = [e for e in second.events.history if e.kind == "order_filled" and e.client_order_id == cid]
     assert [f.amount for f in fills] == [D("0.015")] and fills[0].source == "rest"  # the one made while down
     assert completed.base_amount == D("0.02")
+
+
+async def test_no_429_under_load_on_tight_limits(tmp_path):
+    """Pools read from exchangeInfo: 400 weight per 2 s and 5 orders a second. 40 account reads (weight 20 each)
+    and 12 orders fired at once all succeed, and the exchange never answers 429."""
+    from connector.exchange import BinanceExchange
+    from simulator.rate_limits import Pool
+    from simulator.server import build_simulator
+    from tests.conftest import quiet_config
+    from tests.connector.conftest import DEMO_KEY, DEMO_SECRET, FAST
+    from tests.live_server import LiveServer
+
+    base = quiet_config()
+    limits = type(base.rate_limits)(True, (Pool("REQUEST_WEIGHT", "SECOND", 2, 400), Pool("ORDERS", "SECOND", 1, 5)),
+                                    base.rate_limits.futures)
+    server = LiveServer(build_simulator(quiet_config(rate_limits=limits))).start()
+    exchange = BinanceExchange(DEMO_KEY, DEMO_SECRET, ["BTC-USDT"], base_url=server.base_url,
+                               tracking_db=str(tmp_path / "load.sqlite"), **FAST)
+    try:
+        await asyncio.wait_for(exchange.start_network(), 10)
+        pings = asyncio.gather(*(exchange.api.api_request("GET", "/api/v3/account", signed=True)
+                                 for _ in range(40)))
+        orders = asyncio.gather(*(exchange.place_order("BUY", PAIR, D("0.001"), "LIMIT", D("40000"))
+                                  for _ in range(12)))
+        results, cids = await asyncio.wait_for(asyncio.gather(pings, orders), 30)
+        assert all("balances" in r for r in results)
+        for cid in cids:
+            await exchange.events.wait_for(of("order_created", cid), WAIT)
+        assert exchange.throttler.bans == 0
+        assert not any(e.kind == "order_failed" for e in exchange.events.history)
+    finally:
+        await asyncio.wait_for(exchange.stop_network(), 10)
+        server.stop()
