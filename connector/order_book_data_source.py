@@ -78,4 +78,4 @@ class OrderBookTrackerDataSource:
             self.funding_info_queue.put_nowait({
                 "trading_pair": self.pair_map.to_pair(event["s"]), "mark_price": Decimal(event["p"]),
                 "index_price": Decimal(event["i"]), "rate": Decimal(event["r"]),
-                "next_funding_utc_timestamp": int(event["T"]) // 1000})
+                "next_funding_time_ms": int(event["T"])})
