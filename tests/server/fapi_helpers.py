@@ -7,6 +7,7 @@ A test module takes the fixtures by naming them: `fapi = fapi_helpers.fapi`, `fa
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -49,3 +50,24 @@ async def fapi(fapi_sim):
         yield Fapi(client, fapi_sim)
     finally:
         await client.close()
+
+
+# --- arranging perpetual state through the engines, as a control plane would ----------------------------------
+def trader(sim: Simulator, usdt: str = "1000000") -> int:
+    """A fresh account whose futures wallet holds `usdt`; its id."""
+    return sim.create_account(futures={"USDT": Decimal(usdt)}).account_id
+
+
+def place(sim: Simulator, account_id: int, side: str, qty: str, price: str, symbol: str = SYMBOL,
+          tif: str = "GTC", **kwargs):
+    """A LIMIT order on the perpetual, straight through the futures engine; its order."""
+    inst = sim.futures.instruments[symbol]
+    return sim.futures.place_order(account_id, symbol, side, "LIMIT", qty=inst.parse_qty(qty),
+                                   price=inst.parse_price(price), tif=tif, **kwargs).order
+
+
+def trade(sim: Simulator, price: str, qty: str = "0.010", symbol: str = SYMBOL) -> None:
+    """A public trade between two fresh accounts (the taker buys)."""
+    maker, taker = trader(sim), trader(sim)
+    place(sim, maker, "SELL", qty, price, symbol)
+    place(sim, taker, "BUY", qty, price, symbol)

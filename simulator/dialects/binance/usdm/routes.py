@@ -1,13 +1,17 @@
 """Binance USD-M futures REST (/fapi) on an aiohttp app: the route table. Every endpoint runs through the shared
-REST pipeline (wire.rest) and counts against the futures rate-limit pools (`venue="futures"`)."""
+REST pipeline (wire.rest) and counts against the futures rate-limit pools (`venue="futures"`), except the wallet
+transfers, which Binance serves on the spot host (/sapi)."""
 from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.dialects.binance.usdm import market as usdm_market, user_stream as usdm_user_stream
+from simulator.dialects.binance.usdm import (account as usdm_account, market as usdm_market,
+                                             trading as usdm_trading, user_stream as usdm_user_stream,
+                                             wallet as usdm_wallet)
 from simulator.dialects.binance.wire import rest as http
 
-ENDPOINTS = [*usdm_market.ENDPOINTS, *usdm_user_stream.ENDPOINTS]
+ENDPOINTS = [*usdm_market.ENDPOINTS, *usdm_trading.ENDPOINTS, *usdm_account.ENDPOINTS, *usdm_user_stream.ENDPOINTS,
+             *usdm_wallet.ENDPOINTS]
 
 
 def setup(app: web.Application) -> None:
