@@ -75,7 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
                             "query string, so never a signature)")
     serve.set_defaults(run=_serve)
     add_verbs(verbs)
+    from conformance.options import add_arguments as conformance_options  # a leaf module: argparse only
+    conformance = verbs.add_parser("conformance", help="run the conformance suite against a connector's adapter")
+    conformance_options(conformance)
+    conformance.set_defaults(run=_conformance)
     return parser
+
+
+def _conformance(args: argparse.Namespace) -> int:
+    """The suite is imported only when this verb runs (it starts simulators of its own)."""
+    from conformance.cli import run as run_conformance
+    return run_conformance(args)
 
 
 def run(parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
