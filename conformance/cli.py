@@ -1,6 +1,7 @@
 """`exsim conformance`: run the suite against an adapter, show progress, write the reports, gate on the result.
 
-simulator/cli.py declares the options and calls `run(args)` (importing this module only when the verb runs).
+simulator/cli.py declares the options (conformance.options) and calls `run(args)`, importing this module only
+when the verb runs.
 Exit status: 0 when every selected check passed or was skipped for a capability the adapter declares it lacks;
 1 otherwise; 2 when the adapter or the selection cannot be resolved.
 """
@@ -15,20 +16,11 @@ from typing import Optional, TextIO
 
 from conformance import report
 from conformance.adapter import AdapterConfig
-from conformance.framework import LEVELS, Check
+from conformance.framework import Check
+from conformance.options import add_arguments
 from conformance.runner import Result, gate_passes, resolve_factory, run_checks, select
 
 SYMBOL = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The verb's options (simulator/cli.py spells the same ones; a test keeps the two in step)."""
-    parser.add_argument("--adapter", default="reference",
-                        help="reference | ccxt | package.module:factory (default: reference)")
-    parser.add_argument("--level", action="append", choices=LEVELS, help="run only this level (repeatable)")
-    parser.add_argument("--check", action="append", metavar="ID", help="run only this check (repeatable)")
-    parser.add_argument("--report", metavar="DIR", help="write report.json, junit.xml and report.md there")
-    parser.add_argument("--jobs", type=int, default=2, help="checks run at once, each on its own server (default 2)")
 
 
 class Progress:

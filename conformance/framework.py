@@ -16,9 +16,9 @@ from typing import Any, Optional
 
 from conformance.adapter import AdapterConfig, OrderRequest
 from conformance.events import EventLog, describe, kind
+from conformance.options import LEVELS
 from conformance.venue import ConfigChange, Venue
 
-LEVELS = ("core", "robust", "perpetual")
 
 
 class CheckFailed(AssertionError):
