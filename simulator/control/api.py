@@ -24,11 +24,13 @@ from typing import Any
 
 from simulator.control.errors import ControlError, bad_request, conflict, not_found
 from simulator.control.faults import KINDS, Fault
+from simulator.control.futures import FuturesControl
 from simulator.control.routes import ROUTES
 from simulator.control.scenarios import play_in_process, resolve, shipped_scenarios
 from simulator.control.snapshot import SnapshotError
 from simulator.credentials import valid_api_key
 from simulator.engine.audit import audit
+from simulator.engine.perp.audit import audit_perp
 from simulator.engine.events import Trade
 from simulator.engine.instrument import SYMBOL_STATUSES, Instrument
 from simulator.engine.order import ORDER_TYPES, SIDES, Order
@@ -67,7 +69,7 @@ def _refusing_bad_input(cls: type) -> type:
 
 
 @_refusing_bad_input
-class Control:
+class Control(FuturesControl):
     """The control plane on one Simulator. Cheap: make one per call or keep one; it holds only `sim` and, on a
     server started with `--state`, the StateSaver whose health it reports."""
 
@@ -215,7 +217,7 @@ class Control:
                 "apiKeys": [{"apiKey": k.key, "secret": k.secret} for k in keys],
                 "balances": self._balances(account),
                 "openOrders": [self.render_order(o) for o in self.engine.open_orders(account.account_id)],
-                "updateTime": account.update_time}
+                "updateTime": account.update_time, "futures": self.futures_summary(account.account_id)}
 
     def deposit(self, account_id: int, asset: str, amount: Any) -> dict[str, Any]:
         account = self._account(account_id)
@@ -325,7 +327,8 @@ class Control:
         mm.index.set(inst.symbol, atoms)
         if not self.sim.market_paused:
             mm.requote(inst.symbol)
-        return self.prices()
+        liquidated = self.drive_futures_index(inst.symbol, mm.index.prices[inst.symbol])  # one index, both markets
+        return {**self.prices(), "liquidated": liquidated}
 
     def set_walk(self, enabled: bool, symbol: str | None = None) -> dict[str, Any]:
         mm = self._mm()
@@ -430,18 +433,6 @@ class Control:
         return {"order": self.render_order(order), "taker": self.render_order(result.order),
                 "trades": [self.render_trade(t) for t in result.trades]}
 
-    # --- funding ---------------------------------------------------------------------------------------
-    def settle_funding(self, symbol: str | None = None) -> dict[str, Any]:
-        perpetuals = [p.symbol for p in self.sim.config.perpetuals]
-        if symbol is not None:
-            symbol = text(symbol, "symbol").upper()
-            if symbol not in perpetuals:
-                raise ControlError("unknown_perpetual", f"symbol: no perpetual {symbol} (configured: "
-                                                        f"{', '.join(perpetuals) or 'none'})", 404)
-        raise conflict("funding_needs_perpetuals",
-                       "funding settlement needs the perpetuals (USD-M) engine, which this simulator does not run "
-                       "yet; the route stays so clients and scenarios can be written against it")
-
     # --- faults ----------------------------------------------------------------------------------------
     def list_faults(self) -> dict[str, Any]:
         return {"faults": [self._fault(f) for f in self.sim.faults.list()]}
@@ -528,7 +519,7 @@ class Control:
         return {"events": picked, "lastSeq": self.engine.seq, "gap": after + 1 < oldest and after < self.engine.seq}
 
     def audit(self) -> dict[str, Any]:
-        problems = audit(self.engine)
+        problems = audit(self.engine) + [f"futures: {p}" for p in audit_perp(self.sim.futures)]
         return {"ok": not problems, "problems": problems}
 
     def tick(self) -> dict[str, Any]:

@@ -41,8 +41,8 @@ def test_the_issue_routes_json_in_and_out(live_server, client):
     taken = client.take(order_id=order["orderId"], qty="0.02")
     assert taken["order"]["executedQty"] == "0.02000000"
     assert client.cancel_order(order_id=order["orderId"])["order"]["status"] == "CANCELED"
-    status, error = raw(base + "/funding/settle", "POST", b"{}")
-    assert status == 409 and error["error"]["code"] == "funding_needs_perpetuals"
+    status, error = raw(base + "/funding/settle", "POST", b'{"symbol": "BTCUSDT"}')
+    assert status == 409 and error["error"]["code"] == "no_mark_price"
     status, fault = raw(base + "/faults", "POST", b'{"kind": "http_error", "status": 503, "count": 2}')
     assert status == 200 and fault["state"] == "active"
     assert raw(base + "/faults")[1]["faults"][0]["id"] == fault["id"]

@@ -18,7 +18,7 @@ def ratio(numerator: int, denominator: int, precision: int) -> Decimal:
 
 def format_decimal8(value: Decimal) -> str:
     """A computed amount as Binance prints it: 8 decimals, cut."""
-    return str(value.quantize(EIGHT, rounding=ROUND_DOWN, context=_EXACT))
+    return f"{value.quantize(EIGHT, rounding=ROUND_DOWN, context=_EXACT):f}"  # never "0E-8"
 
 
 def ceil_div(a: int, b: int) -> int:
