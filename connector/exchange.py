@@ -27,7 +27,7 @@ from typing import Any, Iterable
 from connector import constants as c
 from connector.auth import BinanceAuth
 from connector.client_order_tracker import NOT_FOUND_LIMIT, ClientOrderTracker
-from connector.events import BalanceUpdateEvent, EventBus, PublicTradeEvent
+from connector.events import BalanceUpdateEvent, EventBus, OrderFailureEvent, PublicTradeEvent
 from connector.in_flight_order import InFlightOrder, OrderState, OrderUpdate, TradeUpdate, state_from_wire
 from connector.order_book import OrderBook, OrderBookMessage
 from connector.order_book_data_source import OrderBookTrackerDataSource
@@ -218,7 +218,8 @@ class BinanceExchange:
                      client_order_id: str | None = None, **kwargs: Any) -> str:
         """Start the create in the background, tracked at once; the client order id comes back immediately."""
         client_order_id = client_order_id or new_client_order_id(side)
-        self._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs)
+        if not self._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs):
+            return client_order_id
         task = asyncio.get_running_loop().create_task(self._create_order(client_order_id))
         self._order_tasks.add(task)
         task.add_done_callback(self._order_tasks.discard)
@@ -228,12 +229,19 @@ class BinanceExchange:
                           price: Decimal | None = None, client_order_id: str | None = None, **kwargs: Any) -> str:
         """Place and wait for the create request's answer (the order's fate then follows through events)."""
         client_order_id = client_order_id or new_client_order_id(side)
-        self._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs)
-        await self._create_order(client_order_id)
+        if self._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs):
+            await self._create_order(client_order_id)
         return client_order_id
 
     def _track_new(self, client_order_id: str, side: str, trading_pair: str, amount: Decimal, order_type: str,
-                   price: Decimal | None, time_in_force: str = "GTC", **kwargs: Any) -> None:
+                   price: Decimal | None, time_in_force: str = "GTC", **kwargs: Any) -> bool:
+        """Track a new order (persisted before anything is sent). A client id already in use is refused here:
+        sending it would get "Duplicate order sent." back, and the answer could not be told from the first
+        order's; the first order stays tracked as it is."""
+        if client_order_id in self.order_tracker.active_orders:
+            self.events.trigger(OrderFailureEvent(client_order_id, trading_pair,
+                                                  "Duplicate order sent: this client order id is in use."))
+            return False
         rule = self._trading_rules.get(trading_pair)
         if rule is not None:
             amount = rule.quantize_amount(amount)
@@ -242,6 +250,7 @@ class BinanceExchange:
                               price if order_type != "MARKET" else None, self._now_ms(),
                               time_in_force=time_in_force, **kwargs)
         self.order_tracker.start_tracking_order(order)
+        return True
 
     def _local_refusal(self, order: InFlightOrder) -> str | None:
         rule = self._trading_rules.get(order.trading_pair)

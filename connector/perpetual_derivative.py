@@ -86,11 +86,11 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
         return params
 
     def _track_new(self, client_order_id: str, side: str, trading_pair: str, amount: Decimal, order_type: str,
-                   price: Decimal | None, **kwargs: Any) -> None:
+                   price: Decimal | None, **kwargs: Any) -> bool:
         kwargs.setdefault("leverage", self.leverage.get(trading_pair, 1))
         if kwargs.get("position_side") in (None, BOTH) and self.position_mode == HEDGE:
             kwargs["position_side"] = self.position_side_for(side, kwargs.get("position_action"))
-        super()._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs)
+        return super()._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs)
 
     # --- settings ---
     async def set_leverage(self, trading_pair: str, leverage: int) -> int:

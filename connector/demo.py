@@ -1,0 +1,162 @@
+"""python -m connector.demo [--base-url http://127.0.0.1:8900] [--market spot|usdm]
+
+Runs the reference connector against a running exsim with the demo keys and prints the timeline of the events
+it receives. A counterparty is played through exsim's control plane (`take`: trade exactly this much of my
+order), so the partial fills are certain. Exit status 0 only when every event the demo waited for arrived.
+
+spot: a buy partly filled then filled, a buy partly filled then canceled, a market buy.
+usdm: leverage set, a position opened with a partly filled limit order, closed with a reduce-only market order,
+      and a funding payment after the control plane settles funding.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from decimal import Decimal
+from typing import Callable
+
+from connector import events as ev
+from connector.exchange import BinanceExchange
+from connector.exsim_control import ExsimControl
+from connector.perpetual_derivative import BinancePerpetualDerivative
+
+PAIR, SYMBOL = "BTC-USDT", "BTCUSDT"
+WAIT = 15.0
+
+
+class Timeline:
+    def __init__(self, out=sys.stdout):
+        self.start = time.monotonic()
+        self.out = out
+
+    def say(self, text: str) -> None:
+        self.out.write(f"{time.monotonic() - self.start:7.3f}s  {text}\n")
+        self.out.flush()
+
+    def event(self, e: ev.ConnectorEvent) -> None:
+        if isinstance(e, ev.PublicTradeEvent):
+            return  # the market's own trades: too many to show
+        fields = {k: v for k, v in vars(e).items() if k != "timestamp"}
+        cid = fields.pop("client_order_id", None)
+        text = " ".join(f"{k}={v}" for k, v in fields.items() if v not in (None, ""))
+        self.say(f"  <- {e.kind:<16} {cid or ''} {text}")
+
+
+class Demo:
+    def __init__(self, exchange: BinanceExchange, control: ExsimControl, timeline: Timeline):
+        self.exchange = exchange
+        self.control = control
+        self.t = timeline
+        self.missing: list[str] = []
+
+    async def expect(self, what: str, predicate: Callable[[ev.ConnectorEvent], bool]) -> ev.ConnectorEvent | None:
+        try:
+            return await self.exchange.events.wait_for(predicate, WAIT)
+        except TimeoutError:
+            self.t.say(f"  !! missing: {what}")
+            self.missing.append(what)
+            return None
+
+    def of(self, kind: str, cid: str) -> Callable[[ev.ConnectorEvent], bool]:
+        return lambda e: e.kind == kind and getattr(e, "client_order_id", None) == cid
+
+    async def resting_buy(self, amount: str, **kwargs) -> tuple[str, str | None]:
+        book = self.exchange.get_order_book(PAIR)
+        reference = book.best_bid or book.last_trade_price or Decimal("60000")
+        price = self.exchange.quantize_order_price(PAIR, reference * Decimal("0.97"))
+        cid = await self.exchange.place_order("BUY", PAIR, Decimal(amount), "LIMIT", price, **kwargs)
+        self.t.say(f"-> placed LIMIT BUY {amount} {PAIR} @ {price}  ({cid})")
+        created = await self.expect(f"order_created {cid}", self.of("order_created", cid))
+        return cid, created.exchange_order_id if created else None
+
+    async def take(self, order_id: str | None, qty: str) -> None:
+        if order_id:
+            self.t.say(f"-> counterparty takes {qty} of order {order_id}")
+            await self.control.take(order_id, qty)
+
+    async def run_spot(self) -> None:
+        cid, oid = await self.resting_buy("0.010")
+        await self.take(oid, "0.004")
+        await self.expect(f"partial fill {cid}", self.of("order_filled", cid))
+        await self.take(oid, "0.006")
+        await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
+
+        cid, oid = await self.resting_buy("0.010")
+        await self.take(oid, "0.003")
+        await self.expect(f"partial fill {cid}", self.of("order_filled", cid))
+        self.t.say(f"-> cancel {cid}")
+        self.exchange.cancel(PAIR, cid)
+        await self.expect(f"order_canceled {cid}", self.of("order_canceled", cid))
+
+        cid = await self.exchange.place_order("BUY", PAIR, Decimal("0.002"), "MARKET")
+        self.t.say(f"-> placed MARKET BUY 0.002 {PAIR}  ({cid})")
+        await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
+        await self.expect("balance_update", lambda e: e.kind == "balance_update")
+
+    async def run_usdm(self) -> None:
+        perp = self.exchange
+        assert isinstance(perp, BinancePerpetualDerivative)
+        self.t.say("-> set leverage 5")
+        await perp.set_leverage(PAIR, 5)
+        cid, oid = await self.resting_buy("0.010", position_action="OPEN")
+        await self.take(oid, "0.004")
+        await self.expect(f"partial fill {cid}", self.of("order_filled", cid))
+        await self.take(oid, "0.006")
+        await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
+        await self.expect("position opened", lambda e: e.kind == "position_update" and e.amount == Decimal("0.010"))
+        self.t.say("-> settle funding through the control plane")
+        await self.control.settle_funding(SYMBOL)
+        await self.expect("funding_payment", lambda e: e.kind == "funding_payment")
+        cid = await perp.place_order("SELL", PAIR, Decimal("0.010"), "MARKET", position_action="CLOSE",
+                                     reduce_only=True)
+        self.t.say(f"-> placed MARKET SELL 0.010 reduce-only  ({cid})")
+        await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
+        await self.expect("position closed", lambda e: e.kind == "position_update" and e.amount == 0)
+
+
+async def main_async(base_url: str, market: str, api_key: str, secret: str) -> int:
+    timeline = Timeline()
+    cls = BinancePerpetualDerivative if market == "usdm" else BinanceExchange
+    exchange = cls(api_key, secret, [PAIR], base_url=base_url, request_timeout=5.0, poll_interval=1.0)
+    exchange.events.add_listener(timeline.event)
+    control = ExsimControl(base_url)
+    demo = Demo(exchange, control, timeline)
+    timeline.say(f"connecting to {base_url} ({market})")
+    try:
+        await asyncio.wait_for(exchange.start_network(), WAIT)
+        try:
+            await exchange.wait_until_ready(WAIT)
+        except TimeoutError:
+            timeline.say(f"not ready: {', '.join(exchange.not_ready())}")
+            return 1
+        timeline.say("ready: " + ", ".join(exchange.status_dict))
+        await (demo.run_usdm() if market == "usdm" else demo.run_spot())
+    except Exception as exc:  # a demo reports what went wrong and exits non-zero
+        timeline.say(f"failed: {exc!r}")
+        return 1
+    finally:
+        await exchange.stop_network()
+        await control.close()
+    if demo.missing:
+        timeline.say(f"FAILED: {len(demo.missing)} expected event(s) missing: {', '.join(demo.missing)}")
+        return 1
+    timeline.say("OK: every expected event arrived")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m connector.demo", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8900")
+    parser.add_argument("--market", choices=("spot", "usdm"), default="spot")
+    parser.add_argument("--api-key", default="demo-api-key")
+    parser.add_argument("--secret", default="demo-api-secret")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    return asyncio.run(main_async(args.base_url, args.market, args.api_key, args.secret))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
