@@ -18,7 +18,7 @@ from simulator.engine.events import OrderRejected
 from simulator.engine.fees import FeeSchedule
 from simulator.engine.market_data import MarketData
 from simulator.engine.order import GTC
-from simulator.engine.perp import conditional, liquidation, settlement, views
+from simulator.engine.perp import amend, conditional, liquidation, settlement, views
 from simulator.engine.perp.events import ConfigUpdate
 from simulator.engine.perp.funding import FundingRecord, FundingSchedule, first_funding_time, premium_index
 from simulator.engine.perp.income import TRANSFER, IncomeLedger, IncomeRecord
@@ -27,7 +27,7 @@ from simulator.engine.perp.margin import Risk, initial_margin, risk
 from simulator.engine.perp.matching import PerpMatcher
 from simulator.engine.perp.order import BOTH, CONDITIONAL, CONTRACT_PRICE, PerpOrder
 from simulator.engine.perp.position import ISOLATED, MARGIN_TYPES, Position
-from simulator.engine.perp.pricing import MarkPrice
+from simulator.engine.perp.pricing import MarkPrice, PriceKlines
 from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.results import (FundingResult, FuturesTransferResult, LeverageResult,
                                            LiquidationResult, MarginResult, SettingResult)
@@ -51,6 +51,7 @@ class FuturesEngine(PerpMatcher):
         self.force_orders: deque[PerpOrder] = deque(maxlen=self.retention.closed_orders or 1)
         self.next_liquidation = 1
         self.margin_called: set[tuple] = set()  # accounts (and isolated positions) warned and not yet clear
+        self.price_klines: dict[str, dict[str, PriceKlines]] = {}  # symbol -> "mark" / "index" -> candles
         for spec in instruments:
             self.add_instrument(spec)
 
@@ -66,6 +67,8 @@ class FuturesEngine(PerpMatcher):
         self.next_trade_id[spec.symbol] = 1
         self.next_prevented_match_id[spec.symbol] = 0
         self.prices[spec.symbol] = MarkPrice()
+        self.price_klines[spec.symbol] = {"mark": PriceKlines(self.retention.kline_minutes),
+                                          "index": PriceKlines(self.retention.kline_minutes)}
         self.funding[spec.symbol] = FundingSchedule(first_funding_time(self.clock.now_ms(),
                                                                        inst.funding_interval_ms))
         self.open_positions[spec.symbol] = {}
@@ -264,8 +267,13 @@ class FuturesEngine(PerpMatcher):
         conditional.trigger(self, inst, book, now, trades, CONTRACT_PRICE)
         conditional.trim_reduce_only(self, inst, now)
 
+    def modify_order(self, account_id: int, symbol: str, side: str, qty: int, price: int,
+                     order_id: int | None = None, client_id: str | None = None) -> PlaceResult:
+        """A resting LIMIT order's new price and quantity, same ids, new priority (amend.py)."""
+        return amend.modify(self, account_id, symbol, side, qty, price, order_id, client_id)
+
     def amend_order(self, *args, **kwargs):
-        raise Rejected(Reject.INVALID_ORDER, "amending is not supported on futures yet")
+        raise Rejected(Reject.INVALID_ORDER, "futures orders are modified with modify_order")
 
     def cancel_replace(self, *args, **kwargs):
         raise Rejected(Reject.INVALID_ORDER, "cancelReplace does not exist on futures")
@@ -324,6 +332,9 @@ class FuturesEngine(PerpMatcher):
     def _mark_moved(self, inst: PerpInstrument) -> LiquidationResult:
         first = self.seq + 1
         now = self.clock.now_ms()
+        state, klines = self.prices[inst.symbol], self.price_klines[inst.symbol]
+        klines["index"].record(now, state.index)
+        klines["mark"].record(now, state.mark)
         book = self.books[inst.symbol]
         if book.stops:
             conditional.trigger(self, inst, book, now, [], "MARK_PRICE")
@@ -416,6 +427,13 @@ class FuturesEngine(PerpMatcher):
     def force_orders_of(self, account_id: int | None = None, symbol: str | None = None) -> list[PerpOrder]:
         return [o for o in self.force_orders
                 if (account_id is None or o.account_id == account_id) and (symbol is None or o.symbol == symbol)]
+
+    def price_history(self, symbol: str, kind: str) -> list[list[int]]:
+        """1-minute [open_time, open, high, low, close] candles of the "mark" or "index" price, oldest first."""
+        self.instrument(symbol)
+        if kind not in ("mark", "index"):
+            raise Rejected(Reject.INVALID_ORDER, f"price history kind {kind!r}")
+        return self.price_klines[symbol][kind].state()
 
     def insurance_fund(self, asset: str) -> int:
         return self.insurance.get(asset, 0)

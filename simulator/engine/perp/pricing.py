@@ -9,6 +9,8 @@ marks.
 """
 from __future__ import annotations
 
+from collections import deque
+
 PREMIUM_TAU_MS = 300_000  # five minutes, as Binance's moving-average basis window
 
 
@@ -44,3 +46,39 @@ class MarkPrice:
         price = cls()
         price.index, price.premium, price.time = values
         return price
+
+
+MINUTE_MS = 60_000
+
+
+class PriceKlines:
+    """One-minute candles of a price series (mark or index), for markPriceKlines / indexPriceKlines: each row is
+    [open_time, open, high, low, close] in price atoms, oldest first, `kept` minutes at most."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, kept: int):
+        self.rows: deque[list[int]] = deque(maxlen=max(1, kept))
+
+    def record(self, now: int, price: int) -> None:
+        open_time = now - now % MINUTE_MS
+        rows = self.rows
+        if rows and rows[-1][0] == open_time:
+            row = rows[-1]
+            if price > row[2]:
+                row[2] = price
+            if price < row[3]:
+                row[3] = price
+            row[4] = price
+        elif not rows or rows[-1][0] < open_time:
+            rows.append([open_time, price, price, price, price])
+
+    def state(self) -> list[list[int]]:
+        return [list(row) for row in self.rows]
+
+    def restore(self, rows: list) -> None:
+        self.rows.clear()
+        for row in rows:
+            if len(row) != 5 or not all(type(v) is int for v in row):
+                raise ValueError("price kline rows are [open_time, open, high, low, close] integers")
+            self.rows.append(list(row))

@@ -114,7 +114,7 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
         if not engine.position_size(account_id, symbol, position_side, is_buy):
             raise Rejected(PerpReject.POSITION_NOT_SUFFICIENT)
         return Placement(inst, account, tif, stp, plan, 0, now)
-    need = _margin_need(engine, inst, account_id, symbol, is_buy, type_, qty, price, stop_price, plan,
+    need = margin_need(engine, inst, account_id, symbol, is_buy, type_, qty, price, stop_price, plan,
                         position_side, reduce_only, settings, mark)
     return Placement(inst, account, tif, stp, plan, need, now)
 
@@ -137,7 +137,7 @@ def _filters(inst, type_: str, is_buy: bool, qty: int, price: int, stop_price: i
             inst.check_notional(inst.notional(reference, qty))
 
 
-def _margin_need(engine, inst, account_id: int, symbol: str, is_buy: bool, type_: str, qty: int, price: int,
+def margin_need(engine, inst, account_id: int, symbol: str, is_buy: bool, type_: str, qty: int, price: int,
                  stop_price: int, plan: TakerPlan | None, position_side: str, reduce_only: bool, settings,
                  mark: int | None) -> int:
     """The initial margin the order must hold: that of the part that opens or grows exposure (0 for a reducing
