@@ -203,5 +203,15 @@ class Venue:
     def add_fault(self, spec: dict[str, Any]) -> dict[str, Any]:
         return self.control.add_fault(spec)
 
+    async def fault_over(self, fault: dict[str, Any], timeout: float = 30.0) -> None:
+        """Wait until a time-boxed fault has ended and its effects are undone (the background tick does it)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.control.get_fault(fault["id"])["state"] in ("active", "pending"):
+            if loop.time() > deadline:
+                raise TimeoutError(f"fault {fault['id']} ({fault['kind']}) still live after {timeout} s")
+            await asyncio.sleep(0.05)
+        self.sim.tick()
+
 
 __all__ = ["ConfigChange", "ControlError", "Venue", "quiet_config", "pair_of"]

@@ -274,12 +274,12 @@ async def rate_102(ctx: Ctx) -> None:
 @check("RATE-103", ROBUST, "418 IP ban → the connector stops calling until the ban ends, then trades again")
 async def rate_103(ctx: Ctx) -> None:
     ms = 3000
-    scenes.rate_limited(ctx.venue, 418, ms)
+    fault = scenes.rate_limited(ctx.venue, 418, ms)
     start = ctx.now()
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     first = await ctx.place("BUY", "0.01", bid - 50)
-    await asyncio.sleep(ms / 1000)
-    during = [r for r in ctx.venue.requests if start <= r.at < start + ms / 1000 and r.status == 418]
+    await ctx.venue.fault_over(fault)
+    during = [r for r in ctx.venue.requests if r.at >= start and r.status == 418]
     ctx.expect(len(during) <= 3, "requests sent during the ban", "at most 3", len(during))
     later = await ctx.place("BUY", "0.01", bid - 60)
     await ctx.event("OrderCreated", client_order_id=later, timeout=ctx.recovery)
@@ -302,11 +302,11 @@ async def time_101(ctx: Ctx) -> None:
                             "after it", timeout=40)
 async def maint_101(ctx: Ctx) -> None:
     ms = 3000
-    scenes.maintenance(ctx.venue, ms)
+    fault = scenes.maintenance(ctx.venue, ms)
     start = ctx.now()
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     first = await ctx.place("BUY", "0.01", bid - 50)
-    await asyncio.sleep(ms / 1000)
+    await ctx.venue.fault_over(fault)
     posts = ctx.venue.requests_to("POST", "/api/v3/order", since=start)
     ctx.expect(len(posts) <= 3, "order requests during the window", "at most 3", len(posts))
     later = await ctx.place("BUY", "0.01", bid - 60)
