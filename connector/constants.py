@@ -117,6 +117,7 @@ CLIENT_ORDER_ID_PREFIX = "x-EXREF"
 # --- error codes the connector reacts to ------------------------------------------------------------------------
 INVALID_TIMESTAMP = -1021
 UNKNOWN_EXECUTION = -1007
+SYSTEM_THROTTLED = -1008
 ORDER_DOES_NOT_EXIST = -2013
 UNKNOWN_ORDER_SENT = -2011
 NO_NEED_TO_CHANGE_MARGIN_TYPE = -4046

@@ -7,7 +7,8 @@ body, exactly as sent), sends, reads the rate-limit headers, and turns an error 
   * -1021 (timestamp outside recvWindow): the clock offset is measured again and the request re-sent once
     (with a new timestamp and signature; the exchange did not execute the first one);
   * 5xx, -1007, a timeout or a dropped connection: `unknown_outcome` is True: the request may have been
-    executed, and only a status query can say (the order tracker's lost-order recovery does that).
+    executed, and only a status query can say (the order tracker's lost-order recovery does that); a 503
+    -1008 or "Service Unavailable." was not executed (Binance says so), and is an ordinary failure.
 """
 from __future__ import annotations
 
@@ -127,7 +128,10 @@ class WebAssistantsFactory:
         if status in (429, 418):
             retry_after = float(response_headers.get("Retry-After", "60"))
             self.throttler.ban(retry_after)
-        unknown = status >= 500 or code == c.UNKNOWN_EXECUTION
+        # A 5xx may have been executed, except the ones Binance says were not: -1008 (throttled by system
+        # protection, maintenance) and "Service Unavailable." (reference §1.6).
+        unknown = code == c.UNKNOWN_EXECUTION or (status >= 500 and code != c.SYSTEM_THROTTLED
+                                                   and not str(msg).startswith("Service Unavailable"))
         raise ExchangeError(status, code, str(msg)[:300], method, path, unknown_outcome=unknown,
                             retry_after=retry_after)
 

@@ -135,6 +135,16 @@ async def test_server_side_failures_have_an_unknown_outcome(api, status, body):
     assert info.value.unknown_outcome
 
 
+@pytest.mark.parametrize("body", [{"code": -1008, "msg": "Request throttled by system-level protection."},
+                                  {"code": -1000, "msg": "Service Unavailable."}])
+async def test_503s_binance_says_were_not_executed_are_plain_failures(api, body):
+    with aioresponses() as m:
+        m.post(any_query(c.ORDER), status=503, payload=body)
+        with pytest.raises(ExchangeError) as info:
+            await api.api_request("POST", c.ORDER, {}, signed=True)
+    assert not info.value.unknown_outcome
+
+
 async def test_no_answer_has_an_unknown_outcome(api):
     with aioresponses() as m:
         m.post(any_query(c.ORDER), exception=asyncio.TimeoutError())

@@ -1,0 +1,110 @@
+"""The conformance adapter driven the way the suite drives it (by attribute and class name, with no import of
+the suite), and the demo run against a live server as a user would run it."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from connector.adapter import make_adapter
+from simulator.config import load_config
+from simulator.server import build_simulator
+from tests.connector.conftest import DEMO_KEY, DEMO_SECRET
+from tests.live_server import LiveServer
+
+PAIR = "BTC-USDT"
+
+
+@dataclass(frozen=True)
+class Timing:
+    request_timeout: float = 2.0
+    ws_silence_timeout: float = 2.0
+    poll_interval: float = 0.5
+    lost_order_after: int = 3
+
+
+@dataclass(frozen=True)
+class Config:
+    rest_url: str
+    ws_url: str
+    api_key: str = DEMO_KEY
+    api_secret: str = DEMO_SECRET
+    trading_pairs: tuple[str, ...] = (PAIR,)
+    market: str = "spot"
+    state_dir: Optional[Path] = None
+    timing: Timing = field(default_factory=Timing)
+
+
+@dataclass(frozen=True)
+class Order:
+    trading_pair: str
+    side: str
+    order_type: str
+    amount: D
+    price: Optional[D] = None
+    time_in_force: str = "GTC"
+    client_order_id: Optional[str] = None
+    position_side: str = "BOTH"
+    reduce_only: bool = False
+
+
+async def next_event(stream, name, cid, seen):
+    async with asyncio.timeout(10):
+        async for event in stream:
+            seen.append(event)
+            if type(event).__name__ == name and getattr(event, "client_order_id", None) == cid:
+                return event
+
+
+async def test_adapter_round_trip_by_attribute_and_class_name(live, control, tmp_path):
+    adapter = make_adapter(Config(live.base_url, live.ws_url, state_dir=tmp_path / "state"))
+    assert {"spot", "order_book", "restart", "cancel_all"} <= adapter.capabilities
+    assert "perpetual" not in adapter.capabilities
+    await asyncio.wait_for(adapter.start(), 15)
+    stream, seen = adapter.events(), []
+    try:
+        rules = await adapter.trading_rules()
+        assert {"BTC-USDT", "ETH-USDT"} <= set(rules) and rules[PAIR].status == "TRADING"
+        cid = await adapter.place(Order(PAIR, "BUY", "LIMIT", D("0.0100009"), D("50000.009")))
+        created = await next_event(stream, "OrderCreated", cid, seen)
+        assert created.amount == D("0.01") and created.price == D("50000.00")  # quantized to step and tick
+        await control.take(created.exchange_order_id, "0.004")
+        fill = await next_event(stream, "OrderFilled", cid, seen)
+        assert (fill.side, fill.amount, fill.fee_asset, fill.position_side) == ("BUY", D("0.004"), "BTC", "BOTH")
+        [open_order] = await adapter.open_orders(PAIR)
+        assert (open_order.client_order_id, open_order.state, open_order.executed_amount) == (
+            cid, "PARTIALLY_FILLED", D("0.004"))
+        assert await adapter.cancel_all() == [cid]
+        await next_event(stream, "OrderCanceled", cid, seen)
+        assert await adapter.open_orders() == []
+        balances = await adapter.balances()
+        assert balances["USDT"].total >= balances["USDT"].available
+        book = await adapter.order_book(PAIR, 5)
+        assert isinstance(book.bids, tuple) and isinstance(book.asks, tuple)
+        tiny = await adapter.place(Order(PAIR, "BUY", "LIMIT", D("0.00001"), D("50000")))
+        failed = await next_event(stream, "OrderFailed", tiny, seen)
+        assert "notional" in failed.reason
+        with pytest.raises(NotImplementedError):
+            await adapter.positions()
+    finally:
+        await asyncio.wait_for(adapter.stop(), 10)
+    assert any(type(e).__name__ == "BalanceUpdate" for e in seen)
+
+
+def test_demo_runs_against_a_live_server():
+    """The default config (market maker on): the demo's market order finds liquidity."""
+    server = LiveServer(build_simulator(load_config())).start()
+    try:
+        done = subprocess.run([sys.executable, "-m", "connector.demo", "--base-url", server.base_url],
+                              capture_output=True, text=True, timeout=90, cwd=Path(__file__).parents[2])
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stdout + done.stderr
+    for needle in ("order_created", "order_filled", "order_completed", "order_canceled", "OK: every expected"):
+        assert needle in done.stdout
