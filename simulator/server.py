@@ -21,7 +21,7 @@ from simulator.clock import SimClock
 from simulator.config import Config
 from simulator.core import Simulator
 from simulator.dialects.binance.spot import routes as spot_rest
-from simulator.dialects.binance.streams import routes as streams
+from simulator.dialects.binance.streams import futures_routes as futures_streams, routes as streams
 from simulator.dialects.binance.usdm import routes as usdm_rest
 from simulator.dialects.binance.wire.venue_state import binance_wire
 from simulator.http_connections import READ_TIMEOUT_S, BoundedAppRunner
@@ -59,6 +59,7 @@ def create_app(sim: Simulator, *, admin_token: str | None = None, allowed_hosts:
     spot_rest.setup(app)
     usdm_rest.setup(app)
     streams.setup(app)
+    futures_streams.setup(app)
     control_http.setup(app, admin_token=admin_token, allowed_hosts=allowed_hosts)
     add_background_job(app, _run_ticks)
     app.on_startup.append(start_background)

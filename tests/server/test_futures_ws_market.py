@@ -1,0 +1,147 @@
+"""USD-M market streams (reference §8.1, §8.2) on the futures paths: diff depth with U/u/pu, contiguous on `pu`
+(and a local book kept by Binance's futures procedure ends equal to the engine's), partial depth, aggTrade,
+bookTicker with e/E/T, klines, tickers, forceOrder; control frames as on spot; faults on futures streams."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.server.futures_ws_helpers import SYMBOL, FuturesStreamServer
+from tests.server.ws_helpers import connect, recv_json, request, wait_for
+
+FROZEN = 1_700_000_030_000
+
+
+@pytest.fixture
+def fserver(sim):
+    server = FuturesStreamServer(sim).start()
+    yield server
+    server.stop()
+
+
+def data(message):
+    return message["data"] if isinstance(message, dict) and "stream" in message else message
+
+
+async def test_diff_depth_is_contiguous_on_pu_and_rebuilds_the_book(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/public/ws/btcusdt@depth@100ms")
+    maker = fserver.trader()
+    prices = ["50010.0", "50020.0", "49990.0", "49980.0", "50030.0"]
+    for price in prices[:2]:
+        fserver.place(maker, "SELL", "0.100", price)
+    # the snapshot a client takes after subscribing (REST depth gives the same ids: test_fapi_market)
+    snapshot = fserver.call(lambda: fserver.sim.futures.depth(SYMBOL, 1000))
+    for price in prices[2:4]:
+        fserver.place(maker, "BUY", "0.100", price)
+    fserver.place(maker, "SELL", "0.100", prices[4])
+    taker = fserver.trader()
+    fserver.place(taker, "BUY", "0.150", "50010.0")  # takes the 0.1 offered at 50010.0, rests 0.05 there
+    final_id = fserver.call(lambda: fserver.sim.futures.books[SYMBOL].update_id)
+    last_id, bids, asks = snapshot
+    book = {"b": {p: q for p, q in bids}, "a": {p: q for p, q in asks}}
+    inst = fserver.sim.futures.instruments[SYMBOL]
+    previous_u = None
+    while True:
+        event = await recv_json(ws)
+        assert event["e"] == "depthUpdate" and event["s"] == SYMBOL and event["T"] == FROZEN
+        if previous_u is not None:
+            assert event["pu"] == previous_u  # Binance's futures rule: each pu is the last u
+        previous_u = event["u"]
+        if event["u"] < last_id:
+            continue
+        for side in ("b", "a"):
+            for price, qty in event[side]:
+                p, q = inst.parse_price(price), inst.parse_qty(qty)
+                if q:
+                    book[side][p] = q
+                else:
+                    book[side].pop(p, None)
+        if event["u"] >= final_id:
+            break
+    _, engine_bids, engine_asks = fserver.call(lambda: fserver.sim.futures.depth(SYMBOL, 1000))
+    assert sorted(book["b"].items(), reverse=True) == list(engine_bids)
+    assert sorted(book["a"].items()) == list(engine_asks)
+
+
+async def test_a_depth_gap_fault_shows_as_a_pu_that_is_not_the_last_u(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/public/ws/btcusdt@depth@100ms")
+    maker = fserver.trader()
+    fserver.place(maker, "SELL", "0.100", "50010.0")
+    first = await recv_json(ws)
+    fserver.call(lambda: fserver.sim.faults.add({"kind": "depth_gap", "symbol": SYMBOL, "count": 1}))
+    fserver.place(maker, "SELL", "0.100", "50020.0")
+    await asyncio.sleep(0.3)  # the dropped batch's interval passes
+    fserver.place(maker, "SELL", "0.100", "50030.0")
+    after = await recv_json(ws)
+    assert after["pu"] != first["u"] and after["pu"] == after["U"] - 1
+
+
+async def test_agg_trade_and_book_ticker(fserver, session):
+    market = await connect(session, f"{fserver.ws_url}/market/ws/btcusdt@aggTrade")
+    public = await connect(session, f"{fserver.ws_url}/public/stream?streams=btcusdt@bookTicker")
+    maker, taker = fserver.trader(), fserver.trader()
+    fserver.place(maker, "SELL", "0.100", "50010.0")
+    fserver.place(maker, "SELL", "0.100", "50010.0")
+    fserver.place(taker, "BUY", "0.150", "50010.0")
+    agg = await recv_json(market)
+    assert agg == {"e": "aggTrade", "E": FROZEN, "s": SYMBOL, "a": 1, "p": "50010.00", "q": "0.150",
+                   "nq": "0.150", "f": 1, "l": 2, "T": FROZEN, "m": False}
+    top = data(await wait_for(public, lambda m: data(m)["a"] == "50010.00" and data(m)["A"] == "0.050"))
+    assert set(top) == {"e", "u", "E", "T", "s", "b", "B", "a", "A"} and top["e"] == "bookTicker"
+
+
+async def test_partial_depth_has_the_diff_shape(fserver, session):
+    maker = fserver.trader()
+    fserver.place(maker, "SELL", "0.100", "50010.0")
+    fserver.place(maker, "BUY", "0.200", "49990.0")
+    ws = await connect(session, f"{fserver.ws_url}/public/ws/btcusdt@depth5@100ms")
+    event = await recv_json(ws)
+    update_id = fserver.call(lambda: fserver.sim.futures.books[SYMBOL].update_id)
+    assert event == {"e": "depthUpdate", "E": FROZEN, "T": FROZEN, "s": SYMBOL, "U": update_id, "u": update_id,
+                     "pu": update_id, "b": [["49990.00", "0.200"]], "a": [["50010.00", "0.100"]]}
+
+
+async def test_kline_ticker_and_mini_ticker(fserver, session):
+    maker, taker = fserver.trader(), fserver.trader()
+    fserver.place(maker, "SELL", "0.100", "50010.0")
+    fserver.place(taker, "BUY", "0.100", "50010.0")
+    ws = await connect(session, f"{fserver.ws_url}/market/stream?streams=btcusdt@kline_1m/btcusdt@ticker/"
+                                f"btcusdt@miniTicker")
+    seen = {}
+    while len(seen) < 3:
+        message = await recv_json(ws)
+        seen[message["stream"]] = message["data"]
+    kline = seen["btcusdt@kline_1m"]["k"]
+    assert (kline["o"], kline["v"], kline["q"], kline["x"], kline["i"]) == ("50010.00", "0.100", "5001.00000",
+                                                                              False, "1m")
+    ticker = seen["btcusdt@ticker"]
+    assert ticker["e"] == "24hrTicker" and ticker["c"] == "50010.00" and not {"b", "a", "x"} & set(ticker)
+    assert seen["btcusdt@miniTicker"]["e"] == "24hrMiniTicker"
+
+
+async def test_control_frames_on_the_old_root_and_unknown_streams(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/fstream/ws")
+    reply = await request(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@aggTrade", "ethusdt@markPrice@1s"],
+                               "id": 1})
+    assert reply == {"result": None, "id": 1}
+    listed = await request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 2})
+    assert listed == {"result": ["btcusdt@aggTrade", "ethusdt@markPrice@1s"], "id": 2}
+    bad = await request(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@nothing"], "id": 3})
+    assert bad == {"error": {"code": 2, "msg": "Invalid request: invalid stream"}, "id": 3}
+    await ws.send_str(json.dumps({"method": "UNSUBSCRIBE", "params": ["btcusdt@aggTrade"], "id": 4}))
+    assert (await request(ws, {"method": "LIST_SUBSCRIPTIONS", "id": 5}))["result"] == ["ethusdt@markPrice@1s"]
+
+
+async def test_spot_names_that_futures_lacks_are_refused(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/market/ws")
+    reply = await request(ws, {"method": "SUBSCRIBE", "params": ["btcusdt@avgPrice"], "id": 1})
+    assert reply["error"]["code"] == 2
+
+
+async def test_ws_close_fault_reaches_futures_connections(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/public/ws/btcusdt@depth")
+    fserver.call(lambda: fserver.sim.faults.add({"kind": "ws_close", "stream": "btcusdt@depth"}))
+    message = await asyncio.wait_for(ws.receive(), 5)
+    assert message.type.name in ("CLOSE", "CLOSED", "CLOSING")

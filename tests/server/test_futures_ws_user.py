@@ -1,0 +1,117 @@
+"""USD-M user data streams (reference §8.3): a futures listenKey on /private/ws?listenKey=, on the old root, or
+subscribed; ORDER_TRADE_UPDATE then ACCOUNT_UPDATE (m=ORDER) for a fill, ACCOUNT_CONFIG_UPDATE on a leverage
+change, ACCOUNT_UPDATE for transfers and funding, and listenKeyExpired when the key runs out."""
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import pytest
+
+from tests.server.futures_ws_helpers import SYMBOL, FuturesStreamServer
+from tests.server.ws_helpers import connect, recv_json, request, wait_for
+
+FROZEN = 1_700_000_030_000
+
+
+@pytest.fixture
+def fserver(sim):
+    server = FuturesStreamServer(sim).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def alice(fserver):
+    return fserver.trader("100000")
+
+
+async def test_a_fill_then_its_account_update(fserver, session, alice):
+    key = fserver.listen_key(alice)
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={key}")
+    maker = fserver.trader()
+    fserver.place(maker, "SELL", "0.010", "50000.0")
+    fserver.place(alice, "BUY", "0.010", "50000.0", client_id="mine-1")
+    new, fill, account = [await recv_json(ws) for _ in range(3)]
+    assert (new["e"], new["o"]["x"], new["o"]["X"], new["o"]["c"], new["o"]["t"]) == (
+        "ORDER_TRADE_UPDATE", "NEW", "NEW", "mine-1", 0)
+    order = fill["o"]
+    assert {k: order[k] for k in ("s", "S", "o", "f", "q", "p", "ap", "x", "X", "l", "z", "L", "N", "n", "t", "m",
+                                  "R", "ps", "rp", "er")} == {
+        "s": SYMBOL, "S": "BUY", "o": "LIMIT", "f": "GTC", "q": "0.010", "p": "50000.00", "ap": "50000.00000000",
+        "x": "TRADE", "X": "FILLED", "l": "0.010", "z": "0.010", "L": "50000.00", "N": "USDT", "n": "0.25000000",
+        "t": 1, "m": False, "R": False, "ps": "BOTH", "rp": "0.00000000", "er": "0"}
+    assert (fill["E"], fill["T"]) == (FROZEN, FROZEN)
+    assert account["e"] == "ACCOUNT_UPDATE" and account["a"]["m"] == "ORDER"
+    assert account["a"]["B"] == [{"a": "USDT", "wb": "99999.75000000", "cw": "99999.75000000",
+                                  "bc": "0.00000000"}]
+    [position] = account["a"]["P"]
+    assert (position["s"], position["pa"], position["ep"], position["mt"], position["ps"]) == (
+        SYMBOL, "0.010", "50000.00000000", "cross", "BOTH")
+
+
+async def test_leverage_change_is_an_account_config_update(fserver, session, alice):
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 7))
+    assert await recv_json(ws) == {"e": "ACCOUNT_CONFIG_UPDATE", "E": FROZEN, "T": FROZEN,
+                                   "ac": {"s": SYMBOL, "l": 7}}
+
+
+async def test_a_transfer_in_is_an_account_update(fserver, session, alice):
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    sim = fserver.sim
+    fserver.call(lambda: sim.engine.deposit(alice, "USDT", sim.to_atoms("USDT", "50")))
+    fserver.call(lambda: sim.transfer(alice, "USDT", sim.to_atoms("USDT", "50"), True))
+    update = await wait_for(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE")
+    assert update["a"]["m"] == "DEPOSIT"
+    assert update["a"]["B"] == [{"a": "USDT", "wb": "100050.00000000", "cw": "100050.00000000",
+                                 "bc": "50.00000000"}]
+    assert update["a"]["P"] == []
+
+
+async def test_funding_payment_is_an_account_update_with_balances_only(fserver, session, alice):
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    maker = fserver.trader()
+    fserver.set_index("50000")
+    fserver.place(maker, "SELL", "0.010", "50000.0")
+    fserver.place(alice, "BUY", "0.010", "50000.0")
+    fserver.call(lambda: fserver.sim.futures.set_funding_rate(SYMBOL, Decimal("0.0001")))
+    fserver.call(lambda: fserver.sim.futures.settle_funding(SYMBOL))
+    update = await wait_for(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE" and m["a"]["m"] == "FUNDING_FEE")
+    assert update["a"]["P"] == []  # a cross position: B only
+    [balance] = update["a"]["B"]
+    assert balance["a"] == "USDT" and balance["bc"].startswith("-")  # a long pays a positive rate
+
+
+async def test_old_root_and_subscribe_with_the_key(fserver, session, alice):
+    key = fserver.listen_key(alice)
+    by_path = await connect(session, f"{fserver.ws_url}/fstream/ws/{key}")
+    by_frame = await connect(session, f"{fserver.ws_url}/fstream/stream")
+    assert await request(by_frame, {"method": "SUBSCRIBE", "params": [key], "id": 1}) == {"result": None, "id": 1}
+    fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 9))
+    assert (await recv_json(by_path))["ac"] == {"s": SYMBOL, "l": 9}
+    wrapped = await recv_json(by_frame)
+    assert wrapped["stream"] == key and wrapped["data"]["e"] == "ACCOUNT_CONFIG_UPDATE"
+
+
+async def test_spot_keys_and_other_accounts_get_nothing(fserver, session, alice):
+    spot_key = fserver.call(lambda: fserver.sim.wire.listen_keys.create(alice, fserver.sim.clock.now_ms()))
+    ws = await connect(session, f"{fserver.ws_url}/private/ws")
+    reply = await request(ws, {"method": "SUBSCRIBE", "params": [spot_key], "id": 1})
+    assert reply["error"]["code"] == 2  # a spot listenKey names no futures stream
+    bob = fserver.trader()
+    bobs = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(bob)}")
+    fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 5))
+    fserver.call(lambda: fserver.sim.futures.set_leverage(bob, SYMBOL, 6))
+    assert (await recv_json(bobs))["ac"]["l"] == 6
+
+
+async def test_listen_key_expired(fserver, session, alice):
+    key = fserver.listen_key(alice)
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={key}")
+    fserver.call(lambda: fserver.sim.clock.advance(3_600_000))
+    expired = await recv_json(ws)
+    assert expired == {"e": "listenKeyExpired", "E": FROZEN + 3_600_000, "listenKey": key}
+    fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 4))
+    with pytest.raises(asyncio.TimeoutError):
+        await recv_json(ws, timeout=0.5)
