@@ -81,13 +81,17 @@ class Futures:
         return sorted(out)
 
     def leverage(self, pair: str) -> int:
-        return self.need("leverage")(self.venue.subject_id, self.venue.symbol(pair))
+        return self.need("leverage_of")(self.venue.subject_id, self.venue.symbol(pair))
 
     def margin_type(self, pair: str) -> str:
-        return self.need("margin_type")(self.venue.subject_id, self.venue.symbol(pair))
+        return self.need("settings_of")(self.venue.subject_id).margin_type_of(self.venue.symbol(pair))
 
     def dual_side(self) -> bool:
-        return self.need("settings")(self.venue.subject_id).dual_side
+        return self.need("settings_of")(self.venue.subject_id).dual_side
+
+    def index(self, pair: str) -> Decimal:
+        inst = self.inst(pair)
+        return Decimal(inst.format_price(self.need("index")(inst.symbol)))
 
     def wallet(self) -> tuple[Decimal, Decimal]:
         """(wallet balance, available balance) of USDT."""
@@ -115,7 +119,7 @@ class Futures:
     def funding_incomes(self) -> list[tuple]:
         """(pair, signed amount) of each FUNDING_FEE income of the subject, oldest first."""
         out = []
-        for record in self.need("income")(self.venue.subject_id):
+        for record in self.need("income_of")(self.venue.subject_id):
             if record.income_type == "FUNDING_FEE":
                 inst = self.engine.instruments[record.symbol]
                 out.append((f"{inst.base}-{inst.quote}", Decimal(record.income) / 10 ** 8))
@@ -131,8 +135,7 @@ class Futures:
         self.venue.control.advance_clock(max(0, view.next_funding_time - now) + 1)
         self.venue.sim.tick()
 
-    def set_index(self, pair: str, price: Decimal) -> None:
-        set_index = getattr(self.engine, "set_index", None)
-        if set_index is None:
-            raise CheckSkipped("the simulator's futures engine has no set_index() yet")
-        set_index(self.venue.symbol(pair), self.inst(pair).parse_price(price))
+    def set_index(self, pair: str, price: Decimal) -> Any:
+        """The index (and so the mark) moves to `price`: positions are marked, and liquidated if need be."""
+        inst = self.inst(pair)
+        return self.need("set_index")(inst.symbol, inst.parse_price(inst.format_price(inst.parse_price(price))))

@@ -4,6 +4,7 @@ simulator does not serve perpetuals (no /fapi/v1/exchangeInfo symbols) or lacks 
 """
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 from conformance import scenes
@@ -16,17 +17,26 @@ PERP = "perpetual"
 QTY = Decimal("0.01")
 
 
+def with_index(config):
+    """The market maker on (it holds the index prices the mark follows), to be paused by the scene."""
+    return dataclasses.replace(config, market_maker=dataclasses.replace(config.market_maker, enabled=True))
+
+
 def perp_market(venue: Venue) -> None:
-    """Funded futures wallets and a maker ladder on each perpetual (the spot market as usual)."""
+    """The index still (market maker paused, no walk), funded futures wallets, a maker ladder on each perpetual
+    around its index (and the spot market as usual)."""
+    venue.control.set_market_maker(False)
+    venue.control.set_walk(False)
     scenes.market(venue)
     futures = Futures(venue)
     futures.fund()
     for pair in ("BTC-USDT", "ETH-USDT"):
-        futures.ladder(pair, scenes.MID[pair], scenes.STEP[pair], scenes.LEVEL_QTY[pair])
+        mid = futures.index(pair).quantize(scenes.STEP[pair])
+        futures.ladder(pair, mid, scenes.STEP[pair], scenes.LEVEL_QTY[pair])
 
 
 def perp_check(id: str, statement: str, needs: tuple[str, ...] = (), **kw):
-    return check(id, PERP, statement, needs=needs, arrange=perp_market, **kw)
+    return check(id, PERP, statement, needs=needs, arrange=perp_market, config=with_index, **kw)
 
 
 def _best(ctx: Ctx, pair: str | None = None) -> tuple[Decimal, Decimal]:
@@ -204,17 +214,19 @@ async def perp_009(ctx: Ctx) -> None:
     ctx.expect(seen == incomes, "funding payments (pair, signed amount)", incomes, seen)
 
 
-@perp_check("PERP-010", "liquidation → the position gone, an order fill surfaced for it, the wallet equal to the "
-                        "exchange's", needs=(C.POSITIONS, C.LEVERAGE, C.MARKET_ORDERS))
+@perp_check("PERP-010", "liquidation of an isolated position → the position gone, its fill surfaced, the wallet "
+                        "equal to the exchange's", needs=(C.POSITIONS, C.LEVERAGE, C.MARGIN_TYPE, C.MARKET_ORDERS))
 async def perp_010(ctx: Ctx) -> None:
     futures = Futures(ctx.venue)
-    await ctx.adapter.set_leverage(ctx.pair, 100)
+    await ctx.adapter.set_margin_type(ctx.pair, "ISOLATED")
+    await ctx.adapter.set_leverage(ctx.pair, 50)
     await _open(ctx, "BUY", QTY * 10)
+    await _assert_positions(ctx)
     _, ask = _best(ctx)
-    futures.set_index(ctx.pair, ask * Decimal("0.9"))
+    futures.set_index(ctx.pair, ask * Decimal("0.95"))
     ctx.venue.sim.tick()
     if futures.positions():
-        ctx.skip("the scene did not liquidate the position (no liquidation engine yet)")
+        ctx.skip("the scene did not liquidate the position (the simulator's liquidation did not trigger)")
     await _assert_positions(ctx)
     await _assert_wallet(ctx)
 
@@ -261,13 +273,13 @@ async def perp_013(ctx: Ctx) -> None:
 
 
 @perp_check("PERP-014", "each perpetual fill reported once with the exchange's trade id, price, amount and fee in "
-                        "the margin asset", needs=(C.MARKET_ORDERS,))
+                        "the margin asset")
 async def perp_014(ctx: Ctx) -> None:
     futures = Futures(ctx.venue)
     inst = futures.inst(ctx.pair)
-    _, ask = _best(ctx)
-    amount = scenes.LEVEL_QTY[ctx.pair] + QTY
-    cid = await ctx.place("BUY", amount, ask + 10 * Decimal(inst.format_price(inst.tick)))
+    _, _, asks = futures.engine.depth(inst.symbol, 2)
+    amount = Decimal(inst.format_qty(asks[0][1])) + QTY
+    cid = await ctx.place("BUY", amount, Decimal(inst.format_price(asks[1][0])))
     await ctx.event("OrderCompleted", client_order_id=cid)
     await ctx.events.settle()
     await _assert_perp_fills(ctx, cid)
