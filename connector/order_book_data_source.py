@@ -1,7 +1,8 @@
 """OrderBookTrackerDataSource: the public side of the wire for the order book tracker.
 
-REST: the depth snapshot. WebSocket: one combined stream per venue carrying each pair's depth diffs and trades
-(and, on USD-M, mark price and funding: `markPriceUpdate`). Frames become OrderBookMessages on `diff_queue`
+REST: the depth snapshot. WebSocket: on spot one combined stream carrying each pair's depth diffs and trades; on
+USD-M, as Binance split them in 2026, depth on /public and aggregate trades and mark price (`markPriceUpdate`:
+mark, index, funding rate, next funding time) on /market. Frames become OrderBookMessages on `diff_queue`
 (snapshots are put there too, so the tracker sees snapshots and diffs in one order) and `trade_queue`;
 funding info goes to `funding_info_queue`. Every (re)connect is reported through `on_reconnect`, because diffs
 sent while the socket was down are lost and every book on it must be resynchronised.
@@ -31,20 +32,44 @@ class OrderBookTrackerDataSource:
         self.trade_queue: asyncio.Queue[OrderBookMessage] = asyncio.Queue()
         self.funding_info_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.on_reconnect: Callable[[], Awaitable[None]] | None = None
-        self.stream = ReconnectingStream(f"{market}-public", api, self._url, self._handle, self._connected,
-                                         heartbeat=heartbeat)
+        # USD-M's bare /stream is the old root, which serves only public data on Binance since the split (and is
+        # spot's on exsim, which serves both markets on one port).
+        if market == c.SPOT:
+            self.stream = ReconnectingStream(f"{market}-book", api, lambda: self._url("", self.stream_names()),
+                                             self._handle, self._connected, heartbeat=heartbeat)
+            self.streams = [self.stream]
+        else:
+            self.stream = ReconnectingStream(f"{market}-book", api,
+                                             lambda: self._url("/public", self.book_streams()),
+                                             self._handle, self._connected, heartbeat=heartbeat)
+            self.streams = [self.stream, ReconnectingStream(f"{market}-market", api,
+                                                            lambda: self._url("/market", self.trade_streams()),
+                                                            self._handle, heartbeat=heartbeat)]
+
+    def _symbols(self) -> list[str]:
+        return [self.pair_map.to_symbol(pair).lower() for pair in self.trading_pairs]
+
+    def book_streams(self) -> list[str]:
+        return [f"{sym}@depth@100ms" for sym in self._symbols()]
+
+    def trade_streams(self) -> list[str]:
+        if self.market == c.SPOT:
+            return [f"{sym}@trade" for sym in self._symbols()]
+        return [name for sym in self._symbols() for name in (f"{sym}@aggTrade", f"{sym}@markPrice@1s")]
 
     def stream_names(self) -> list[str]:
-        names = []
-        for pair in self.trading_pairs:
-            sym = self.pair_map.to_symbol(pair).lower()
-            names += [f"{sym}@depth@100ms", f"{sym}@trade" if self.market == c.SPOT else f"{sym}@aggTrade"]
-            if self.market == c.USDM:
-                names.append(f"{sym}@markPrice@1s")
-        return names
+        return self.book_streams() + self.trade_streams()
 
-    async def _url(self) -> str:
-        return f"{self._ws_base}/stream?streams={'/'.join(self.stream_names())}"
+    async def _url(self, prefix: str, names: list[str]) -> str:
+        return f"{self._ws_base}{prefix}/stream?streams={'/'.join(names)}"
+
+    def start(self) -> None:
+        for stream in self.streams:
+            stream.start()
+
+    async def stop(self) -> None:
+        for stream in self.streams:
+            await stream.stop()
 
     async def _connected(self, ws) -> None:
         if self.on_reconnect:

@@ -57,10 +57,10 @@ class OrderBookTracker:
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._route_diffs(), name="book-diffs"),
                        loop.create_task(self._route_trades(), name="book-trades")]
-        self.data_source.stream.start()
+        self.data_source.start()
 
     async def stop(self) -> None:
-        await self.data_source.stream.stop()
+        await self.data_source.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

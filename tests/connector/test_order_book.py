@@ -12,14 +12,6 @@ from connector.order_book_tracker import OrderBookTracker
 PAIR = "BTC-USDT"
 
 
-class FakeStream:
-    def start(self):
-        pass
-
-    async def stop(self):
-        pass
-
-
 class FakeSource:
     def __init__(self, market=c.SPOT):
         self.trading_pairs = [PAIR]
@@ -27,9 +19,14 @@ class FakeSource:
         self.diff_queue = asyncio.Queue()
         self.trade_queue = asyncio.Queue()
         self.on_reconnect = None
-        self.stream = FakeStream()
         self.snapshots = asyncio.Queue()
         self.snapshot_requests = 0
+
+    def start(self):
+        pass
+
+    async def stop(self):
+        pass
 
     async def get_snapshot(self, pair):
         self.snapshot_requests += 1
