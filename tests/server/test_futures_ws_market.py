@@ -145,3 +145,36 @@ async def test_ws_close_fault_reaches_futures_connections(fserver, session):
     fserver.call(lambda: fserver.sim.faults.add({"kind": "ws_close", "stream": "btcusdt@depth"}))
     message = await asyncio.wait_for(ws.receive(), 5)
     assert message.type.name in ("CLOSE", "CLOSED", "CLOSING")
+
+
+async def test_mark_price_every_second_with_funding(fserver, session):
+    fserver.set_index("50000")
+    ws = await connect(session, f"{fserver.ws_url}/market/ws/btcusdt@markPrice@1s")
+    event = await recv_json(ws)
+    view = fserver.call(lambda: fserver.sim.futures.mark_view(SYMBOL))
+    assert event == {"e": "markPriceUpdate", "E": FROZEN, "s": SYMBOL, "p": "50000.00000000",
+                     "ap": "50000.00000000", "i": "50000.00000000", "P": "50000.00000000",
+                     "r": f"{view.last_funding_rate:.8f}", "T": view.next_funding_time}
+    every = await connect(session, f"{fserver.ws_url}/market/ws/!markPrice@arr@1s")
+    assert [item["s"] for item in await recv_json(every)] == ["BTCUSDT", "ETHUSDT"]
+
+
+async def test_liquidation_is_a_force_order_and_an_order_update(fserver, session):
+    market = await connect(session, f"{fserver.ws_url}/market/stream?streams=btcusdt@forceOrder/!forceOrder@arr")
+    fserver.set_index("50000")
+    alice, maker = fserver.trader("1000"), fserver.trader()
+    fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 100))
+    private = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    fserver.place(maker, "SELL", "0.200", "50000.0")
+    fserver.place(alice, "BUY", "0.200", "50000.0")
+    fserver.place(maker, "BUY", "1.000", "49000.0")  # what the liquidation sells into
+    fserver.set_index("45000")  # cross margin: the whole 1000 USDT wallet is gone below about 45205
+    names = set()
+    while len(names) < 2:
+        message = await recv_json(market)
+        names.add(message["stream"])
+        order = message["data"]["o"]
+        assert (message["data"]["e"], order["s"], order["S"], order["q"], order["X"]) == (
+            "forceOrder", SYMBOL, "SELL", "0.200", "FILLED")
+    update = await wait_for(private, lambda m: m.get("e") == "ORDER_TRADE_UPDATE" and m["o"]["o"] == "LIQUIDATION")
+    assert update["o"]["c"].startswith("autoclose-")

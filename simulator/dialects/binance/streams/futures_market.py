@@ -120,9 +120,9 @@ def render_book_ticker(fmt: Formats, update_id: int, best: tuple[int, int, int, 
 
 def render_mark_price(fmt: Formats, view, now: int) -> dict:
     precision = fmt.inst.quote_precision
-    mark = money(precision, view.mark)
+    mark = money(precision, view.mark or 0)  # zeros before the perpetual has an index price
     return {"e": "markPriceUpdate", "E": now, "s": view.symbol, "p": mark, "ap": mark,
-            "i": money(precision, view.index), "P": money(precision, view.estimated_settle),
+            "i": money(precision, view.index or 0), "P": money(precision, view.estimated_settle or 0),
             "r": computed(view.last_funding_rate), "T": view.next_funding_time}
 
 

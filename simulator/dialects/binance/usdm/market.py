@@ -6,6 +6,7 @@ funding history. Futures `limit`s refuse values outside their range (usdm.params
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from simulator.dialects.binance.usdm import params as usdm_params, payloads
@@ -19,6 +20,7 @@ from simulator.engine.perp.instrument import PerpInstrument
 
 AGG_TRADES_MAX_HOURS = 1
 CONTRACT_TYPES = ("PERPETUAL",)
+DEFAULT_FUNDING = (Decimal("0.0075"), Decimal("-0.0075"), 8)  # cap, floor, interval hours: not in fundingInfo
 
 
 # --- connectivity and exchangeInfo -------------------------------------------------------------------------
@@ -129,7 +131,8 @@ def continuous_klines(call: Call) -> list[list[Any]]:
 
 def price_klines(kind: str):
     """markPriceKlines / indexPriceKlines: candles of the mark or the index price, from the one-minute samples
-    the engine keeps (`futures.price_history`); no volume, as on Binance."""
+    the engine keeps (`futures.price_history`: a minute without a change has no row, so an interval without one
+    is flat at the previous close); no volume, as on Binance."""
 
     def handler(call: Call) -> list[list[Any]]:
         params = call.params
@@ -145,8 +148,19 @@ def price_klines(kind: str):
                 buckets[at] = [open_, high, low, close]
             else:
                 bucket[1], bucket[2], bucket[3] = max(bucket[1], high), min(bucket[2], low), close
-        starts = [at for at in sorted(buckets) if (start is None or at >= grid.start(start))
-                  and (end is None or at <= end)]
+        if not buckets:
+            return []
+        now = call.sim.clock.now_ms()
+        last = grid.start(min(end, now) if end is not None else now)
+        starts, at, close = [], min(buckets), None
+        while at <= last:
+            if at in buckets:
+                close = buckets[at][3]
+            else:  # no sample in this interval: flat at the previous close
+                buckets[at] = [close, close, close, close]
+            if start is None or at >= grid.start(start):
+                starts.append(at)
+            at = grid.next(at)
         starts = starts[:limit] if start is not None else starts[-limit:]
         fmt = Formats(inst)
         return [[at, *(fmt.format_price(value) for value in buckets[at]), "0", grid.next(at) - 1, "0", 0, "0", "0",
@@ -245,9 +259,12 @@ def funding_rate(call: Call) -> list[dict[str, Any]]:
 
 
 def funding_info(call: Call) -> list[dict[str, Any]]:
-    return [{"symbol": symbol, "adjustedFundingRateCap": payloads.rate(cap),
-             "adjustedFundingRateFloor": payloads.rate(floor), "fundingIntervalHours": hours, "disclaimer": False}
-            for symbol, cap, floor, hours in call.sim.futures.funding_info()]
+    """Only the perpetuals whose funding cap, floor or interval differ from the default (reference §7.4)."""
+    return [{"symbol": inst.symbol, "adjustedFundingRateCap": payloads.rate(inst.funding_cap),
+             "adjustedFundingRateFloor": payloads.rate(inst.funding_floor),
+             "fundingIntervalHours": inst.funding_interval_hours, "disclaimer": False}
+            for inst in call.sim.futures.instruments.values()
+            if (inst.funding_cap, inst.funding_floor, inst.funding_interval_hours) != DEFAULT_FUNDING]
 
 
 def open_interest(call: Call) -> dict[str, Any]:

@@ -166,11 +166,12 @@ def user_trade(inst: PerpInstrument, trade, order) -> dict[str, Any]:
 
 # --- mark price and funding ------------------------------------------------------------------------------------
 def premium_index(inst: PerpInstrument, view) -> dict[str, Any]:
+    """A perpetual without an index price yet shows zeros."""
     return {
         "symbol": view.symbol,
-        "markPrice": money(inst, view.mark),
-        "indexPrice": money(inst, view.index),
-        "estimatedSettlePrice": money(inst, view.estimated_settle),
+        "markPrice": money(inst, view.mark or 0),
+        "indexPrice": money(inst, view.index or 0),
+        "estimatedSettlePrice": money(inst, view.estimated_settle or 0),
         "lastFundingRate": rate(view.last_funding_rate),
         "interestRate": rate(view.interest_rate),
         "nextFundingTime": view.next_funding_time,
