@@ -37,13 +37,17 @@ from typing import Any
 
 from simulator.clock import SimClock
 from simulator.config import ConfigError, parse_config
-from simulator.control.snapshot_shape import check_shape
+from simulator.control import snapshot_futures
+from simulator.control.snapshot_shape import check_futures_shape, check_shape
 from simulator.engine.account import Account
 from simulator.engine.audit import audit
 from simulator.engine.book import OrderBook
 from simulator.engine.events import Trade
 from simulator.engine.market_data import AggTrade, Kline, MarketData
 from simulator.engine.order import BUY, Order
+from simulator.engine.perp.audit import audit_perp
+from simulator.engine.perp.engine import FuturesEngine
+from simulator.engine.perp.order import PerpOrder
 from simulator.inputs import InputError, parse_json
 from simulator.jsonstate import expect_bool, expect_int, expect_optional_int, rng_from_state, rng_state
 from simulator.market.maker import MarketMaker
@@ -154,7 +158,12 @@ def capture(sim) -> Capture:
 
     # API keys and listenKeys come from the OS, so they have no RNG to keep: documents written before that still
     # hold "keys" and "listen_keys" under "rng", and `_build` ignores them.
-    engine, prepare = _capture_engine(sim.engine, defer)
+    engine, prepare_spot = _capture_engine(sim.engine, defer)
+    futures, prepare_futures = snapshot_futures.capture(sim, _capture_engine, defer)
+
+    def prepare() -> None:
+        prepare_spot()
+        prepare_futures()
     document = {
         "format": FORMAT,
         "version": VERSION,
@@ -170,6 +179,7 @@ def capture(sim) -> Capture:
         "counterparty": sim.counterparty.account_id,
         "faults": sim.faults.state(),
         "recent_events": None,
+        "futures": futures,
         # the wire dialect's own sections ("listen_keys" and "limiter" for Binance's)
         **(sim.wire.state() if sim.wire is not None else {}),
     }
@@ -316,11 +326,14 @@ def load(document: Any, build: Callable[[Any, int, SimClock], Any]) -> Any:
         raise SnapshotError("snapshot: missing 'config'") from None
     try:  # every part there with its type and every reference resolving, before anything is built
         check_shape(document, [spec.symbol for spec in config.spot])
+        if "futures" in document:  # written since perpetuals trade
+            check_futures_shape(document["futures"], [spec.symbol for spec in config.perpetuals])
     except InputError as exc:
         raise SnapshotError(f"snapshot is malformed: {exc}") from None
     try:
         sim = _build(document, config, build)
         problems = audit(sim.engine)  # on a malformed engine the audit itself can fail
+        problems += [f"futures: {problem}" for problem in audit_perp(sim.futures)]
     except SnapshotError:
         raise
     except _MALFORMED as exc:
@@ -367,12 +380,15 @@ def _build(doc: Mapping[str, Any], config, build: Callable[[Any, int, SimClock],
     sim.faults.restore(doc["faults"])
     sim.recent_events.clear()
     sim.recent_events.extend(FrozenEvent(dict(e)) for e in doc["recent_events"])
+    if "futures" in doc:
+        snapshot_futures.load(sim, doc["futures"], _load_engine, FrozenEvent)
     return sim
 
 
 def _load_order(engine, item: Mapping[str, Any]) -> Order:
-    order = Order.__new__(Order)
-    for name in Order.__slots__:
+    kind = PerpOrder if isinstance(engine, FuturesEngine) else Order
+    order = kind.__new__(kind)
+    for name in Order.__slots__ + (PerpOrder.__slots__ if kind is PerpOrder else ()):
         if name != "is_buy":
             setattr(order, name, item[name] if name in item else _ADDED_ORDER_FIELDS[name])
     order.is_buy = order.side == BUY
@@ -397,9 +413,12 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
     trades: dict[tuple[str, int], Trade] = {}
     for item in state["trades"]:
         inst = engine.instruments[item["symbol"]]
-        trade = Trade(item["trade_id"], item["symbol"], item["price"], item["qty"], item["quote_qty"], item["time"],
-                      traded[item["buyer"]], traded[item["seller"]], item["buyer_is_maker"], item["buyer_fee"],
-                      item["seller_fee"], inst.base, inst.quote)
+        if isinstance(engine, FuturesEngine):
+            trade = snapshot_futures.trade(inst, item, traded)
+        else:
+            trade = Trade(item["trade_id"], item["symbol"], item["price"], item["qty"], item["quote_qty"],
+                          item["time"], traded[item["buyer"]], traded[item["seller"]], item["buyer_is_maker"],
+                          item["buyer_fee"], item["seller_fee"], inst.base, inst.quote)
         trades[(trade.symbol, trade.trade_id)] = trade
 
     accounts: dict[int, Account] = {}

@@ -23,10 +23,13 @@ from simulator.credentials import valid_api_key
 from simulator.engine.events import (BalanceUpdate, DepthUpdate, OrderRejected, OrderUpdate, SymbolStatusChanged,
                                      TradeEvent)
 from simulator.engine.market_data import AggTrade, Kline
+from simulator.engine.perp.events import AccountUpdate, ConfigUpdate, ForceOrder, FundingSettled, MarginCall
 from simulator.inputs import InputError, integer, shown
 
 EVENT_KINDS = tuple(cls.kind for cls in (OrderUpdate, OrderRejected, TradeEvent, BalanceUpdate, DepthUpdate,
                                          SymbolStatusChanged))
+FUTURES_EVENT_KINDS = EVENT_KINDS + tuple(cls.kind for cls in (AccountUpdate, ConfigUpdate, MarginCall, ForceOrder,
+                                                               FundingSettled))
 
 # An order's fields that are text; every other one is an int. `prevented_match_id` came later (the loader
 # gives it its default when a document has none).
@@ -42,6 +45,32 @@ _AGG_KINDS = tuple(bool if name == "buyer_is_maker" else int for name in AggTrad
 def check_shape(doc: Mapping[str, Any], symbols: Collection[str]) -> None:
     """InputError unless the document has the shape described above; `symbols` are the configured ones."""
     engine = _mapping(_key(doc, "engine", ""), "engine")
+    check_engine_shape(engine, symbols)
+    _recent_events(_key(doc, "recent_events", ""), engine["seq"])
+    _keys(doc)
+
+
+def check_futures_shape(section: Any, symbols: Collection[str]) -> None:
+    """The futures engine's part (snapshot_futures.py): its engine as the spot one's, and its own recent events.
+    Its positions, settings, prices, funding and income are read and checked by its loader and audit."""
+    section = _mapping(section, "futures")
+    engine = _mapping(_key(section, "engine", "futures"), "futures.engine")
+    check_engine_shape(engine, symbols, "futures.engine")
+    _recent_events(_key(section, "recent_events", "futures"), engine["seq"], FUTURES_EVENT_KINDS,
+                   "futures.recent_events")
+
+
+def check_engine_shape(engine: Mapping[str, Any], symbols: Collection[str], where: str = "engine") -> None:
+    """An engine's section (spot's, or the futures engine's: the same shape), problems named under `where`."""
+    try:
+        _engine_shape(engine, symbols)
+    except InputError as exc:
+        if where == "engine":
+            raise
+        raise InputError(where + exc.path.removeprefix("engine"), exc.reason) from None
+
+
+def _engine_shape(engine: Mapping[str, Any], symbols: Collection[str]) -> None:
     orders = _orders(engine, "orders")
     past = _orders(engine, "past_orders") if "past_orders" in engine else set()
     if orders & past:
@@ -63,8 +92,6 @@ def check_shape(doc: Mapping[str, Any], symbols: Collection[str]) -> None:
     _accounts(engine, orders, orders | past, trades)
     _books(engine, symbols, orders)
     _market(engine, symbols, trades)
-    _recent_events(_key(doc, "recent_events", ""), engine["seq"])
-    _keys(doc)
 
 
 # --- the engine's parts ---------------------------------------------------------------------------------
@@ -176,17 +203,17 @@ def _market(engine: Mapping[str, Any], symbols: Collection[str], trades: set[tup
 
 
 # --- the Simulator's parts ------------------------------------------------------------------------------
-def _recent_events(events: Any, seq: int) -> None:
+def _recent_events(events: Any, seq: int, kinds: tuple[str, ...] = EVENT_KINDS, where: str = "recent_events") -> None:
     """Events as the engine emitted them: each numbered one after the other, the newest the engine's last."""
     previous = None
-    for event, path in _rows(events, "recent_events"):
+    for event, path in _rows(events, where):
         if not isinstance(event, Mapping):
             raise InputError(path, f"a recent event is an object, got {shown(event)}")
         number = _int(_key(event, "seq", path), f"{path}.seq")
         _int(_key(event, "time", path), f"{path}.time")
         kind = _key(event, "kind", path)
-        if kind not in EVENT_KINDS:
-            raise InputError(f"{path}.kind", f"a recent event's kind is one of {', '.join(EVENT_KINDS)}, "
+        if kind not in kinds:
+            raise InputError(f"{path}.kind", f"a recent event's kind is one of {', '.join(kinds)}, "
                                              f"got {shown(kind)}")
         for field, value in event.items():
             _plain(value, f"{path}.{field}")

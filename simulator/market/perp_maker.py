@@ -27,8 +27,6 @@ class PerpMarketMaker(MarketMaker):
     def __init__(self, futures, owner: MarketMaker, seed: int):  # noqa: super().__init__ would open accounts
         self.engine = futures
         self.owner = owner
-        self.config = owner.config
-        self.index: IndexPrices = owner.index
         self.rng = random.Random(f"{seed}:{self.config.seed_offset}:perp-maker")
         self.account_id = owner.account_id
         self.counterparties = list(owner.counterparties)
@@ -39,6 +37,20 @@ class PerpMarketMaker(MarketMaker):
         for symbol in self.symbols:
             self._top_up(futures.instruments[symbol])
             futures.set_index(symbol, self.index.prices[symbol])
+        owner.perp = self
+
+    # its config and index are always its owner's (one index drives both markets)
+    @property
+    def config(self):
+        return self.owner.config
+
+    @property
+    def index(self) -> IndexPrices:
+        return self.owner.index
+
+    def follow(self, owner: MarketMaker) -> None:
+        """Quote for another spot maker (one restored in its place), sharing its index from now on."""
+        self.owner = owner
         owner.perp = self
 
     def _top_up(self, inst) -> None:
@@ -78,6 +90,17 @@ class PerpMarketMaker(MarketMaker):
         return {"rng": rng_state(self.rng), "symbols": list(self.symbols),
                 "quotes": {symbol: [[side, price, order_id] for (side, price), order_id in quotes.items()]
                            for symbol, quotes in self.quotes.items()}}
+
+    @classmethod
+    def from_state(cls, futures, owner: MarketMaker, state: Mapping[str, Any]) -> "PerpMarketMaker":
+        """The perpetual maker in the state `state()` gave, on a futures engine already restored (its accounts
+        and orders): like the constructor, but it opens, deposits and quotes nothing."""
+        maker = cls.__new__(cls)
+        maker.engine, maker.owner = futures, owner
+        maker.account_id, maker.counterparties = owner.account_id, list(owner.counterparties)
+        maker.restore(state)
+        owner.perp = maker
+        return maker
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Take the quoting state `state()` gave (the engine's accounts and orders are restored already)."""
