@@ -64,4 +64,23 @@ class ExsimControl:
         return await self._call("POST", "/funding/settle", {"symbol": symbol} if symbol else {})
 
     async def set_index(self, symbol: str, price: str) -> dict[str, Any]:
+        """The index price of a symbol (spot and perpetual share it); liquidations it causes are in the answer."""
         return await self._call("POST", "/prices/index", {"symbol": symbol, "price": price})
+
+    async def set_mark(self, symbol: str, price: str) -> dict[str, Any]:
+        return await self._call("POST", "/funding/mark", {"symbol": symbol, "markPrice": price})
+
+    async def futures_deposit(self, account_id: int, asset: str, amount: str) -> dict[str, Any]:
+        return await self._call("POST", f"/accounts/{account_id}/futures/deposit", {"asset": asset, "amount": amount})
+
+    async def futures_order(self, account_id: int, symbol: str, side: str, type_: str, quantity: str,
+                            price: str | None = None, time_in_force: str | None = None,
+                            position_side: str = "BOTH") -> dict[str, Any]:
+        """A futures order on behalf of any account (a counterparty)."""
+        body = {"accountId": account_id, "symbol": symbol, "side": side, "type": type_, "quantity": quantity,
+                "positionSide": position_side}
+        if price is not None:
+            body["price"] = price
+        if time_in_force is not None:
+            body["timeInForce"] = time_in_force
+        return await self._call("POST", "/futures/orders", body)

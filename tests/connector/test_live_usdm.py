@@ -1,0 +1,162 @@
+"""The USD-M connector against a live exsim (the /fapi dialect): leverage, position mode, positions opened and
+closed on both sides, a funding payment after a settlement, a liquidation. A counterparty account trades against
+the connector's orders through the control plane. The market maker is paused and its index walk stopped (its
+futures quotes stay on the book: the connector's orders go inside the spread, so the counterparty meets them
+first)."""
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal as D
+
+import pytest
+
+from connector.perpetual_derivative import BinancePerpetualDerivative
+from connector.perpetual_trading import HEDGE, ONEWAY
+from simulator.config import load_config
+from simulator.server import build_simulator
+from tests.connector.conftest import DEMO_KEY, DEMO_SECRET, FAST
+from tests.live_server import LiveServer
+
+PAIR, SYMBOL = "BTC-USDT", "BTCUSDT"
+WAIT = 10.0
+
+
+def of(kind, cid):
+    return lambda e: e.kind == kind and getattr(e, "client_order_id", None) == cid
+
+
+def position(amount, side="BOTH"):
+    return lambda e: e.kind == "position_update" and e.position_side == side and e.amount == D(amount)
+
+
+@pytest.fixture
+def live():
+    """The default config, market maker included (the index and mark prices come from it)."""
+    server = LiveServer(build_simulator(load_config())).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def perp(live, control, tmp_path):
+    await control._call("POST", "/market-maker", {"enabled": False})
+    await control._call("POST", "/prices/walk", {"enabled": False})
+    exchange = BinancePerpetualDerivative(DEMO_KEY, DEMO_SECRET, [PAIR], base_url=live.base_url,
+                                          tracking_db=str(tmp_path / "perp.sqlite"), funding_poll_interval=1.0,
+                                          **FAST)
+    await asyncio.wait_for(exchange.start_network(), 10)
+    await exchange.wait_until_ready(10)
+    yield exchange
+    await asyncio.wait_for(exchange.stop_network(), 10)
+
+
+@pytest.fixture
+async def counterparty(control):
+    account = await control.create_account("counterparty")
+    await control.futures_deposit(account["id"], "USDT", "1000000")
+    return account["id"]
+
+
+def inside(perp, side):
+    """A price one tick inside the spread on `side`: the best of the book for that side, crossing nothing."""
+    book = perp.get_order_book(PAIR)
+    tick = perp.trading_rules[PAIR].min_price_increment
+    assert book.best_ask - book.best_bid > 2 * tick
+    return book.best_bid + tick if side == "BUY" else book.best_ask - tick
+
+
+async def open_long(perp, control, counterparty, amount="0.010", fills=("0.004", "0.006"), side="BUY",
+                    position_side="BOTH"):
+    """Rest a limit order inside the spread, then let the counterparty hit it in several pieces."""
+    price = inside(perp, side)
+    cid = await perp.place_order(side, PAIR, D(amount), "LIMIT", price, position_action="OPEN")
+    await perp.events.wait_for(of("order_created", cid), WAIT)
+    other = "SELL" if side == "BUY" else "BUY"
+    for qty in fills:  # the counterparty trades in one-way mode
+        await control.futures_order(counterparty, SYMBOL, other, "MARKET", qty)
+    await perp.events.wait_for(of("order_completed", cid), WAIT)
+    return cid
+
+
+async def close_with_market(perp, control, counterparty, side, amount, position_side="BOTH"):
+    """The counterparty rests the other side inside the spread; the connector closes into it (reduce-only in
+    one-way mode)."""
+    price = str(inside(perp, "SELL" if side == "BUY" else "BUY"))
+    await control.futures_order(counterparty, SYMBOL, "SELL" if side == "BUY" else "BUY", "LIMIT", amount, price,
+                                "GTC")
+    cid = await perp.place_order(side, PAIR, D(amount), "MARKET", position_action="CLOSE", reduce_only=True,
+                                 position_side=position_side)
+    await perp.events.wait_for(of("order_completed", cid), WAIT)
+    return cid
+
+
+async def test_leverage_and_margin_type_and_position_mode(perp):
+    assert await perp.set_leverage(PAIR, 7) == 7
+    await perp.set_margin_type(PAIR, "ISOLATED")
+    await perp.set_margin_type(PAIR, "ISOLATED")  # "no need to change": not an error
+    await perp._update_extra()
+    assert perp.leverage[PAIR] == 7 and perp.margin_type[PAIR] == "ISOLATED"
+    await perp.set_position_mode(HEDGE)
+    await perp._update_position_mode()
+    assert perp.position_mode == HEDGE
+    await perp.set_position_mode(ONEWAY)
+    await perp._update_position_mode()
+    assert perp.position_mode == ONEWAY
+
+
+async def test_open_with_partial_fills_then_close_reduce_only(perp, control, counterparty):
+    await perp.set_leverage(PAIR, 5)
+    cid = await open_long(perp, control, counterparty)
+    fills = [e for e in perp.events.history if e.kind == "order_filled" and e.client_order_id == cid]
+    assert [f.amount for f in fills] == [D("0.004"), D("0.006")] and {f.fee_asset for f in fills} == {"USDT"}
+    await perp.events.wait_for(position("0.010"), WAIT)
+    assert perp.positions[0].amount == D("0.010")
+    assert perp.positions[0].entry_price == fills[0].price
+    await close_with_market(perp, control, counterparty, "SELL", "0.010")
+    await perp.events.wait_for(position("0"), WAIT)
+    assert perp.positions == []
+
+
+async def test_short_then_close(perp, control, counterparty):
+    await open_long(perp, control, counterparty, side="SELL", fills=("0.010",))
+    await perp.events.wait_for(position("-0.010"), WAIT)
+    await close_with_market(perp, control, counterparty, "BUY", "0.010")
+    await perp.events.wait_for(position("0"), WAIT)
+
+
+async def test_hedge_mode_holds_long_and_short_at_once(perp, control, counterparty):
+    await perp.set_position_mode(HEDGE)
+    await open_long(perp, control, counterparty, fills=("0.010",), position_side="LONG")
+    await open_long(perp, control, counterparty, side="SELL", fills=("0.010",), position_side="SHORT")
+    await perp.events.wait_for(position("0.010", "LONG"), WAIT)
+    await perp.events.wait_for(position("-0.010", "SHORT"), WAIT)
+    assert {(p.position_side, p.amount) for p in perp.positions} == {("LONG", D("0.010")), ("SHORT", D("-0.010"))}
+    await close_with_market(perp, control, counterparty, "SELL", "0.010", position_side="LONG")
+    await perp.events.wait_for(position("0", "LONG"), WAIT)
+    assert [(p.position_side, p.amount) for p in perp.positions] == [("SHORT", D("-0.010"))]
+
+
+async def test_funding_payment_after_a_settlement(perp, control, counterparty):
+    await open_long(perp, control, counterparty, fills=("0.010",))
+    await perp.events.wait_for(position("0.010"), WAIT)
+    settled = await control.settle_funding(SYMBOL)
+    payment = await perp.events.wait_for(lambda e: e.kind == "funding_payment", WAIT)
+    rate = D(settled["settled"][0]["fundingRate"])
+    mark = D(settled["settled"][0]["markPrice"])
+    assert payment.trading_pair == PAIR and payment.asset == "USDT"
+    assert payment.amount == -(D("0.010") * mark * rate)  # a long pays a positive rate
+    await asyncio.sleep(0)
+    assert sum(1 for e in perp.events.history if e.kind == "funding_payment") == 1
+
+
+async def test_liquidation_closes_the_position(perp, control, counterparty):
+    """Isolated at 50x: the margin is 2 % of the notional, so a 10 % fall of the mark liquidates the long."""
+    await perp.set_margin_type(PAIR, "ISOLATED")
+    await perp.set_leverage(PAIR, 50)
+    await open_long(perp, control, counterparty, fills=("0.010",))
+    await perp.events.wait_for(position("0.010"), WAIT)
+    entry = perp.positions[0].entry_price
+    moved = await control.set_mark(SYMBOL, str((entry * D("0.9")).quantize(D("0.1"))))
+    assert [o["clientOrderId"][:10] for o in moved["liquidated"]] == ["autoclose-"]
+    await perp.events.wait_for(position("0"), WAIT)
+    assert perp.positions == [] and not perp.in_flight_orders  # the exchange's closing order is not ours
