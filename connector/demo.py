@@ -5,8 +5,8 @@ it receives. A counterparty is played through exsim's control plane (`take`: tra
 order), so the partial fills are certain. Exit status 0 only when every event the demo waited for arrived.
 
 spot: a buy partly filled then filled, a buy partly filled then canceled, a market buy.
-usdm: leverage set, a position opened with a partly filled limit order, closed with a reduce-only market order,
-      and a funding payment after the control plane settles funding.
+usdm: leverage set, a position opened with a limit order filled in two pieces, a funding payment after the
+      control plane settles funding, the position closed with a reduce-only market order.
 """
 from __future__ import annotations
 
@@ -97,24 +97,49 @@ class Demo:
         await self.expect("balance_update", lambda e: e.kind == "balance_update")
 
     async def run_usdm(self) -> None:
+        """exsim's `take` is spot-only: on USD-M a counterparty account trades against the demo's orders. The
+        market maker is paused meanwhile (resumed at the end) and the orders go inside the spread, so the
+        counterparty meets the demo's orders first."""
         perp = self.exchange
         assert isinstance(perp, BinancePerpetualDerivative)
-        self.t.say("-> set leverage 5")
-        await perp.set_leverage(PAIR, 5)
-        cid, oid = await self.resting_buy("0.010", position_action="OPEN")
-        await self.take(oid, "0.004")
-        await self.expect(f"partial fill {cid}", self.of("order_filled", cid))
-        await self.take(oid, "0.006")
-        await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
-        await self.expect("position opened", lambda e: e.kind == "position_update" and e.amount == Decimal("0.010"))
-        self.t.say("-> settle funding through the control plane")
-        await self.control.settle_funding(SYMBOL)
-        await self.expect("funding_payment", lambda e: e.kind == "funding_payment")
-        cid = await perp.place_order("SELL", PAIR, Decimal("0.010"), "MARKET", position_action="CLOSE",
-                                     reduce_only=True)
-        self.t.say(f"-> placed MARKET SELL 0.010 reduce-only  ({cid})")
-        await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
-        await self.expect("position closed", lambda e: e.kind == "position_update" and e.amount == 0)
+        account = await self.control.create_account(f"demo-counterparty-{int(time.time() * 1000)}")
+        counterparty = account["id"]
+        await self.control.futures_deposit(counterparty, "USDT", "1000000")
+        await self.control.set_market_maker(False)
+        try:
+            self.t.say("-> set leverage 5")
+            await perp.set_leverage(PAIR, 5)
+            price = self.inside("BUY")
+            cid = await perp.place_order("BUY", PAIR, Decimal("0.010"), "LIMIT", price, position_action="OPEN")
+            self.t.say(f"-> placed LIMIT BUY 0.010 {PAIR} @ {price}  ({cid})")
+            await self.expect(f"order_created {cid}", self.of("order_created", cid))
+            for qty in ("0.004", "0.006"):
+                self.t.say(f"-> counterparty sells {qty} at market")
+                await self.control.futures_order(counterparty, SYMBOL, "SELL", "MARKET", qty)
+                await self.expect(f"fill of {qty} {cid}",
+                                  lambda e: self.of("order_filled", cid)(e) and e.amount == Decimal(qty))
+            await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
+            await self.expect("position opened",
+                              lambda e: e.kind == "position_update" and e.amount == Decimal("0.010"))
+            self.t.say("-> settle funding through the control plane")
+            await self.control.settle_funding(SYMBOL)
+            await self.expect("funding_payment", lambda e: e.kind == "funding_payment")
+            bid = str(self.inside("BUY"))
+            self.t.say(f"-> counterparty rests BUY 0.010 @ {bid}")
+            await self.control.futures_order(counterparty, SYMBOL, "BUY", "LIMIT", "0.010", bid, "GTC")
+            cid = await perp.place_order("SELL", PAIR, Decimal("0.010"), "MARKET", position_action="CLOSE",
+                                         reduce_only=True)
+            self.t.say(f"-> placed MARKET SELL 0.010 reduce-only  ({cid})")
+            await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
+            await self.expect("position closed", lambda e: e.kind == "position_update" and e.amount == 0)
+        finally:
+            await self.control.set_market_maker(True)
+
+    def inside(self, side: str) -> Decimal:
+        """One tick inside the spread on `side` (the local book's best levels)."""
+        book = self.exchange.get_order_book(PAIR)
+        tick = self.exchange.trading_rules[PAIR].min_price_increment
+        return book.best_bid + tick if side == "BUY" else book.best_ask - tick
 
 
 async def main_async(base_url: str, market: str, api_key: str, secret: str) -> int:

@@ -67,6 +67,9 @@ class ExsimControl:
         """The index price of a symbol (spot and perpetual share it); liquidations it causes are in the answer."""
         return await self._call("POST", "/prices/index", {"symbol": symbol, "price": price})
 
+    async def set_market_maker(self, enabled: bool) -> dict[str, Any]:
+        return await self._call("POST", "/market-maker", {"enabled": enabled})
+
     async def set_mark(self, symbol: str, price: str) -> dict[str, Any]:
         return await self._call("POST", "/funding/mark", {"symbol": symbol, "markPrice": price})
 

@@ -62,6 +62,34 @@ async def next_event(stream, name, cid, seen):
                 return event
 
 
+async def test_perpetual_adapter_settings_positions_and_funding_info(tmp_path):
+    server = LiveServer(build_simulator(load_config())).start()
+    adapter = make_adapter(Config(server.base_url, server.ws_url, market="perpetual", state_dir=tmp_path))
+    assert {"perpetual", "positions", "leverage", "position_mode", "margin_type", "funding"} <= adapter.capabilities
+    try:
+        await asyncio.wait_for(adapter.start(), 15)
+        await adapter.set_leverage(PAIR, 9)
+        await adapter.set_position_mode("HEDGE")
+        await adapter.set_position_mode("ONEWAY")
+        with pytest.raises(Exception) as info:
+            await adapter.set_leverage(PAIR, 1000)
+        assert info.value.code and info.value.reason
+        info = await adapter.funding_info(PAIR)
+        assert info.mark_price > 0 and info.next_funding_time_ms > 0
+        stream, seen = adapter.events(), []
+        cid = await adapter.place(Order(PAIR, "BUY", "MARKET", D("0.01")))
+        await next_event(stream, "OrderCompleted", cid, seen)
+        async with asyncio.timeout(10):
+            while not await adapter.positions():
+                await asyncio.sleep(0.05)
+        [position] = await adapter.positions()
+        assert (position.position_side, position.amount, position.leverage) == ("BOTH", D("0.01"), 9)
+        assert (await adapter.balances())["USDT"].total > 0
+    finally:
+        await asyncio.wait_for(adapter.stop(), 10)
+        server.stop()
+
+
 async def test_adapter_round_trip_by_attribute_and_class_name(live, control, tmp_path):
     adapter = make_adapter(Config(live.base_url, live.ws_url, state_dir=tmp_path / "state"))
     assert {"spot", "order_book", "restart", "cancel_all"} <= adapter.capabilities
@@ -97,14 +125,19 @@ async def test_adapter_round_trip_by_attribute_and_class_name(live, control, tmp
     assert any(type(e).__name__ == "BalanceUpdate" for e in seen)
 
 
-def test_demo_runs_against_a_live_server():
-    """The default config (market maker on): the demo's market order finds liquidity."""
+@pytest.mark.parametrize("market,needles", [
+    ("spot", ("order_created", "order_filled", "order_completed", "order_canceled")),
+    ("usdm", ("order_created", "order_filled", "order_completed", "position_update", "funding_payment")),
+])
+def test_demo_runs_against_a_live_server(market, needles):
+    """The default config (market maker on): the demo's market orders find liquidity."""
     server = LiveServer(build_simulator(load_config())).start()
     try:
-        done = subprocess.run([sys.executable, "-m", "connector.demo", "--base-url", server.base_url],
-                              capture_output=True, text=True, timeout=90, cwd=Path(__file__).parents[2])
+        done = subprocess.run([sys.executable, "-m", "connector.demo", "--base-url", server.base_url,
+                               "--market", market], capture_output=True, text=True, timeout=90,
+                              cwd=Path(__file__).parents[2])
     finally:
         server.stop()
     assert done.returncode == 0, done.stdout + done.stderr
-    for needle in ("order_created", "order_filled", "order_completed", "order_canceled", "OK: every expected"):
+    for needle in (*needles, "OK: every expected"):
         assert needle in done.stdout
