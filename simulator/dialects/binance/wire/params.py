@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, ItemsView, Mapping
 from decimal import Decimal
 from functools import partial
 from urllib.parse import parse_qsl
@@ -59,6 +59,10 @@ class Params:
     def __contains__(self, name: object) -> bool:
         """True if the parameter was sent at all, even with an empty value."""
         return name in self._values
+
+    def items(self) -> ItemsView[str, str]:
+        """Every parameter sent, name and value (USD-M algo orders read them under other names)."""
+        return self._values.items()
 
     # --- strings ----------------------------------------------------------------------------------------
     def optional(self, name: str) -> str | None:
