@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from decimal import Decimal
 from typing import Callable
 
 from connector.events import (EventBus, OrderCancelledEvent, OrderCompletedEvent, OrderCreatedEvent,
@@ -34,7 +33,8 @@ CACHE_SIZE = 1000
 
 class ClientOrderTracker:
     def __init__(self, events: EventBus, store: TrackingStateStore | None = None,
-                 clock_ms: Callable[[], int] = lambda: int(time.time() * 1000), not_found_limit: int = NOT_FOUND_LIMIT):
+                 clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+                 not_found_limit: int = NOT_FOUND_LIMIT):
         self._events = events
         self._store = store
         self._clock_ms = clock_ms

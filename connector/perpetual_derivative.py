@@ -53,8 +53,12 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
         await self._update_position_mode()
         await self._update_funding_info_rest()
         stored = self._store.get_value(LAST_FUNDING_KEY) if self._store else None
-        # Resume after the last payment reported before a restart; on a first start, report from now on.
+        # Resume after the last payment reported before a restart; on a first start, report from now on (and
+        # remember that at once: payments made while a connector that never polled was down count too).
         self._last_funding_ms = int(stored) + 1 if stored else self._now_ms()
+        if self._store and not stored:
+            self._store.set_value(LAST_FUNDING_KEY, str(self._last_funding_ms - 1))
+        self._funding_notifier.set()  # payments made while we were down
 
     def _extra_tasks(self) -> list[asyncio.Task]:
         loop = asyncio.get_running_loop()

@@ -200,3 +200,33 @@ async def test_no_429_under_load_on_tight_limits(tmp_path):
     finally:
         await asyncio.wait_for(exchange.stop_network(), 10)
         server.stop()
+
+
+async def test_a_depth_gap_is_detected_and_the_book_rebuilt(make_exchange, control):
+    maker = await control.create_account("maker", USDT="100000", BTC="10")
+    exchange = await make_exchange()
+    await control.add_fault("depth_gap", stream="btcusdt@depth@100ms", count=1)
+    prices = []
+    async with asyncio.timeout(WAIT):  # change the book until a diff after the dropped one shows the gap
+        while exchange.order_book_tracker.gaps == 0:
+            prices.append(D(61000 + len(prices)))
+            await control.place_order(maker["id"], SYMBOL, "SELL", "LIMIT", "0.1", str(prices[-1]), "GTC")
+            try:  # the diff of this change arrives, or it was the dropped one: then the next change shows it
+                await asyncio.wait_for(_until(lambda: exchange.order_book_tracker.gaps > 0
+                                              or prices[-1] in exchange.get_order_book(PAIR).asks), 1.0)
+            except TimeoutError:
+                pass
+    await asyncio.wait_for(_until(lambda: exchange.ready and set(exchange.get_order_book(PAIR).asks) == set(prices)),
+                           WAIT)
+
+
+async def test_listen_key_mode_survives_an_expired_key(make_exchange, control):
+    exchange = await make_exchange(user_stream_mode="listen_key")
+    source = exchange.user_stream_tracker.data_source
+    first_key = source.listen_key
+    await control.add_fault("listen_key_expire", accountId=DEMO_ACCOUNT)
+    await asyncio.wait_for(_until(lambda: source.listen_key not in (None, first_key) and exchange.ready), WAIT)
+    cid, order_id = await resting_buy(exchange)
+    await control.take(order_id, "0.01")
+    fill = await exchange.events.wait_for(of("order_filled", cid), WAIT)
+    assert fill.source == "ws" and source.listen_keys_created == 2

@@ -160,3 +160,15 @@ async def test_liquidation_closes_the_position(perp, control, counterparty):
     assert [o["clientOrderId"][:10] for o in moved["liquidated"]] == ["autoclose-"]
     await perp.events.wait_for(position("0"), WAIT)
     assert perp.positions == [] and not perp.in_flight_orders  # the exchange's closing order is not ours
+
+
+async def test_an_expired_listen_key_is_replaced_and_events_flow_again(perp, control, counterparty):
+    source = perp.user_stream_tracker.data_source
+    first_key = source.listen_key
+    await control.add_fault("listen_key_expire", accountId=1)
+    async with asyncio.timeout(WAIT):
+        while source.listen_key in (None, first_key) or not perp.ready:
+            await asyncio.sleep(0.02)
+    await open_long(perp, control, counterparty, fills=("0.010",))
+    fills = [e for e in perp.events.history if e.kind == "order_filled"]
+    assert fills and fills[-1].source == "ws"

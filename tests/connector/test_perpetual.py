@@ -14,6 +14,7 @@ from aioresponses import aioresponses
 from connector import constants as c
 from connector.perpetual_derivative import BinancePerpetualDerivative
 from connector.perpetual_trading import HEDGE, ONEWAY
+from connector.trading_rules import parse_usdm_rules
 from connector.web_assistant import ExchangeError
 from tests.connector.test_trading_rules import USDM_INFO
 
@@ -96,7 +97,8 @@ async def test_an_order_update_without_a_trade_id_is_not_a_fill(perp):
 async def test_settings_go_to_their_endpoints_and_no_need_to_change_is_fine(perp):
     with aioresponses() as m:
         m.post(url(c.F_LEVERAGE), payload={"leverage": 7, "maxNotionalValue": "1000000", "symbol": "BTCUSDT"})
-        m.post(url(c.F_POSITION_SIDE_DUAL), status=400, payload={"code": -4059, "msg": "No need to change position side."})
+        m.post(url(c.F_POSITION_SIDE_DUAL), status=400,
+               payload={"code": -4059, "msg": "No need to change position side."})
         m.post(url(c.F_MARGIN_TYPE), status=400, payload={"code": -4046, "msg": "No need to change margin type."})
         m.post(url(c.F_MARGIN_TYPE), status=400, payload={"code": -4048, "msg": "Margin type cannot be changed if "
                                                                                 "there exists position."})
@@ -163,11 +165,30 @@ def income(tran_id, amount, time_ms):
             "info": "FUNDING_FEE", "time": time_ms, "tranId": tran_id, "tradeId": ""}
 
 
+async def test_a_first_start_remembers_where_funding_reports_begin(tmp_path):
+    db = str(tmp_path / "first.sqlite")
+    ex = BinancePerpetualDerivative("k", "s", [PAIR], base_url=BASE, tracking_db=db)
+    try:
+        with aioresponses() as m:
+            m.get(url(c.F_TIME), payload={"serverTime": 7000}, repeat=True)
+            m.get(url(c.F_EXCHANGE_INFO), payload=USDM_INFO)
+            m.get(url(c.F_POSITION_SIDE_DUAL), payload={"dualSidePosition": False})
+            m.get(url(c.F_PREMIUM_INDEX), payload={"symbol": "BTCUSDT", "markPrice": "1", "indexPrice": "1",
+                                                    "lastFundingRate": "0.0001", "nextFundingTime": 10})
+            ex.order_book_tracker.start = lambda: None
+            ex.user_stream_tracker.start = lambda: None
+            await ex.start_network()
+        assert 6000 < int(ex._store.get_value("last_funding_time_ms")) <= 8000
+        assert ex._funding_notifier.is_set()
+    finally:
+        await ex.stop_network()
+
+
 async def test_funding_payments_once_each_and_remembered_across_a_restart(tmp_path):
     db = str(tmp_path / "funding.sqlite")
     first = BinancePerpetualDerivative("k", "s", [PAIR], base_url=BASE, tracking_db=db)
     first._last_funding_ms = 1000
-    first.pair_map.update(__import__("connector.trading_rules", fromlist=["x"]).parse_usdm_rules(USDM_INFO).values())
+    first.pair_map.update(parse_usdm_rules(USDM_INFO).values())
     first._process_user_event({"e": "ACCOUNT_UPDATE", "E": 1, "a": {"m": "FUNDING_FEE", "B": [
         {"a": "USDT", "wb": "999.4", "cw": "999.4", "bc": "-0.6"}]}})
     assert first._funding_notifier.is_set()
