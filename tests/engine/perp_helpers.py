@@ -59,3 +59,18 @@ def wallet(engine, account_id: int, asset: str = "USDT") -> int:
 def assert_clean(engine) -> None:
     problems = audit_perp(engine)
     assert not problems, problems
+
+
+def perp_fingerprint(engine) -> str:
+    """Everything a futures operation could change, except the event sequence (a refused placement emits one)."""
+    from tests.engine.helpers import fingerprint
+    return repr((
+        fingerprint(engine),
+        sorted(p.state() for p in engine.positions.values()),
+        sorted((k, s.state()) for k, s in engine.settings.items()),
+        {s: p.state() for s, p in engine.prices.items()},
+        {s: f.state() for s, f in engine.funding.items()},
+        {k: list(rows) for k, rows in engine.income.rows.items()}, engine.income.next_tran_id,
+        engine.insurance, engine.realized_total, engine.funding_total, engine.insurance_cleared,
+        engine.next_liquidation, sorted(engine.margin_called),
+    ))
