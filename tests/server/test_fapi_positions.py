@@ -113,7 +113,7 @@ async def test_mark_and_index_price_klines(long):
     assert [(row[0], row[1], row[4], row[5]) for row in mark] == [
         (minute, "50000.00", "50100.00", "0"), (minute + MINUTE, "50100.00", "50100.00", "0"),
         (minute + 2 * MINUTE, "50200.00", "50200.00", "0")]
-    index = (await long.public("GET", "/fapi/v1/indexPriceKlines", symbol=SYMBOL, interval="1h")).body
+    index = (await long.public("GET", "/fapi/v1/indexPriceKlines", pair=SYMBOL, interval="1h")).body
     assert [row[1:5] for row in index] == [["50000.00", "50200.00", "50000.00", "50200.00"]]
 
 

@@ -130,13 +130,13 @@ def continuous_klines(call: Call) -> list[list[Any]]:
 
 
 def price_klines(kind: str):
-    """markPriceKlines / indexPriceKlines: candles of the mark or the index price, from the one-minute samples
-    the engine keeps (`futures.price_history`: a minute without a change has no row, so an interval without one
-    is flat at the previous close); no volume, as on Binance."""
+    """markPriceKlines (`symbol`) / indexPriceKlines (`pair`): candles of the mark or the index price, from the
+    one-minute samples the engine keeps (`futures.price_history`: a minute without a change has no row, so an
+    interval without one is flat at the previous close); no volume, as on Binance."""
 
     def handler(call: Call) -> list[list[Any]]:
         params = call.params
-        inst = usdm_params.perpetual(call.sim, params)
+        inst = usdm_params.perpetual(call.sim, params, "pair" if kind == "index" else "symbol")
         grid = wire_klines.Grid(wire_klines.parse_interval(params.optional("interval")), 0)
         start, end = time_window(params)
         limit = usdm_params.KLINES_LIMIT.read(params)
