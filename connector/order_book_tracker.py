@@ -7,7 +7,8 @@ diff in turn:
   * spot: `U` > book id + 1 is a gap;  USD-M: the first diff after a snapshot must straddle it (U <= id <= u),
     later ones must have `pu` == the previous `u`; anything else is a gap;
   * a gap (or a reconnect of the socket) marks the pair unsynchronised and fetches a new snapshot.
-`synced[pair]` is an asyncio.Event set while the pair's book can be trusted; `resyncs` counts re-snapshots.
+`synced(pair)` is an asyncio.Event set while the pair's book can be trusted; `snapshots_applied` counts snapshots
+(the first and every resync), `gaps` the gaps seen.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ class OrderBookTracker:
         self.data_source = data_source
         self._states = {pair: _PairState() for pair in data_source.trading_pairs}
         self._tasks: list[asyncio.Task] = []
-        self.resyncs = 0
+        self.snapshots_applied = 0
         self.gaps = 0
         self.on_trade: Callable[[OrderBookMessage], None] | None = None
         data_source.on_reconnect = self._on_reconnect
@@ -109,7 +110,7 @@ class OrderBookTracker:
 
     def _apply_snapshot(self, pair: str, state: _PairState, snapshot: OrderBookMessage) -> None:
         state.snapshot_pending = False
-        self.resyncs += 1
+        self.snapshots_applied += 1
         state.book.apply_snapshot(snapshot)
         state.first_after_snapshot = True
         state.synced.set()

@@ -79,11 +79,11 @@ async def test_ws_drop_is_recovered_streams_and_book(make_exchange, control):
     exchange = await make_exchange()
     book_stream = exchange.order_book_tracker.data_source.stream
     user_stream = exchange.user_stream_tracker.data_source.stream
-    snapshots = exchange.order_book_tracker.resyncs
+    snapshots = exchange.order_book_tracker.snapshots_applied
     await control.add_fault("ws_close", count=1)
     await asyncio.wait_for(_until(lambda: book_stream.connections >= 2 and user_stream.connections >= 2), WAIT)
     await asyncio.wait_for(_until(lambda: exchange.ready), WAIT)
-    assert exchange.order_book_tracker.resyncs > snapshots  # the book was rebuilt from a new snapshot
+    assert exchange.order_book_tracker.snapshots_applied > snapshots  # the book was rebuilt from a new snapshot
     cid, order_id = await resting_buy(exchange)
     await control.take(order_id, "0.01")
     fill = await exchange.events.wait_for(of("order_filled", cid), WAIT)

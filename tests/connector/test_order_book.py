@@ -97,7 +97,7 @@ async def test_a_gap_in_U_u_resyncs_from_a_new_snapshot():
         assert tracker.order_books[PAIR].bids[D("100")] == D("2")  # the diff after the gap was not applied
         source.snapshots.put_nowait(snap(16, bids=[("100", "9")]))
         await asyncio.wait_for(tracker.synced(PAIR).wait(), 2)
-        assert source.snapshot_requests == 2 and tracker.resyncs == 2
+        assert source.snapshot_requests == 2 and tracker.snapshots_applied == 2
         source.diff_queue.put_nowait(diff(17, 17, bids=[("100", "1")]))
         await settle()
         assert tracker.order_books[PAIR].bids[D("100")] == D("1") and tracker.gaps == 1
