@@ -14,7 +14,9 @@ KEY = {"X-MBX-APIKEY": DEMO_KEY}
 async def test_maintenance_refuses_futures_endpoints(fapi):
     fapi.sim.faults.add({"kind": "maintenance", "endpoint": "GET /fapi/v1/exchangeInfo"})
     refused = await fapi.public("GET", "/fapi/v1/exchangeInfo")
-    assert refused.error[:2] == (503, -1008) and "X-MBX-USED-WEIGHT-1M" in refused.headers
+    assert refused.error == (503, -1008, "Request throttled by system-level protection. Reduce-only/close-position "
+                             "orders are exempt. Please try again.")
+    assert "X-MBX-USED-WEIGHT-1M" in refused.headers
     assert (await fapi.public("GET", "/fapi/v1/ping")).status == 200
 
 

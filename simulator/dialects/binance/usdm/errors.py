@@ -156,8 +156,3 @@ def post_only_rejected() -> BinanceError:
     return _bad_request(-5022, "Due to the order could not be executed as maker, the Post Only order will be "
                                "rejected. The order will not be recorded in the order history")
 
-
-def throttled() -> BinanceError:
-    """503 -1008: the futures wording (reduce-only and close-position orders would be exempt)."""
-    return BinanceError(503, -1008, "Request throttled by system-level protection. Reduce-only/close-position "
-                                    "orders are exempt. Please try again.")

@@ -90,6 +90,12 @@ def server_busy() -> BinanceError:
     )
 
 
+def futures_throttled() -> BinanceError:
+    """503 -1008 as USD-M futures words it (reference §7.7): refused before execution."""
+    return BinanceError(503, -1008, "Request throttled by system-level protection. Reduce-only/close-position "
+                                    "orders are exempt. Please try again.")
+
+
 def injected_http_error(status: int, code: int | None = None, msg: str | None = None) -> BinanceError:
     """What an http_error fault answers: Binance's body for that status unless the fault spells its own."""
     default = server_busy() if status == 503 else unknown_error()

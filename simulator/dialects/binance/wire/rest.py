@@ -274,7 +274,8 @@ class _Faults:
         if self.request.path in MAINTENANCE_OPEN:
             return None
         if self._match(fk.MAINTENANCE, None) is not None:
-            return errors.server_busy()
+            return errors.futures_throttled() if self.request.path.startswith(FUTURES_PREFIXES) \
+                else errors.server_busy()
         return None
 
     async def before(self, account_id: int | None) -> BinanceError | None:
