@@ -103,7 +103,9 @@ class BinanceExchange:
         self._trading_rules_interval = trading_rules_interval
         self._poll_notifier = asyncio.Event()
         self.polls = 0  # completed status polls
-        self._creating: set[str] = set()  # create requests in flight: their status is not asked meanwhile
+        # Create requests in flight, each with an event set when its answer (or failure) is in: their status is
+        # not asked meanwhile, and a cancel waits for it (a cancel overtaking its create would be lost).
+        self._creating: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task] = []
         self._order_tasks: set[asyncio.Task] = set()
 
@@ -167,7 +169,6 @@ class BinanceExchange:
     async def wait_until_ready(self, timeout: float) -> None:
         async with asyncio.timeout(timeout):
             while not self.ready:
-                self._poll_notifier.set()
                 await asyncio.sleep(0.05)
 
     # --- views ---
@@ -282,7 +283,7 @@ class BinanceExchange:
         if refusal:
             self._fail(order, refusal)
             return
-        self._creating.add(client_order_id)
+        self._creating[client_order_id] = asyncio.Event()
         try:
             answer = await self.api.api_request("POST", self.paths["order"], self._order_params(order), signed=True)
         except ExchangeError as exc:
@@ -293,7 +294,7 @@ class BinanceExchange:
                 self._fail(order, exc.msg, exc.code)
             return
         finally:
-            self._creating.discard(client_order_id)
+            self._creating.pop(client_order_id).set()
         self._process_order_answer(order, answer)
         if not order.fills_complete:
             self._poll_notifier.set()  # executed per the answer, fills not seen yet: fetch them now
@@ -326,6 +327,9 @@ class BinanceExchange:
 
     async def _execute_cancel(self, trading_pair: str, client_order_id: str) -> bool:
         """True when the exchange confirmed the cancel; the order's final state always follows by events."""
+        creating = self._creating.get(client_order_id)
+        if creating is not None:
+            await creating.wait()  # bounded by the request timeout
         order = self.order_tracker.fetch_order(client_order_id)
         if order is None or order.is_done:
             return False

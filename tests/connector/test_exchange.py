@@ -180,3 +180,26 @@ async def test_restart_restores_orders_and_picks_up_fills_made_while_down(tmp_pa
         assert second._store.load() == {}
     finally:
         await second.stop_network()
+
+
+async def test_a_cancel_waits_for_its_create_to_be_answered(exchange):
+    answer = asyncio.Event()
+    order = []
+
+    async def slow_create(url, **kwargs):
+        await answer.wait()
+        order.append("create answered")
+
+    with aioresponses() as m:
+        m.post(url(c.ORDER), payload=order_answer("slow"), callback=slow_create)
+        m.delete(url(c.ORDER), payload=order_answer("slow", "CANCELED"))
+        create = asyncio.create_task(exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"),
+                                                          client_order_id="slow"))
+        await asyncio.sleep(0)
+        cancel = asyncio.create_task(exchange._execute_cancel(PAIR, "slow"))
+        await asyncio.sleep(0.05)
+        assert not cancel.done() and not any(verb == "DELETE" for verb, _ in m.requests)
+        answer.set()
+        assert await asyncio.wait_for(cancel, 5)
+        await create
+    assert kinds(exchange) == ["order_created", "order_canceled"]
