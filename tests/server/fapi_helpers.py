@@ -6,6 +6,7 @@ A test module takes the fixtures by naming them: `fapi = fapi_helpers.fapi`, `fa
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from decimal import Decimal
 
@@ -22,9 +23,13 @@ from tests.server.rest_helpers import NOW, Rest
 SYMBOL = "BTCUSDT"
 
 
-def make_futures_sim(*, futures_limits: list[Pool] | None = None) -> Simulator:
-    """The quiet default on a frozen clock; `futures_limits` replaces the futures rate-limit pools."""
+def make_futures_sim(*, futures_limits: list[Pool] | None = None, **perp_changes) -> Simulator:
+    """The quiet default on a frozen clock; `futures_limits` replaces the futures rate-limit pools,
+    `perp_changes` applies to every perpetual (e.g. min_qty=Decimal("0.010"))."""
     config = quiet_config()
+    if perp_changes:
+        config = dataclasses.replace(
+            config, perpetuals=tuple(dataclasses.replace(spec, **perp_changes) for spec in config.perpetuals))
     if futures_limits is not None:
         config = dataclasses.replace(
             config, rate_limits=dataclasses.replace(config.rate_limits, futures=tuple(futures_limits)))
@@ -42,14 +47,21 @@ def fapi_sim() -> Simulator:
     return make_futures_sim()
 
 
-@pytest.fixture
-async def fapi(fapi_sim):
-    client = TestClient(TestServer(create_app(fapi_sim)))
+@contextlib.asynccontextmanager
+async def fapi_client(sim: Simulator):
+    """A client of a server running `sim` (for tests that build their own simulator)."""
+    client = TestClient(TestServer(create_app(sim)))
     await client.start_server()
     try:
-        yield Fapi(client, fapi_sim)
+        yield Fapi(client, sim)
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def fapi(fapi_sim):
+    async with fapi_client(fapi_sim) as client:
+        yield client
 
 
 # --- arranging perpetual state through the engines, as a control plane would ----------------------------------

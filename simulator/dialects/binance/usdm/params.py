@@ -20,6 +20,7 @@ KLINES_LIMIT = Limit(default=500, maximum=1500, truncates=False)
 FUNDING_LIMIT = Limit(default=100, maximum=1000, truncates=False)
 HISTORY_LIMIT = Limit(default=500, maximum=1000, truncates=False)  # allOrders, userTrades, forceOrders
 INCOME_LIMIT = Limit(default=100, maximum=1000, truncates=False)
+FORCE_ORDERS_LIMIT = Limit(default=50, maximum=100, truncates=False)
 
 
 def perpetual(sim, params: Params, name: str = "symbol") -> PerpInstrument:

@@ -24,6 +24,7 @@ MAX_BATCH_ORDERS = 5
 MAX_BATCH_CANCELS = 10
 MAX_WINDOW_HOURS = 7 * 24  # allOrders, userTrades: startTime..endTime at most 7 days
 CANCEL_ALL_DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
+AUTO_CLOSE_TYPES = ("LIQUIDATION", "ADL")
 
 
 # --- one order -------------------------------------------------------------------------------------------------
@@ -202,6 +203,25 @@ def user_trades(call: Call) -> list[dict[str, Any]]:
     return [payloads.user_trade(inst, trade, order) for trade, order in picked]
 
 
+def force_orders_weight(params: Params) -> int:
+    return 20 if params.optional("symbol") is not None else 50
+
+
+def force_orders(call: Call) -> list[dict[str, Any]]:
+    """The account's liquidation orders (client ids `autoclose-...`), newest `limit` (default 50, at most 100)."""
+    params = call.params
+    futures = call.sim.futures
+    inst = usdm_params.optional_perpetual(call.sim, params)
+    kind = params.enum("autoCloseType", AUTO_CLOSE_TYPES)
+    start, end = time_window(params, MAX_WINDOW_HOURS)
+    limit = usdm_params.FORCE_ORDERS_LIMIT.read(params)
+    if kind == "ADL":
+        return []  # no auto-deleveraging here: the insurance fund absorbs what margin does not cover
+    orders = [order for order in futures.force_orders_of(call.account_id, inst.symbol if inst else None)
+              if (start is None or order.time >= start) and (end is None or order.time <= end)]
+    return [payloads.order_object(futures.instruments[order.symbol], order, time=True) for order in orders[-limit:]]
+
+
 def _endpoint(method: str, path: str, security: str, weight, handler) -> Endpoint:
     return Endpoint(method, path, security, weight, handler, venue=FUTURES)
 
@@ -218,4 +238,5 @@ ENDPOINTS = [
     _endpoint("GET", "/fapi/v1/openOrders", USER_DATA, open_orders_weight, open_orders),
     _endpoint("GET", "/fapi/v1/allOrders", USER_DATA, 5, all_orders),
     _endpoint("GET", "/fapi/v1/userTrades", USER_DATA, 5, user_trades),
+    _endpoint("GET", "/fapi/v1/forceOrders", USER_DATA, force_orders_weight, force_orders),
 ]

@@ -25,6 +25,9 @@ class BinanceWireState:
         self.futures_listen_keys = ListenKeys(config.user_stream.listen_key_ttl_s * 1000)
         self.futures_limiter = RateLimiter(config.rate_limits.futures, clock=clock.now_ms,
                                            enabled=config.rate_limits.enabled)
+        # USD-M countdownCancelAll: (account id, symbol) -> when its open orders are all canceled, unless the
+        # client renews it first. A dead man's switch of the connection, so not kept in snapshots.
+        self.countdowns: dict[tuple[int, str], int] = {}
 
     def limiter_for(self, venue: str) -> RateLimiter:
         """The rate limiter of a venue: "futures" (USD-M, /fapi) or anything else (spot)."""
