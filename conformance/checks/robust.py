@@ -86,8 +86,12 @@ async def order_102(ctx: Ctx) -> None:
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     cid = await ctx.place("BUY", "0.01", bid - 50)
     await ctx.event("OrderCreated", client_order_id=cid, timeout=ctx.recovery + ctx.config.timing.request_timeout)
+    # the create request gives up only after the connector's request timeout: what it does then is what counts
+    await asyncio.sleep(ctx.config.timing.request_timeout + ctx.config.timing.poll_interval)
     await ctx.events.settle(quiet=ctx.config.timing.poll_interval * 2)
     ctx.expect(len(ctx.venue.orders()) == 1, "orders on the exchange", 1, ctx.venue.orders())
+    ctx.expect(not ctx.for_order(cid, "OrderFailed"), "failure events of the applied order", [],
+               ctx.for_order(cid, "OrderFailed"))
     await assert_open_orders_match(ctx)
 
 
@@ -273,7 +277,7 @@ async def rate_102(ctx: Ctx) -> None:
 
 @check("RATE-103", ROBUST, "418 IP ban → the connector stops calling until the ban ends, then trades again")
 async def rate_103(ctx: Ctx) -> None:
-    ms = 3000
+    ms = 5000
     fault = scenes.rate_limited(ctx.venue, 418, ms)
     start = ctx.now()
     bid, _ = scenes.best(ctx.venue, ctx.pair)
