@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from simulator.dialects.binance.streams.futures_hub import FUTURES_HUB
 from tests.server.futures_ws_helpers import SYMBOL, FuturesStreamServer
 from tests.server.ws_helpers import connect, recv_json, request, wait_for
 
@@ -178,3 +179,59 @@ async def test_liquidation_is_a_force_order_and_an_order_update(fserver, session
             "forceOrder", SYMBOL, "SELL", "0.200", "FILLED")
     update = await wait_for(private, lambda m: m.get("e") == "ORDER_TRADE_UPDATE" and m["o"]["o"] == "LIQUIDATION")
     assert update["o"]["c"].startswith("autoclose-")
+
+
+async def test_local_book_holds_over_a_run_of_the_market_maker(session):
+    """Binance's futures procedure (buffer, REST snapshot, drop u < lastUpdateId, then pu == previous u) against
+    the seeded market maker quoting and trading the perpetual for a couple of seconds."""
+    from simulator.config import load_config
+    from simulator.server import build_simulator
+    from tests.live_server import LiveServer
+
+    server = LiveServer(build_simulator(load_config())).start()
+    try:
+        ws = await connect(session, f"{server.ws_url}/public/ws/btcusdt@depth@100ms")
+        first = await recv_json(ws)  # the maker is quoting: diffs flow
+        async with session.get(f"{server.base_url}/fapi/v1/depth", params={"symbol": SYMBOL, "limit": 1000}) as r:
+            snapshot = await r.json()
+        inst = server.sim.futures.instruments[SYMBOL]
+        book = {side: {inst.parse_price(p): inst.parse_qty(q) for p, q in snapshot[key]}
+                for side, key in (("b", "bids"), ("a", "asks"))}
+        last_id = snapshot["lastUpdateId"]
+        state = {"previous_u": None, "started": False}
+
+        def apply(event: dict) -> None:
+            if state["previous_u"] is not None:
+                assert event["pu"] == state["previous_u"]  # contiguous: each pu is the last u
+            state["previous_u"] = event["u"]
+            if event["u"] < last_id:
+                return  # older than the snapshot
+            if not state["started"]:
+                assert event["U"] <= last_id <= event["u"]  # the first event to apply overlaps the snapshot
+                state["started"] = True
+            for side in ("b", "a"):
+                for price, qty in event[side]:
+                    p, q = inst.parse_price(price), inst.parse_qty(qty)
+                    book[side][p] = q
+                    if not q:
+                        del book[side][p]
+
+        apply(first)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while loop.time() < deadline:
+            apply(await recv_json(ws))
+
+        def settle():
+            """On the server's loop: publish what is gathered, so the last diff's u is the book's update id."""
+            server.app[FUTURES_HUB].flush_interval(100)
+            return server.sim.futures.depth(SYMBOL, 1000)
+
+        final_id, bids, asks = server.call(settle)
+        while state["previous_u"] < final_id:
+            apply(await recv_json(ws))
+        assert state["started"] and state["previous_u"] == final_id
+        assert sorted(book["b"].items(), reverse=True) == list(bids)
+        assert sorted(book["a"].items()) == list(asks)
+    finally:
+        server.stop()
