@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import errno
+import json
 import ipaddress
 import logging
 import math
@@ -69,7 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="close a connection whose request headers take longer than this, or whose body stalls "
                             f"longer (default {READ_TIMEOUT_S:g})")
     serve.add_argument("--scenario", metavar="FILE", help="start from a scenario (a file, or a shipped scenario's "
-                       "name): its setup, then its timeline played against the running server")
+                       "name): its setup, then its steps, each waiting for the client under test, then a verdict "
+                       "(PASS, FAIL or ERROR) on what that client did")
+    serve.add_argument("--scenario-exit", action="store_true",
+                       help="stop the server once the scenario's verdict is in; exit 0 only on PASS (a one-scene "
+                            "conformance test for whatever client attached)")
+    serve.add_argument("--scenario-report", metavar="FILE",
+                       help="write the scenario's result (verdict, checks, timeline) to FILE as JSON")
     serve.add_argument("--log-requests", action="store_true",
                        help="print one line per REST request: method, path, status, milliseconds (never the "
                             "query string, so never a signature)")
@@ -164,6 +171,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"exsim: restored state from {args.state} (the config flags apply only to a new state)", flush=True)
     else:
         sim = build_simulator(config, seed=args.seed)
+    args.verdict = None
     try:
         asyncio.run(_run_server(sim, host, port, args, scenario))
     except OSError as exc:
@@ -176,6 +184,8 @@ def _serve(args: argparse.Namespace) -> int:
     except StateError as exc:
         print(f"exsim: {exc}", file=sys.stderr)
         return 1
+    if args.scenario_exit and args.verdict != "PASS":
+        return 1  # FAIL, ERROR, or stopped before the verdict
     return 0
 
 
@@ -209,7 +219,7 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
         loop.add_signal_handler(sig, stop.set)
     saving = asyncio.create_task(saver.run(args.state_interval)) if saver is not None else None
     _print_banner(sim, host, bound, args)
-    playing = asyncio.create_task(_play(sim, scenario)) if scenario is not None else None
+    playing = asyncio.create_task(_play(sim, scenario, args, stop)) if scenario is not None else None
     try:
         await stop.wait()
     finally:
@@ -231,13 +241,22 @@ async def _run_server(sim: Simulator, host: str, port: int, args: argparse.Names
             journal.close()
 
 
-async def _play(sim: Simulator, scenario: Scenario) -> None:
-    """Play the --scenario against this server, printing its timeline as it goes; the server keeps running."""
-    print(f"exsim: playing scenario {scenario.name}", flush=True)
+async def _play(sim: Simulator, scenario: Scenario, args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """Play the --scenario against this server, printing its timeline as it goes and its verdict at the end;
+    the server keeps running (with --scenario-exit it stops, and the exit status tells the verdict)."""
+    print(f"exsim: playing scenario {scenario.name}: {scenario.description.splitlines()[0]}", flush=True)
     player = Player(scenario, Control(sim), on_entry=lambda entry: print(entry.render(), flush=True))
     result = await drive_async(player)
-    verdict = "done" if result.ok else f"FAILED: {result.failure}"
-    print(f"exsim: scenario {scenario.name} {verdict}", flush=True)
+    print(result.render_verdict(), flush=True)
+    if args.scenario_report:
+        try:
+            with open(args.scenario_report, "w", encoding="utf-8") as out:
+                json.dump(result.to_dict(), out, indent=2)
+        except OSError as exc:
+            print(f"exsim: cannot write {args.scenario_report}: {exc.strerror or exc}", file=sys.stderr)
+    if args.scenario_exit:
+        args.verdict = result.verdict
+        stop.set()
 
 
 class RequestLog(AbstractAccessLogger):

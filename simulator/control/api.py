@@ -297,7 +297,8 @@ class Control(FuturesControl):
     # --- symbols and prices ----------------------------------------------------------------------------
     def symbols(self) -> dict[str, Any]:
         return {"symbols": {symbol: {"status": inst.status, "base": inst.base, "quote": inst.quote,
-                                     "tickSize": inst.format_price(inst.tick), "stepSize": inst.format_qty(inst.step)}
+                                     "tickSize": inst.format_price(inst.tick), "stepSize": inst.format_qty(inst.step),
+                                     "minNotional": inst.format_quote(inst.min_notional)}
                             for symbol, inst in self.engine.instruments.items()}}
 
     def set_symbol_status(self, symbol: str, status: str) -> dict[str, Any]:

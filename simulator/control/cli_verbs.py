@@ -185,11 +185,13 @@ def _scenario_run(c, a):
             resolve(name=a.file)
     except ScenarioError as exc:
         raise UsageError(str(exc)) from None
+    if scenario.reset:  # someone may be using this server: say what is about to happen to it
+        print(f"exsim: scenario {scenario.name} first resets the simulator at {c.url}: its accounts, orders and "
+              "faults are replaced by the config's", file=sys.stderr, flush=True)
     if not a.json:
         print(f"scenario {scenario.name}: {scenario.description.splitlines()[0]}", flush=True)
     result = play_remote(scenario, c, None if a.json else lambda e: print(e.render(), flush=True))
-    text = ("PASSED" if result.ok else f"FAILED: {result.failure}")
-    return result.to_dict(), text
+    return result.to_dict(), result.render_verdict()  # exit status 1 unless the verdict is PASS ("ok")
 
 
 def _scenario_validate(c, a):

@@ -1,52 +1,66 @@
 """Scenario files: YAML read with line numbers, validated into a `Scenario`, or a ScenarioError naming the line.
 
+A scenario is a scene that happens to a *subject*, the client under test: setup arranges the market, each step
+then waits for the subject (or for time measured from its arrival) and acts, and the verdict judges the subject
+on exchange-side facts. The scenario's own orders belong to its own accounts (counterparties), never to the
+subject, and everything it changed is undone when it ends (simulator.control.scenarios).
+
     name: partial-fills                    # required
-    description: ...                       # required, one line or more
+    description: ...                       # required: what the subject sees on the wire
+    correct: ...                           # optional: what a correct client does (the README shows it)
     reproduces: [FILL-101]                 # optional: conformance check ids
+    subject: {accounts: [demo]}            # optional: the subject's accounts (default: the config's accounts);
+                                           # `subject` stands for the first one wherever an account is named
     setup:                                 # optional
       reset: true                          # default true: start from a reset simulator
-      marketMaker: false                   # default false: background liquidity paused (true: resumed)
+      marketMaker: true                    # default: the config's market maker runs (false: paused, quotes gone)
       instruments:                         # symbols used; each must be configured. status / index optional
         - {symbol: BTCUSDT, status: TRADING, index: "65000"}
-      accounts:                            # created for the scenario; referenced by name afterwards
-        - {name: trader, balances: {USDT: "100000", BTC: "1"}, feeTier: 0}
+      accounts:                            # the scenario's own accounts (counterparties), referenced by name
+        - {name: maker, balances: {USDT: "100000", BTC: "1"}, feeTier: 0}
       book:                                # resting orders placed before the first step (a place step each)
         - {as: ask1, account: maker, symbol: BTCUSDT, side: SELL, price: "65010", quantity: "0.5"}
     steps:                                 # the timeline; each step is a mapping with ONE action key
-      - place: {as: o1, account: trader, symbol: BTCUSDT, side: BUY, type: LIMIT, price: "65000",
+      - await: {request: "POST /api/v3/order", timeoutMs: 120000}
+                                           # the subject's next matching request (or: connect: true,
+                                           # subscribe: "btcusdt@depth*", userStream: true, disconnect: true,
+                                           # arrival: true, afterMs: N = N ms after the subject arrived);
+                                           # optional status: 200 (of a request), timeoutMs (default 120000),
+                                           # mark: NAME (what the subject does after this is "after: NAME")
+      - wait: {event: {kind: order, account: subject, exec_type: NEW}, as: o1, timeoutMs: 120000, pollMs: 50}
+                                           # an engine event after the previous wait's; `as` names its order
+      - pause: 500                         # let ms of time pass (the clock is not moved)
+      - mark: gapped                       # remember this moment (a traffic check's after/before): what
+                                           # the subject sends from now on is after it
+      - place: {as: o1, account: maker, symbol: BTCUSDT, side: BUY, type: LIMIT, price: "65000",
                 quantity: "0.3", timeInForce: GTC}     # type defaults to LIMIT, timeInForce to GTC for LIMIT
-      - cancel: {order: o1, asClient: true}            # asClient: through the cancel fault hook
-      - take: {order: o1, qty: "0.1"}                  # the counterparty trades exactly qty of o1
+      - cancel: {order: o1}                            # by the venue (asClient: true goes through the cancel
+                                                       # fault hook, as the owner's own cancel would)
+      - take: {order: o1, qty: "0.1"}                  # the counterparty trades exactly qty of o1 (no qty:
+                                                       # what is left of it)
       - fault: {as: f1, kind: http_error, status: 503, endpoint: "POST /api/v3/order", count: 2}
                                                        # a fault spec (control.faults); `account: NAME` and
                                                        # `order: REF` may stand for accountId / orderId
       - clearFault: f1                                 # or: all
-      - advance: 1000                                  # clock, ms
-      - skew: -3000                                    # server clock skew, ms
+      - advance: 1000                                  # clock, ms: given back when the scenario ends
+      - skew: -3000                                    # server clock skew, ms: undone when it ends
       - index: {symbol: BTCUSDT, price: "64000"}       # needs the market maker
       - walk: {symbol: BTCUSDT, enabled: false}
       - status: {symbol: BTCUSDT, status: HALT}
+      - rules: {symbol: BTCUSDT, tickSize: "1", stepSize: "0.001", minNotional: "20"}   # put back at the end
       - deposit: {account: trader, asset: USDT, amount: "100"}
       - withdraw: {account: trader, asset: USDT, amount: "100"}
       - feeTier: {account: trader, tier: 1}
       - listenKey: {account: trader, as: k1}
-      - wait: {event: {kind: order, order: o1, status: FILLED}, timeoutMs: 5000, pollMs: 50}
-      - expect: {order: o1, status: PARTIALLY_FILLED, executedQty: "0.2"}
+      - expect: {order: o1, status: PARTIALLY_FILLED, executedQty: "0.2"}   # the scene is as arranged
       - note: free text, printed in the timeline
+    verdict:                               # checks on exchange-side facts once the steps ran: all must hold
+      - {orders: subject, clientOrderId: lost-1, count: 1}
+      - {traffic: request, endpoint: "GET /api/v3/depth", after: gapped}
     A step may add `expectError: CODE` (the step must fail with that control error code or engine reason, e.g.
     INSUFFICIENT_BALANCE) and `note: TEXT` (printed with it).
 
-Expectations (`expect`), one subject each:
-    {order: REF, status: S, executedQty: D, origQty: D, working: BOOL}
-    {balance: ACCOUNT, asset: A, free: D, locked: D}
-    {symbol: SYM, status: S}
-    {openOrders: ACCOUNT, symbol: SYM, count: N}
-    {fault: REF, state: pending|active|exhausted|expired, hits: N}
-    {clockSkewMs: N}
-    {listenKey: REF, alive: BOOL}
-    {rateLimited: 429 | 418 | false}
-    {audit: true}
-    {event: FILTER, count: N}        # events since the setup ended; FILTER as in wait (order/account by name)
+Checks (`expect` steps and `verdict` entries): see simulator.control.scenario_checks.
 """
 from __future__ import annotations
 
@@ -61,9 +75,11 @@ import yaml
 
 from simulator.control.errors import ControlError, bad_request
 from simulator.control.faults import FaultSpecError, validate_spec
+from simulator.control.scenario_checks import must_be_true, parse_check
+from simulator.control.traffic import CONNECT, DISCONNECT, REQUEST, SUBSCRIBE, USER_STREAM
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.engine.order import ORDER_TYPES, SIDES, TIMES_IN_FORCE
-from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, BoundedYaml, Fields, InputError, boolean, decimal,
+from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, BoundedYaml, Fields, InputError, boolean, decimal,
                               elements, integer, located, mapping_of, one_of, shown, text)
 
 # Package data: pyproject.toml ships the top-level fixtures/ folder as the package simulator.fixtures, found the
@@ -153,14 +169,17 @@ class Scenario:
     name: str
     description: str
     source: str
+    correct: str = ""
     reproduces: tuple[str, ...] = ()
+    subject: tuple[str, ...] = ()  # account names; empty: the config's accounts
     setup_line: int = 1
     reset: bool = True
-    market_maker: bool = False
+    market_maker: bool | None = None  # None: running if the config has one
     instruments: list[dict[str, Any]] = field(default_factory=list)
     accounts: list[dict[str, Any]] = field(default_factory=list)
     book: list[Step] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    verdict: list[Step] = field(default_factory=list)  # action "check", args a check (scenario_checks)
 
     def where(self, step: Step) -> str:
         return f"{self.source}:{step.line}: {step.path}"
@@ -190,25 +209,16 @@ def load_scenario_file(path: str | Path) -> Scenario:
 
 
 # --- validation ------------------------------------------------------------------------------------------
-_STEP_ACTIONS = ("place", "cancel", "take", "fault", "clearFault", "advance", "skew", "index", "walk", "status",
-                 "deposit", "withdraw", "feeTier", "listenKey", "wait", "expect", "note")
-_FAILABLE = ("place", "cancel", "take", "fault", "withdraw", "deposit", "index", "walk", "status", "feeTier",
+_STEP_ACTIONS = ("await", "wait", "pause", "mark", "place", "cancel", "take", "fault", "clearFault", "advance", "skew",
+                 "index", "walk", "status", "rules", "deposit", "withdraw", "feeTier", "listenKey", "expect", "note")
+# await: the trigger keys, each with the traffic kind it waits for and how its value is read
+_TRIGGERS = ("request", "connect", "subscribe", "userStream", "disconnect", "arrival", "afterMs")
+_TRIGGER_KINDS = {"request": REQUEST, "connect": CONNECT, "subscribe": SUBSCRIBE, "userStream": USER_STREAM,
+                  "disconnect": DISCONNECT, "arrival": None}
+# How long a step waits for its subject by default: someone may be starting their client by hand.
+SUBJECT_TIMEOUT_MS = 120_000
+_FAILABLE = ("place", "cancel", "take", "fault", "withdraw", "deposit", "index", "walk", "status", "rules", "feeTier",
              "listenKey", "clearFault")
-_EXPECT_SUBJECTS = {
-    "order": ("status", "executedQty", "origQty", "working"),
-    "balance": ("asset", "free", "locked"),
-    "symbol": ("status",),
-    "openOrders": ("symbol", "count"),
-    "fault": ("state", "hits"),
-    "clockSkewMs": (),
-    "listenKey": ("alive",),
-    "rateLimited": (),
-    "audit": (),
-    "event": ("count",),
-}
-_FAULT_STATES = ("pending", "active", "exhausted", "expired")
-
-
 class _Validator:
     """Reads a scenario document with `simulator.inputs`, remembering the names defined so far (orders, faults,
     listenKeys, accounts) so a step can refer only to what an earlier step created."""
@@ -219,6 +229,7 @@ class _Validator:
         self.faults: set[str] = set()
         self.listen_keys: set[str] = set()
         self.accounts: set[str] = set()
+        self.anchors: set[str] = set()  # marks and faults: what a traffic check's after/before/during names
 
     def scenario(self, data: Any) -> Scenario:
         try:
@@ -253,22 +264,29 @@ class _Validator:
 
     # --- the document -------------------------------------------------------------------------------------
     def _scenario(self, data: Any) -> Scenario:
-        root = self.mapping(data, "", 1, ("name", "description", "steps"), ("reproduces", "setup"))
+        root = self.mapping(data, "", 1, ("name", "description", "steps"),
+                            ("reproduces", "setup", "subject", "verdict", "correct"))
         scenario = Scenario(name=root.required("name", text), description=root.required("description", text),
-                            source=self.source)
+                            source=self.source, correct=root.optional("correct", text, ""))
         scenario.reproduces = root.optional("reproduces", _check_ids, ())
+        if "subject" in root:
+            subject = self.mapping(root.data["subject"], "subject", root.line_of("subject"), ("accounts",))
+            scenario.subject = subject.required("accounts", _names)
         if "setup" in root:
             self.setup(Fields(root.data["setup"], "setup", root.line_of("setup")), scenario)
         for raw, path, line in elements(root.data["steps"], "steps", root.line_of("steps"),
                                         non_empty="expected a non-empty list of steps"):
             scenario.steps.append(self.step(raw, len(scenario.steps), path, line))
+        for raw, path, line in _items(root, "verdict"):
+            scenario.verdict.append(Step(len(scenario.verdict), path, line, "check",
+                                         parse_check(self, raw, path, line, _amount, self.anchors)))
         return scenario
 
     def setup(self, setup: Fields, scenario: Scenario) -> None:
         setup.only("reset", "marketMaker", "instruments", "accounts", "book")
         scenario.setup_line = setup.line
         scenario.reset = setup.optional("reset", boolean, True)
-        scenario.market_maker = setup.optional("marketMaker", boolean, False)
+        scenario.market_maker = setup.optional("marketMaker", boolean)
         for item, path, at in _items(setup, "instruments"):
             m = self.mapping(item, path, at, ("symbol",), ("status", "index"))
             scenario.instruments.append({
@@ -277,8 +295,10 @@ class _Validator:
         for item, path, at in _items(setup, "accounts"):
             m = self.mapping(item, path, at, ("name",), ("balances", "feeTier", "apiKey", "secret"))
             name = m.required("name", text)
-            if name in self.accounts:
-                raise InputError(f"{path}.name", f"duplicate account name {name!r}", m.line_of("name"))
+            if name in self.accounts or name == "subject":
+                raise InputError(f"{path}.name", f"duplicate account name {name!r}" if name != "subject" else
+                                 "`subject` names the client under test, not one of the scenario's accounts",
+                                 m.line_of("name"))
             self.accounts.add(name)
             scenario.accounts.append({
                 "name": name, "balances": m.optional("balances", mapping_of(_amount), {}),
@@ -343,8 +363,8 @@ class _Validator:
         return {"order": self.ref(m, "order", self.orders, "order"), "asClient": m.optional("asClient", boolean, False)}
 
     def step_take(self, value: Any, path: str, line: int) -> dict[str, Any]:
-        m = self.mapping(value, path, line, ("order", "qty"))
-        return {"order": self.ref(m, "order", self.orders, "order"), "qty": m.required("qty", _amount)}
+        m = self.mapping(value, path, line, ("order",), ("qty",))  # no qty: all that is left of it
+        return {"order": self.ref(m, "order", self.orders, "order"), "qty": m.optional("qty", _amount)}
 
     def step_fault(self, value: Any, path: str, line: int) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -375,6 +395,7 @@ class _Validator:
             raise InputError(m.child(key) if key else path, exc.reason, m.line_of(key) if key else line) from None
         if name is not None:
             self.faults.add(name)
+            self.anchors.add(name)
         clean = {k: v for k, v in value.items() if k not in ("as", "account", "order")}
         return {"spec": clean, "as": name, "account": account, "order": order}
 
@@ -405,6 +426,15 @@ class _Validator:
     def step_status(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("symbol", "status"))
         return {"symbol": m.required("symbol", text).upper(), "status": m.required("status", one_of(SYMBOL_STATUSES))}
+
+    def step_rules(self, value: Any, path: str, line: int) -> dict[str, Any]:
+        m = self.mapping(value, path, line, ("symbol",), ("tickSize", "stepSize", "minNotional"))
+        out = {"symbol": m.required("symbol", text).upper(), "tickSize": m.optional("tickSize", _amount, positive=True),
+               "stepSize": m.optional("stepSize", _amount, positive=True),
+               "minNotional": m.optional("minNotional", _amount)}
+        if all(out[key] is None for key in ("tickSize", "stepSize", "minNotional")):
+            raise InputError(path, "give at least one of tickSize, stepSize, minNotional", line)
+        return out
 
     def _money(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("account", "asset", "amount"))
@@ -439,55 +469,50 @@ class _Validator:
         return out
 
     def step_wait(self, value: Any, path: str, line: int) -> dict[str, Any]:
-        m = self.mapping(value, path, line, ("event",), ("timeoutMs", "pollMs"))
+        m = self.mapping(value, path, line, ("event",), ("as", "timeoutMs", "pollMs"))
         return {"event": self.event_filter(m.data["event"], m.child("event"), m.line_of("event")),
-                "timeoutMs": m.optional("timeoutMs", integer, 5000, minimum=1, maximum=MAX_WAIT_MS),
+                "as": self.define(m, self.orders),
+                "timeoutMs": m.optional("timeoutMs", integer, SUBJECT_TIMEOUT_MS, minimum=1, maximum=MAX_WAIT_MS),
                 "pollMs": m.optional("pollMs", integer, 50, minimum=1, maximum=MAX_WAIT_MS)}
 
-    def step_expect(self, value: Any, path: str, line: int) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise InputError(path, f"expected a mapping with one subject ({', '.join(_EXPECT_SUBJECTS)})", line)
-        subjects = [key for key in value if key in _EXPECT_SUBJECTS]
-        if not subjects:
-            raise InputError(path, f"no subject: start with one of {', '.join(_EXPECT_SUBJECTS)}", line)
-        subject = subjects[0]  # the first key; the others must be its attributes (openOrders' symbol, ...)
-        m = self.mapping(value, path, line, (subject,), _EXPECT_SUBJECTS[subject])
-        out: dict[str, Any] = {"subject": subject}
-        if subject == "order":
-            out["order"] = self.ref(m, "order", self.orders, "order")
-            out["status"] = m.optional("status", text)
-            out["executedQty"] = m.optional("executedQty", _amount)
-            out["origQty"] = m.optional("origQty", _amount)
-            out["working"] = m.optional("working", boolean)
-        elif subject == "balance":
-            out["account"] = self.account(m, "balance")
-            out["asset"] = m.required("asset", text).upper()
-            out["free"] = m.optional("free", _amount)
-            out["locked"] = m.optional("locked", _amount)
-        elif subject == "symbol":
-            out["symbol"] = m.required("symbol", text).upper()
-            out["status"] = m.required("status", one_of(SYMBOL_STATUSES))
-        elif subject == "openOrders":
-            out["account"] = self.account(m, "openOrders")
-            out["symbol"] = m.optional("symbol", text)
-            out["count"] = m.optional("count", integer, 0, minimum=0, maximum=MAX_COUNT)
-        elif subject == "fault":
-            out["fault"] = self.ref(m, "fault", self.faults, "fault")
-            out["state"] = m.optional("state", one_of(_FAULT_STATES))
-            out["hits"] = m.optional("hits", integer, minimum=0, maximum=MAX_COUNT)
-        elif subject == "clockSkewMs":
-            out["ms"] = m.required("clockSkewMs", integer, -MAX_CLOCK_MS, MAX_CLOCK_MS)
-        elif subject == "listenKey":
-            out["listenKey"] = self.ref(m, "listenKey", self.listen_keys, "listenKey")
-            out["alive"] = m.required("alive", boolean)
-        elif subject == "rateLimited":
-            out["status"] = m.required("rateLimited", _rate_limited)
-        elif subject == "audit":
-            m.required("audit", _must_be_true)
-        elif subject == "event":
-            out["event"] = self.event_filter(m.data["event"], m.child("event"), m.line_of("event"))
-            out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
+    def step_await(self, value: Any, path: str, line: int) -> dict[str, Any]:
+        m = self.mapping(value, path, line, (), (*_TRIGGERS, "status", "mark", "timeoutMs", "pollMs"))
+        triggers = [key for key in _TRIGGERS if key in m.data]
+        if len(triggers) != 1:
+            raise InputError(path, f"expected one trigger ({', '.join(_TRIGGERS)})", line)
+        trigger = triggers[0]
+        out: dict[str, Any] = {"trigger": trigger, "kind": _TRIGGER_KINDS.get(trigger),
+                               "timeoutMs": m.optional("timeoutMs", integer, SUBJECT_TIMEOUT_MS, minimum=1,
+                                                       maximum=MAX_WAIT_MS),
+                               "pollMs": m.optional("pollMs", integer, 50, minimum=1, maximum=MAX_WAIT_MS),
+                               "status": m.optional("status", integer, minimum=100, maximum=599)}
+        if trigger == "request":
+            out["endpoint"] = m.required("request", text)
+        elif trigger == "subscribe":
+            out["stream"] = m.required("subscribe", text)
+        elif trigger == "afterMs":
+            out["ms"] = m.required("afterMs", integer, minimum=0, maximum=MAX_WAIT_MS)
+        else:
+            m.required(trigger, must_be_true)
+        out["mark"] = self.step_mark(m.data["mark"], m.child("mark"), m.line_of("mark")) if "mark" in m.data \
+            else None
+        if out["status"] is not None and trigger != "request":
+            raise InputError(m.child("status"), "only a request has a status", m.line_of("status"))
         return out
+
+    @staticmethod
+    def step_pause(value: Any, path: str, line: int) -> int:
+        return located(integer, value, path, line, 1, MAX_WAIT_MS)
+
+    def step_mark(self, value: Any, path: str, line: int) -> str:
+        name = located(text, value, path, line)
+        if name in self.anchors:
+            raise InputError(path, f"{name!r} already names a mark or a fault", line)
+        self.anchors.add(name)
+        return name
+
+    def step_expect(self, value: Any, path: str, line: int) -> dict[str, Any]:
+        return parse_check(self, value, path, line, _amount, self.anchors)
 
     @staticmethod
     def step_note(value: Any, path: str, line: int) -> str:
@@ -514,16 +539,10 @@ def _check_ids(value: Any, path: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _rate_limited(value: Any, path: str) -> int | None:
-    if value is True or value not in (429, 418, False):
-        raise InputError(path, "expected 429, 418 or false")
-    return value or None
-
-
-def _must_be_true(value: Any, path: str) -> bool:
-    if value is not True:
-        raise InputError(path, "expected true")
-    return value
+def _names(value: Any, path: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) and item for item in value):
+        raise InputError(path, "expected a non-empty list of account names")
+    return tuple(value)
 
 
 def _items(fields: Fields, key: str) -> Iterator[tuple[Any, str, int | None]]:

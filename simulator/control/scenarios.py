@@ -1,21 +1,34 @@
-"""Playing a scenario (see scenario_schema for the file format) against a control-plane target.
+"""Playing a scenario (see scenario_schema for the file format) against a control-plane target, to a verdict.
 
 The target is anything with the control plane's operations: `Control(sim)` in-process, or `ControlClient(url)`
 over HTTP; both answer with the same JSON-ready dicts and raise the same `ControlError`s. The `Player` is a
-generator that yields whenever a `wait` step wants time to pass, so each driver decides what waiting means:
+generator that yields whenever a step wants time to pass, so each driver decides what waiting means:
 
 * in-process (`play_in_process`): a frozen clock is advanced by the poll interval (so waits take simulated
   time and stay deterministic), a running clock is slept on; either way the simulator then ticks;
 * over HTTP (`play_remote`, the CLI): sleep, while the server's own loop runs the market and the faults;
-* server-side (`POST /_sim/v1/scenarios/run`): `await asyncio.sleep`, so the server keeps serving meanwhile.
+* server-side (`exsim serve --scenario`, `POST /_sim/v1/scenarios/run`): `await asyncio.sleep`, so the server
+  keeps serving meanwhile.
 
-Every step becomes a timeline entry {index, line, action, ok, summary}; the first failing step (an expectation
-not met, an unexpected error, or an `expectError` that did not happen) ends the run.
+The subject is the client under test: its accounts (the config's, unless the scenario names others) and
+everything that arrives on the wire (simulator.control.traffic). Steps wait for it (`await`: its next request,
+subscription, user stream...; `wait`: an engine event such as its order being placed), faults act on its
+traffic, and the verdict judges it on exchange-side facts (simulator.control.scenario_checks).
+
+The outcome (`Result.verdict`):
+  PASS   every step ran and every verdict check holds;
+  FAIL   the subject did not do what a correct client does: a step waiting for it timed out, or a verdict
+         check does not hold;
+  ERROR  the scene itself could not be arranged (a control-plane refusal, an `expect` not met).
+
+Whatever the outcome, and when the run is interrupted, the exchange is left clean: faults cleared, the clock's
+skew and any advance given back, the market maker running again (if it was), symbol statuses as they were, and
+every open order of the scenario's own accounts canceled. Every step, and each part of the clean-up, becomes a
+timeline entry {index, line, action, ok, summary}.
 """
 from __future__ import annotations
 
 import asyncio
-
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -23,11 +36,16 @@ from decimal import Decimal
 from typing import Any
 
 from simulator.control.errors import ControlError
+from simulator.control.scenario_checks import describe, run_check
 from simulator.control.scenario_schema import (Scenario, ScenarioError, Step, load_scenario_file,
                                                load_scenario_text, resolve, shipped_files, shipped_scenarios)
+from simulator.control.traffic import matches
 
 __all__ = ["Entry", "Player", "Result", "Scenario", "ScenarioError", "Step", "drive", "drive_async", "load_scenario_file",
            "load_scenario_text", "play_in_process", "play_remote", "resolve", "shipped_files", "shipped_scenarios"]
+
+PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
+SUBJECT = "subject"  # the account name that stands for the subject's (first) account
 
 
 @dataclass
@@ -37,34 +55,49 @@ class Entry:
     action: str
     ok: bool
     summary: str
+    pending: bool = False  # "waiting for ...": printed, not kept in the timeline
 
     def to_dict(self) -> dict[str, Any]:
         return {"index": self.index, "line": self.line, "action": self.action, "ok": self.ok,
                 "summary": self.summary}
 
     def render(self) -> str:
-        where = f"step {self.index:>2}" if self.index >= 0 else "setup  "
-        return f"{'ok  ' if self.ok else 'FAIL'} {where} (line {self.line:>3}) {self.action:<10} {self.summary}"
+        where = f"step {self.index:>2}" if self.index >= 0 else {-1: "setup  ", -2: "verdict", -3: "cleanup"}.get(
+            self.index, "       ")
+        mark = "... " if self.pending else "ok  " if self.ok else "FAIL"
+        return f"{mark} {where} (line {self.line:>3}) {self.action:<10} {self.summary}"
 
 
 @dataclass
 class Result:
     name: str
-    ok: bool = True
+    verdict: str = PASS
     timeline: list[Entry] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
     failure: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        return self.verdict == PASS
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "failure": self.failure,
-                "timeline": [e.to_dict() for e in self.timeline]}
+        return {"name": self.name, "verdict": self.verdict, "ok": self.ok, "failure": self.failure,
+                "checks": self.checks, "timeline": [e.to_dict() for e in self.timeline]}
+
+    def render_verdict(self) -> str:
+        lines = [f"VERDICT {self.verdict}: scenario {self.name}" + (f" - {self.failure}" if self.failure else "")]
+        for check in self.checks:
+            lines.append(f"  {'ok  ' if check['ok'] else 'FAIL'} {check['check']}: {check['summary']}"
+                         + (f" ({'; '.join(check['problems'])})" if check["problems"] else ""))
+        return "\n".join(lines)
 
 
-class StepFailed(Exception):
-    pass
+class _Stop(Exception):
+    """The run ends here with `verdict`."""
 
-
-def _same_decimal(actual: Any, expected: str) -> bool:
-    return Decimal(str(actual)) == Decimal(expected)
+    def __init__(self, verdict: str):
+        super().__init__(verdict)
+        self.verdict = verdict
 
 
 class Player:
@@ -74,36 +107,60 @@ class Player:
         self.on_entry = on_entry
         self.result = Result(scenario.name)
         self.accounts: dict[str, int] = {}
+        self.own_accounts: list[int] = []  # the scenario's counterparties: their orders go when it ends
+        self.subject_ids: list[int] = []
         self.orders: dict[str, int] = {}
         self.faults: dict[str, int] = {}
+        self.fault_windows: dict[str, tuple[int | None, int | None]] = {}  # cleared faults: (start, end)
+        self.marks: dict[str, int] = {}
         self.listen_keys: dict[str, str] = {}
-        self.start_seq = 0
+        self.setup_seq = 0  # the last engine event of the setup: event checks count what came after
+        self.event_cursor = 0  # waits match engine events after this seq
+        self.traffic_cursor = 0  # awaits match observations after this seq
+        self.traffic_start = 0  # the subject's traffic is what came after this seq
+        self.arrived_at: int | None = None
+        self._observations: list[dict[str, Any]] = []
+        self._before: dict[str, Any] = {}  # what the clean-up restores
+        self._advanced = 0
+        self._walks_off: set[str | None] = set()
+        self._rules_changed: set[str] = set()
+        self._cleaned = False
 
     # --- the run -----------------------------------------------------------------------------------------
     def play(self) -> Generator[int, None, Result]:
-        """Run to the end; yields a number of milliseconds whenever a wait wants time to pass."""
-        s = self.scenario
+        """Run to the end; yields a number of milliseconds whenever a step wants time to pass."""
         try:
             self._setup()
-            self.start_seq = self.target.events(after=0, limit=1)["lastSeq"]
-            for step in s.steps:
+            for step in self.scenario.steps:
                 yield from self._run(step)
-        except StepFailed:
-            pass
+            self._judge()
+        except _Stop as stop:
+            self.result.verdict = stop.verdict
+        except GeneratorExit:  # interrupted: no verdict on the subject, but the exchange is still cleaned
+            self.result.verdict, self.result.failure = ERROR, "interrupted before the end"
+            raise
+        finally:
+            self.clean_up()
         return self.result
 
-    def _entry(self, step: Step | None, action: str, ok: bool, summary: str, line: int | None = None) -> None:
-        entry = Entry(step.index if step else -1, line if line is not None else (step.line if step else 0),
-                      action, ok, summary)
+    def _entry(self, step: Step | None, action: str, ok: bool, summary: str, line: int | None = None,
+               index: int | None = None) -> None:
+        entry = Entry(index if index is not None else step.index if step else -1,
+                      line if line is not None else (step.line if step else 0), action, ok, summary)
         self.result.timeline.append(entry)
         if self.on_entry is not None:
             self.on_entry(entry)
-        if not ok:
-            self.result.ok = False
-            where = f"{self.scenario.source}:{entry.line}"
-            path = step.path if step else "setup"
-            self.result.failure = f"{where}: {path}: {summary}"
-            raise StepFailed(summary)
+
+    def _fail(self, step: Step | None, action: str, summary: str, verdict: str) -> None:
+        self._entry(step, action, False, summary)
+        path = step.path if step else "setup"
+        line = step.line if step else self.scenario.setup_line
+        self.result.failure = f"{self.scenario.source}:{line}: {path}: {summary}"
+        raise _Stop(verdict)
+
+    def _say_waiting(self, step: Step, summary: str) -> None:
+        if self.on_entry is not None:
+            self.on_entry(Entry(step.index, step.line, step.action, True, summary, pending=True))
 
     def _setup(self) -> None:
         s, t = self.scenario, self.target
@@ -111,21 +168,28 @@ class Player:
             if s.reset:
                 t.reset()
                 self._entry(None, "reset", True, "simulator reset to its config", s.setup_line)
+            clock = t.clock()
             prices = t.prices()
+            symbols = t.symbols()["symbols"]
+            self._before = {"skew": clock["skewMs"], "statuses": {sym: v["status"] for sym, v in symbols.items()},
+                            "rules": {sym: {key: v.get(key) for key in ("tickSize", "stepSize", "minNotional")}
+                                      for sym, v in symbols.items()},
+                            "maker": prices["marketMaker"] is not None and not prices["marketMaker"]["paused"]}
             if prices["marketMaker"] is not None:
-                if prices["marketMaker"]["paused"] != (not s.market_maker):
-                    t.set_market_maker(enabled=s.market_maker)
-                    self._entry(None, "market", True, "market maker " + ("resumed" if s.market_maker else
+                wanted = s.market_maker is not False
+                if prices["marketMaker"]["paused"] != (not wanted):
+                    t.set_market_maker(enabled=wanted)
+                    self._entry(None, "market", True, "market maker " + ("resumed" if wanted else
                                                                           "paused, its quotes canceled"),
                                 s.setup_line)
-            elif s.market_maker:
-                self._entry(None, "market", False, "the scenario wants the market maker, which is disabled",
-                            s.setup_line)
+            elif s.market_maker is True:
+                self._fail(None, "market", "the scenario wants the market maker, which is disabled", ERROR)
+            self._subject()
             for item in s.instruments:
                 symbols = t.symbols()["symbols"]
                 if item["symbol"] not in symbols:
-                    self._entry(None, "instrument", False, f"{item['path']}: symbol {item['symbol']} is not "
-                                f"configured (have: {', '.join(symbols)})", item["line"])
+                    self._fail(None, "instrument", f"{item['path']}: symbol {item['symbol']} is not configured "
+                               f"(have: {', '.join(symbols)})", ERROR)
                 if item["status"] is not None:
                     t.set_symbol_status(symbol=item["symbol"], status=item["status"])
                 if item["index"] is not None:
@@ -137,26 +201,95 @@ class Player:
                 created = t.create_account(name=item["name"], api_key=item["apiKey"], secret=item["secret"],
                                            fee_tier=item["feeTier"], balances=item["balances"] or None)
                 self.accounts[item["name"]] = created["id"]
+                self.own_accounts.append(created["id"])
                 funds = ", ".join(f"{v} {k}" for k, v in item["balances"].items()) or "no funds"
                 self._entry(None, "account", True, f"{item['name']} = account {created['id']} ({funds})",
                             item["line"])
         except ControlError as exc:
-            self._entry(None, "setup", False, f"{exc.code}: {exc.message}", s.setup_line)
+            self._fail(None, "setup", f"{exc.code}: {exc.message}", ERROR)
         for step in s.book:
             list(self._run(step))  # place steps never wait
+        self.setup_seq = self.event_cursor = t.events(after=0, limit=1)["lastSeq"]
+        self.traffic_start = self.traffic_cursor = t.traffic(after=0, limit=1)["lastSeq"]
 
-    def _account(self, step: Step, name: str) -> int:
+    def _subject(self) -> None:
+        known = {a["name"]: a["id"] for a in self.target.list_accounts()["accounts"]}
+        names = self.scenario.subject or tuple(known)[:1]
+        missing = [name for name in names if name not in known]
+        if missing or not names:
+            self._fail(None, "subject", f"no account named {', '.join(missing) or 'at all'} for the subject "
+                       f"(have: {', '.join(known) or 'none'})", ERROR)
+        self.subject_ids = [known[name] for name in names]
+        self.accounts[SUBJECT] = self.subject_ids[0]
+        self._entry(None, "subject", True, "the client under test: " + ", ".join(
+            f"{name} (account {known[name]})" for name in names), self.scenario.setup_line)
+
+    # --- what checks resolve (scenario_checks.Refs) ------------------------------------------------------
+    def account(self, name: str) -> int:
         if name not in self.accounts:
             found = {a["name"]: a["id"] for a in self.target.list_accounts()["accounts"]}
             if name not in found:
-                self._entry(step, step.action, False, f"no account named {name!r} (setup.accounts creates them)")
+                raise ControlError("unknown_account", f"no account named {name!r} (setup.accounts creates them)")
             self.accounts[name] = found[name]
         return self.accounts[name]
 
+    def order_id(self, ref: str) -> int:
+        return self.orders[ref]
+
+    def fault_id(self, ref: str) -> int:
+        return self.faults[ref]
+
+    def listen_key(self, ref: str) -> str:
+        return self.listen_keys[ref]
+
+    def window(self, anchor: str) -> tuple[int | None, int | None]:
+        """(start, end) on the simulator's clock of a fault's window (from its first hit, or its start, to its
+        end; None: not ended yet)."""
+        if anchor in self.fault_windows:
+            return self.fault_windows[anchor]
+        return _fault_window(self.target.get_fault(fault_id=self.faults[anchor]), self.target.clock()["now"])
+
+    def mark_seq(self, anchor: str) -> int | None:
+        """The traffic seq a mark stands at (what came after it is after it), or None for a fault."""
+        return self.marks.get(anchor)
+
+    def events(self, wanted: dict[str, Any], after: int | None = None) -> list[dict[str, Any]]:
+        """The engine events fitting `wanted` after seq `after` (default: since the setup ended)."""
+        found, after = [], self.setup_seq if after is None else after
+        while True:
+            page = self.target.events(after=after, limit=10_000)
+            found += [e for e in page["events"] if self._event_fits(e, wanted)]
+            if not page["events"] or page["events"][-1]["seq"] >= page["lastSeq"]:
+                return found
+            after = page["events"][-1]["seq"]
+
+    def observations(self) -> list[dict[str, Any]]:
+        """The subject's traffic since the setup ended (read incrementally: the log only grows)."""
+        after = self._observations[-1]["seq"] if self._observations else self.traffic_start
+        while True:
+            page = self.target.traffic(after=after, limit=10_000)
+            self._observations += page["observations"]
+            if not page["observations"] or page["observations"][-1]["seq"] >= page["lastSeq"]:
+                return self._observations
+            after = page["observations"][-1]["seq"]
+
+    def _event_fits(self, event: dict[str, Any], wanted: dict[str, Any]) -> bool:
+        for key, value in wanted.items():
+            if key == "order":
+                if event.get("order") != self.orders[value] and event.get("order_id") != self.orders[value]:
+                    return False
+            elif key == "account":
+                if event.get("account_id") != self.account(value):
+                    return False
+            elif key not in event or str(event[key]) != str(value):
+                return False
+        return True
+
+    # --- steps -------------------------------------------------------------------------------------------
     def _run(self, step: Step) -> Generator[int, None, None]:
         try:
-            if step.action == "wait":
-                summary = yield from self._wait(step)
+            if step.action in ("wait", "await", "pause"):
+                summary = yield from getattr(self, f"_{step.action}")(step)
             else:
                 summary = getattr(self, f"_do_{step.action}")(step, step.args)
         except ControlError as exc:
@@ -165,15 +298,14 @@ class Player:
                 self._entry(step, step.action, True, f"failed as expected: {exc.code}"
                             + (f" ({reason})" if reason else "") + (f"  # {step.note}" if step.note else ""))
                 return
-            self._entry(step, step.action, False, f"{exc.code}: {exc.message}")
+            self._fail(step, step.action, f"{exc.code}: {exc.message}", ERROR)
             return
         if step.expect_error is not None:
-            self._entry(step, step.action, False, f"expected error {step.expect_error}, but it succeeded: {summary}")
+            self._fail(step, step.action, f"expected error {step.expect_error}, but it succeeded: {summary}", ERROR)
         self._entry(step, step.action, True, summary + (f"  # {step.note}" if step.note else ""))
 
-    # --- actions -----------------------------------------------------------------------------------------
     def _do_place(self, step: Step, a: dict[str, Any]) -> str:
-        account = self._account(step, a["account"])
+        account = self.account(a["account"])
         result = self.target.place_order(
             account_id=account, symbol=a["symbol"], side=a["side"], type=a["type"], quantity=a["quantity"],
             price=a["price"], time_in_force=a["timeInForce"], quote_order_qty=a["quoteOrderQty"],
@@ -188,18 +320,22 @@ class Player:
 
     def _do_cancel(self, step: Step, a: dict[str, Any]) -> str:
         result = self.target.cancel_order(order_id=self.orders[a["order"]], as_client=a["asClient"])
-        return f"{a['order']} -> {result['order']['status']}"
+        return f"{a['order']} -> {result['order']['status']}" + ("" if a["asClient"] else " (by the venue)")
 
     def _do_take(self, step: Step, a: dict[str, Any]) -> str:
-        result = self.target.take(order_id=self.orders[a["order"]], qty=a["qty"])
+        qty = a["qty"]
+        if qty is None:  # the rest of it
+            order = self.target.get_order(order_id=self.orders[a["order"]])["order"]
+            qty = str(Decimal(order["origQty"]) - Decimal(order["executedQty"]))
+        result = self.target.take(order_id=self.orders[a["order"]], qty=qty)
         order = result["order"]
-        return (f"counterparty took {a['qty']} of {a['order']} at {order['price']} -> {order['status']}, "
+        return (f"counterparty took {qty} of {a['order']} at {order['price']} -> {order['status']}, "
                 f"executed {order['executedQty']}")
 
     def _do_fault(self, step: Step, a: dict[str, Any]) -> str:
         spec = dict(a["spec"])
         if a["account"]:
-            spec["accountId"] = self._account(step, a["account"])
+            spec["accountId"] = self.account(a["account"])
         if a["order"]:
             spec["orderId"] = self.orders[a["order"]]
         fault = self.target.add_fault(spec=spec)
@@ -210,13 +346,19 @@ class Player:
         return f"{a['as'] or 'fault'} = {fault['id']}: {spec['kind']} ({detail}) {fault['state']}{log}"
 
     def _do_clearFault(self, step: Step, name: str) -> str:  # noqa: N802 - the YAML key
+        now = self.target.clock()["now"]
+        names = [n for n in self.faults if n not in self.fault_windows] if name == "all" else [name]
+        for ref in names:  # keep their windows: a verdict may ask what happened during them
+            self.fault_windows[ref] = _fault_window(self.target.get_fault(fault_id=self.faults[ref]), now)
         if name == "all":
             return f"cleared {len(self.target.clear_faults()['cleared'])} fault(s)"
         self.target.clear_fault(fault_id=self.faults[name])
         return f"cleared {name}"
 
     def _do_advance(self, step: Step, ms: int) -> str:
-        return f"clock +{ms} ms -> {self.target.advance_clock(ms=ms)['now']}"
+        now = self.target.advance_clock(ms=ms)["now"]
+        self._advanced += ms
+        return f"clock +{ms} ms -> {now} (given back when the scenario ends)"
 
     def _do_skew(self, step: Step, ms: int) -> str:
         return f"server clock skew {self.target.set_skew(ms=ms)['skewMs']} ms"
@@ -227,132 +369,210 @@ class Player:
 
     def _do_walk(self, step: Step, a: dict[str, Any]) -> str:
         self.target.set_walk(enabled=a["enabled"], symbol=a["symbol"])
+        (self._walks_off.discard if a["enabled"] else self._walks_off.add)(a["symbol"])
         return f"random walk {'on' if a['enabled'] else 'off'} for {a['symbol'] or 'every symbol'}"
 
     def _do_status(self, step: Step, a: dict[str, Any]) -> str:
         return f"{a['symbol']} -> {self.target.set_symbol_status(symbol=a['symbol'], status=a['status'])['status']}"
 
+    def _do_rules(self, step: Step, a: dict[str, Any]) -> str:
+        self._rules_changed.add(a["symbol"])
+        r = self.target.change_symbol_rules(symbol=a["symbol"], tick_size=a["tickSize"], step_size=a["stepSize"],
+                                            min_notional=a["minNotional"])
+        return f"{r['symbol']} tick {r['tickSize']}, step {r['stepSize']}, min notional {r['minNotional']}"
+
     def _do_deposit(self, step: Step, a: dict[str, Any]) -> str:
-        r = self.target.deposit(account_id=self._account(step, a["account"]), asset=a["asset"], amount=a["amount"])
+        r = self.target.deposit(account_id=self.account(a["account"]), asset=a["asset"], amount=a["amount"])
         return f"{a['account']} +{r['amount']} {r['asset']} (free {r['balance']['free']})"
 
     def _do_withdraw(self, step: Step, a: dict[str, Any]) -> str:
-        r = self.target.withdraw(account_id=self._account(step, a["account"]), asset=a["asset"], amount=a["amount"])
+        r = self.target.withdraw(account_id=self.account(a["account"]), asset=a["asset"], amount=a["amount"])
         return f"{a['account']} -{r['amount']} {r['asset']} (free {r['balance']['free']})"
 
     def _do_feeTier(self, step: Step, a: dict[str, Any]) -> str:  # noqa: N802 - the YAML key
-        self.target.set_fee_tier(account_id=self._account(step, a["account"]), tier=a["tier"])
+        self.target.set_fee_tier(account_id=self.account(a["account"]), tier=a["tier"])
         return f"{a['account']} fee tier {a['tier']}"
 
     def _do_listenKey(self, step: Step, a: dict[str, Any]) -> str:  # noqa: N802 - the YAML key
-        key = self.target.create_listen_key(account_id=self._account(step, a["account"]))["listenKey"]
+        key = self.target.create_listen_key(account_id=self.account(a["account"]))["listenKey"]
         if a["as"]:
             self.listen_keys[a["as"]] = key
         return f"{a['as'] or 'listenKey'} = {key[:12]}... for {a['account']}"
 
+    def _do_mark(self, step: Step, name: str) -> str:
+        self.marks[name] = self.target.traffic(after=0, limit=1)["lastSeq"]
+        return f"{name}: the subject's traffic from here on comes after it"
+
     def _do_note(self, step: Step, text: str) -> str:
         return text
 
-    # --- waiting and expecting ---------------------------------------------------------------------------
-    def _matches(self, step: Step, event: dict[str, Any], wanted: dict[str, Any]) -> bool:
-        for key, value in wanted.items():
-            if key == "order":
-                if event.get("order") != self.orders[value] and event.get("order_id") != self.orders[value]:
-                    return False
-            elif key == "account":
-                if event.get("account_id") != self._account(step, value):
-                    return False
-            elif key not in event or str(event[key]) != str(value):
-                return False
-        return True
+    def _do_expect(self, step: Step, check: dict[str, Any]) -> str:
+        summary, problems = run_check(self.target, self, check)
+        if problems:
+            self._fail(step, "expect", "; ".join(problems), ERROR)
+        return summary
 
-    def _events(self, step: Step, wanted: dict[str, Any]) -> list[dict[str, Any]]:
-        found, after = [], self.start_seq
-        while True:
-            page = self.target.events(after=after, limit=10_000)
-            found += [e for e in page["events"] if self._matches(step, e, wanted)]
-            if not page["events"] or page["events"][-1]["seq"] >= page["lastSeq"]:
-                return found
-            after = page["events"][-1]["seq"]
+    # --- waiting -----------------------------------------------------------------------------------------
+    def _pause(self, step: Step) -> Generator[int, None, str]:
+        yield step.args
+        return f"{step.args} ms passed"
 
     def _wait(self, step: Step) -> Generator[int, None, str]:
         a = step.args
+        self._say_waiting(step, f"waiting up to {a['timeoutMs'] / 1000:g} s for an event {a['event']}")
         waited = 0
         while True:
-            found = self._events(step, a["event"])
+            found = self.events(a["event"], after=self.event_cursor)
             if found:
-                return f"event seq {found[0]['seq']} ({found[0]['kind']}) after {waited} ms"
+                event = found[0]
+                self.event_cursor = event["seq"]
+                if a["as"]:
+                    self.orders[a["as"]] = event.get("order_id", event.get("order"))
+                bound = f"; {a['as']} = order {self.orders[a['as']]}" if a["as"] else ""
+                return f"event seq {event['seq']} ({event['kind']}) after {waited} ms{bound}"
             if waited >= a["timeoutMs"]:
-                self._entry(step, "wait", False, f"no event matching {a['event']} within {a['timeoutMs']} ms")
+                self._fail(step, "wait", f"no event matching {a['event']} within {a['timeoutMs']} ms", FAIL)
             yield a["pollMs"]
             waited += a["pollMs"]
 
-    def _do_expect(self, step: Step, a: dict[str, Any]) -> str:
+    def _await(self, step: Step) -> Generator[int, None, str]:
+        a = step.args
+        what = _trigger_text(a)
+        self._say_waiting(step, f"waiting up to {a['timeoutMs'] / 1000:g} s for {what}")
+        waited = 0
+        while True:
+            found = self._triggered(a)
+            if found is not None:
+                if a["mark"]:
+                    self.marks[a["mark"]] = self.traffic_cursor
+                return (f"{what}: seen after {waited} ms" + (f" ({found})" if found else "")
+                        + (f"; {a['mark']} marks it" if a["mark"] else ""))
+            if waited >= a["timeoutMs"]:
+                self._fail(step, "await", f"no sign of {what} within {a['timeoutMs'] / 1000:g} s", FAIL)
+            yield a["pollMs"]
+            waited += a["pollMs"]
+
+    def _triggered(self, a: dict[str, Any]) -> str | None:
+        """What fired the trigger ("" when there is nothing to say), or None while it has not."""
+        seen = [o for o in self.observations() if o["seq"] > self.traffic_cursor]
+        if self.arrived_at is None and self._observations:
+            self.arrived_at = self._observations[0]["at"]
+        if a["trigger"] == "afterMs":
+            if self.arrived_at is None:
+                return None
+            now = self.target.clock()["now"]
+            return "" if now >= self.arrived_at + a["ms"] else None
+        wanted = {"kind": a["kind"], "endpoint": a.get("endpoint"), "stream": a.get("stream")}
+        for observation in seen:
+            if matches(observation, wanted):
+                if a["status"] is not None and observation.get("status") != a["status"]:
+                    if observation.get("status") is None:
+                        return None  # not answered yet: look again
+                    continue
+                self.traffic_cursor = observation["seq"]
+                return _observation_text(observation)
+        return None
+
+    # --- the end -----------------------------------------------------------------------------------------
+    def _judge(self) -> None:
+        failed = []
+        for check in self.scenario.verdict:
+            try:
+                summary, problems = run_check(self.target, self, check.args)
+            except ControlError as exc:
+                self._fail(check, "verdict", f"{describe(check.args)}: {exc.code}: {exc.message}", ERROR)
+            ok = not problems
+            self.result.checks.append({"check": describe(check.args), "line": check.line, "ok": ok,
+                                       "summary": summary, "problems": problems})
+            self._entry(check, "verdict", ok, f"{describe(check.args)}: {summary}"
+                        + (f" ({'; '.join(problems)})" if problems else ""), index=-2)
+            if problems:
+                failed.append(f"{describe(check.args)}: {'; '.join(problems)}")
+        if failed:
+            self.result.failure = "; ".join(failed)
+            raise _Stop(FAIL)
+
+    def clean_up(self) -> None:
+        """Leave the exchange as a client found it: idempotent, and each part is tried whatever the others do."""
+        if self._cleaned:
+            return
+        self._cleaned = True
         t = self.target
-        subject = a["subject"]
-        problems: list[str] = []
+        tasks: list[tuple[str, Callable[[], str | None]]] = [("faults", lambda: (
+            f"cleared {len(t.clear_faults()['cleared'])} fault(s)"))]
+        if "skew" in self._before:
+            tasks.append(("clock", lambda: f"skew back to {t.set_skew(ms=self._before['skew'])['skewMs']} ms"))
+        if self._advanced:
+            tasks.append(("clock", lambda: f"gave back {self._advanced} ms: now "
+                          f"{t.rewind_clock(ms=min(self._advanced, t.clock()['advancedMs']))['now']}"))
+        for symbol in sorted(self._walks_off, key=str):
+            tasks.append(("market", lambda symbol=symbol: t.set_walk(enabled=True, symbol=symbol) and
+                          f"random walk on for {symbol or 'every symbol'}"))
+        if self._before.get("maker"):
+            tasks.append(("market", lambda: None if not t.prices()["marketMaker"]["paused"] else
+                          t.set_market_maker(enabled=True) and "market maker running again"))
+        for symbol, status in self._before.get("statuses", {}).items():
+            tasks.append(("symbol", lambda symbol=symbol, status=status: self._restore_status(symbol, status)))
+        for symbol in sorted(self._rules_changed):
+            tasks.append(("symbol", lambda symbol=symbol: self._restore_rules(symbol)))
+        for account_id in self.own_accounts:
+            tasks.append(("orders", lambda account_id=account_id: self._cancel_own(account_id)))
+        for action, task in tasks:
+            try:
+                summary = task()
+            except ControlError as exc:
+                self._entry(None, action, False, f"clean-up failed: {exc.code}: {exc.message}", index=-3)
+            except Exception as exc:  # an unreachable server: say so, and go on with the rest
+                self._entry(None, action, False, f"clean-up failed: {exc}", index=-3)
+            else:
+                if summary:
+                    self._entry(None, action, True, summary, index=-3)
 
-        def check(name: str, actual: Any, expected: Any, decimal: bool = False) -> None:
-            if expected is None:
-                return
-            same = _same_decimal(actual, expected) if decimal else actual == expected
-            if not same:
-                problems.append(f"{name} is {actual!r}, expected {expected!r}")
+    def _restore_status(self, symbol: str, status: str) -> str | None:
+        symbols = self.target.symbols()["symbols"]
+        if symbol not in symbols or symbols[symbol]["status"] == status:
+            return None
+        self.target.set_symbol_status(symbol=symbol, status=status)
+        return f"{symbol} back to {status}"
 
-        if subject == "order":
-            order = t.get_order(order_id=self.orders[a["order"]])["order"]
-            check("status", order["status"], a["status"])
-            check("executedQty", order["executedQty"], a["executedQty"], True)
-            check("origQty", order["origQty"], a["origQty"], True)
-            check("working", order["working"], a["working"])
-            summary = f"{a['order']} {order['status']} executed {order['executedQty']}"
-        elif subject == "balance":
-            balances = t.get_account(account_id=self._account(step, a["account"]))["balances"]
-            balance = balances.get(a["asset"], {"free": "0", "locked": "0"})
-            check("free", balance["free"], a["free"], True)
-            check("locked", balance["locked"], a["locked"], True)
-            summary = f"{a['account']} {a['asset']} free {balance['free']} locked {balance['locked']}"
-        elif subject == "symbol":
-            status = t.symbols()["symbols"][a["symbol"]]["status"]
-            check("status", status, a["status"])
-            summary = f"{a['symbol']} {status}"
-        elif subject == "openOrders":
-            orders = t.list_orders(account_id=self._account(step, a["account"]), symbol=a["symbol"])["orders"]
-            check("count", len(orders), a["count"])
-            summary = f"{a['account']} has {len(orders)} open order(s)"
-        elif subject == "fault":
-            fault = t.get_fault(fault_id=self.faults[a["fault"]])
-            check("state", fault["state"], a["state"])
-            check("hits", fault["hits"], a["hits"])
-            summary = f"{a['fault']} {fault['state']}, {fault['hits']} hit(s)"
-        elif subject == "clockSkewMs":
-            skew = t.clock()["skewMs"]
-            check("skew", skew, a["ms"])
-            summary = f"server clock skew {skew} ms"
-        elif subject == "listenKey":
-            key = self.listen_keys[a["listenKey"]]
-            keys = {k["listenKey"]: k for k in t.list_listen_keys()["listenKeys"]}
-            alive = key in keys and keys[key]["alive"]
-            check("alive", alive, a["alive"])
-            summary = f"{a['listenKey']} {'alive' if alive else 'expired'}"
-        elif subject == "rateLimited":
-            forced = t.limits()["forced"]
-            check("forced refusal", forced, a["status"])
-            summary = f"rate limiter {'refuses with ' + str(forced) if forced else 'does not refuse'}"
-        elif subject == "audit":
-            report = t.audit()
-            if not report["ok"]:
-                problems.append("; ".join(report["problems"][:3]))
-            summary = "engine invariants hold"
-        else:  # event
-            found = self._events(step, a["event"])
-            if a["count"] is None and not found:
-                problems.append(f"no event matching {a['event']}")
-            check("count", len(found), a["count"])
-            summary = f"{len(found)} event(s) matching {a['event']}"
-        if problems:
-            self._entry(step, "expect", False, "; ".join(problems))
-        return summary
+    def _restore_rules(self, symbol: str) -> str:
+        before = self._before["rules"][symbol]
+        r = self.target.change_symbol_rules(symbol=symbol, tick_size=before["tickSize"],
+                                            step_size=before["stepSize"], min_notional=before["minNotional"])
+        return f"{symbol} rules back: tick {r['tickSize']}, step {r['stepSize']}, min notional {r['minNotional']}"
+
+    def _cancel_own(self, account_id: int) -> str | None:
+        orders = self.target.list_orders(account_id=account_id, open_only=True)["orders"]
+        for order in orders:
+            self.target.cancel_order(order_id=order["orderId"])
+        return f"canceled {len(orders)} open order(s) of account {account_id}" if orders else None
+
+
+def _fault_window(fault: dict[str, Any], now: int) -> tuple[int | None, int | None]:
+    start = fault.get("firstHitAt") or fault.get("startsAt")
+    end = fault.get("endsAt")
+    return start, end if end is not None and end <= now else now
+
+
+def _trigger_text(a: dict[str, Any]) -> str:
+    trigger = a["trigger"]
+    if trigger == "request":
+        return f"the subject's next {a['endpoint']}" + (f" answered {a['status']}" if a["status"] else "")
+    if trigger == "subscribe":
+        return f"the subject subscribing to {a['stream']}"
+    if trigger == "afterMs":
+        return f"{a['ms'] / 1000:g} s after the subject's arrival"
+    return {"connect": "the subject opening a WebSocket connection", "userStream": "the subject's user data stream",
+            "disconnect": "the subject closing a WebSocket connection",
+            "arrival": "the subject's first request or connection"}[trigger]
+
+
+def _observation_text(o: dict[str, Any]) -> str:
+    if o["kind"] == "request":
+        return f"{o['endpoint']}" + (f" -> {o['status']}" if o.get("status") else "")
+    if o["kind"] == "subscribe":
+        return f"connection {o['connection']} subscribed to {o['stream']}"
+    return f"connection {o['connection']}" + (f" {o['path']}" if o.get("path") else "")
 
 
 # --- drivers --------------------------------------------------------------------------------------------
@@ -365,6 +585,8 @@ def drive(player: Player, sleep: Callable[[int], None]) -> Result:
             ms = game.send(None)
     except StopIteration as stop:
         return stop.value
+    finally:
+        game.close()  # interrupted (Ctrl-C): the generator's clean-up runs
 
 
 async def drive_async(player: Player) -> Result:
@@ -377,6 +599,8 @@ async def drive_async(player: Player) -> Result:
             ms = game.send(None)
     except StopIteration as stop:
         return stop.value
+    finally:
+        game.close()  # canceled (the server stops): the generator's clean-up runs
 
 
 def play_in_process(scenario: Scenario, control, on_entry: Callable[[Entry], None] | None = None) -> Result:

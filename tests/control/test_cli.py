@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -66,15 +67,24 @@ def test_verbs_against_a_live_server(live_server, capsys, tmp_path):
     assert code == 0 and "restored" in out
     code, out, _ = run(capsys, "account", "list", *url)
     assert "alice" in out and "later" not in out
-    code, out, _ = run(capsys, "scenario", "run", str(ROOT / "fixtures/scenarios/halted-symbol.yaml"), *url)
-    assert code == 0 and out.strip().endswith("PASSED") and "step  0" in out
+    scene = tmp_path / "halt.yaml"
+    scene.write_text("name: halt\ndescription: ETHUSDT halts\nsteps:\n  - status: {symbol: ETHUSDT, status: HALT}\n"
+                     "verdict:\n  - {symbol: ETHUSDT, status: HALT}\n")
+    code, out, err = run(capsys, "scenario", "run", str(scene), *url)
+    assert code == 0 and "VERDICT PASS: scenario halt" in out and "step  0" in out
+    assert "first resets the simulator" in err  # someone may have been using it
+    status, body = raw(f"{url[1]}/_sim/v1/symbols")
+    assert body["symbols"]["ETHUSDT"]["status"] == "TRADING"  # and it is left as it was found
+    scene.write_text(scene.read_text().replace("status: HALT}\n", "status: BREAK}\n", 1))
+    code, out, _ = run(capsys, "scenario", "run", str(scene), "--json", *url)
+    assert code == 1 and json.loads(out)["verdict"] == "FAIL"
 
 
 def test_refusals_and_unreachable_servers_exit_non_zero(live_server, capsys):
     code, _, err = run(capsys, "deposit", "999", "USDT", "1", "--url", live_server.base_url)
     assert code == 1 and "unknown_account" in err
-    code, _, err = run(capsys, "funding", "settle", "--url", live_server.base_url)
-    assert code == 1 and "funding_needs_perpetuals" in err
+    code, _, err = run(capsys, "funding", "settle", "DOGEUSDT", "--url", live_server.base_url)
+    assert code == 1 and "DOGEUSDT" in err
     code, _, err = run(capsys, "account", "list", "--url", "http://127.0.0.1:9")
     assert code == 3 and "cannot reach" in err
 
@@ -125,6 +135,20 @@ def start_server(*args: str) -> tuple[subprocess.Popen, str]:
             return process, f"http://127.0.0.1:{int(line.strip().split('=')[1])}"
     process.kill()
     raise AssertionError("server did not start:\n" + "".join(seen))
+
+
+def signed_order(url: str, quantity: str) -> tuple[int, dict]:
+    """A LIMIT BUY of BTCUSDT by the demo account, signed as any client would: (status, body)."""
+    query = (f"symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity={quantity}&price=60000"
+             f"&timestamp={ControlClient(url).clock()['serverTime']}")
+    signature = hmac.new(b"demo-api-secret", query.encode(), hashlib.sha256).hexdigest()
+    request = urllib.request.Request(f"{url}/api/v3/order?{query}&signature={signature}", method="POST",
+                                     headers={"X-MBX-APIKEY": "demo-api-key"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
@@ -193,24 +217,26 @@ def test_serve_restores_a_state_saved_in_process(tmp_path, capsys):
         process.stdout.close()
 
 
-def test_serve_starts_from_a_scenario_and_prints_its_timeline(tmp_path):
-    process, url = start_server("--scenario", "halted-symbol")
+def test_serve_plays_a_scenario_for_the_client_that_attaches_and_exits_with_its_verdict(tmp_path):
+    report = tmp_path / "result.json"
+    process, url = start_server("--scenario", "insufficient-balance", "--scenario-exit",
+                                "--scenario-report", str(report))
     try:
         lines = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while not any("waiting up to" in line for line in lines):  # the console says what it waits for
             line = process.stdout.readline()
             assert line, "server exited:\n" + "".join(lines)
             lines.append(line)
-            if "scenario halted-symbol" in line and ("done" in line or "FAILED" in line):
-                break
-        assert lines[-1].strip() == "exsim: scenario halted-symbol done", "".join(lines)
-        assert any(line.startswith("ok   step  0") and "halt" in line for line in lines)
-        status, body = raw(f"{url}/_sim/v1/symbols")
-        assert status == 200 and body["symbols"]["BTCUSDT"]["status"] == "TRADING"
+        assert "the subject's next POST /api/v3/order answered 400" in lines[-1]
+        status, _ = signed_order(url, quantity="1000000")  # the demo account asks for far too much
+        assert status == 400
+        assert process.wait(30) == 0, "".join(lines) + process.stdout.read()
+        assert "VERDICT PASS: scenario insufficient-balance" in process.stdout.read()
+        assert json.loads(report.read_text())["verdict"] == "PASS"
     finally:
-        process.terminate()
-        process.wait(10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
 
 
 def test_serve_refuses_an_unknown_or_invalid_scenario(capsys, tmp_path):

@@ -1,0 +1,192 @@
+"""What the subject does in each shipped scenario: the task its description gives a client, played by `Subject`.
+
+Each scene runs until the scenario's verdict is in (the harness cancels it then); the careful and the naive
+client run the same scene, and only their discipline differs.
+"""
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from tests.scenarios.subject import Refused, Subject
+
+FAR_BELOW = Decimal("0.9")  # a resting BUY sits 10 % under the best bid: nothing trades it but the scenario
+
+
+async def _resting_buy(s: Subject, qty: str) -> str:
+    await s.sync_time()
+    await s.load_rules()
+    return await s.place("BUY", qty, s.price(await s.best_bid() * FAR_BELOW))
+
+
+async def _quiet_buy(s: Subject, qty: str) -> str:
+    """A resting BUY on a book the scenario emptied (its market maker paused)."""
+    await s.sync_time()
+    await s.load_rules()
+    return await s.place("BUY", qty, "30000")
+
+
+async def _idle() -> None:
+    await asyncio.Event().wait()
+
+
+async def _until(predicate, every_s: float = 0.05) -> None:
+    while not predicate():
+        await asyncio.sleep(every_s)
+
+
+async def one_order(s: Subject) -> None:
+    """order-response-lost, order-unknown-status, report-before-answer: place one order and track it."""
+    s.spawn(s.user_stream_forever())
+    await asyncio.sleep(0.3)  # the stream opens before the order goes (report-before-answer waits for it)
+    await _resting_buy(s, "0.001")
+    await _idle()
+
+
+async def fill_during_cancel(s: Subject) -> None:
+    s.spawn(s.user_stream_forever())
+    if s.careful:
+        s.spawn(s.poll_orders_forever())
+    client_id = await _quiet_buy(s, "0.002")
+    await _until(lambda: s.orders[client_id]["executed"] > 0)
+    await s.cancel(client_id)
+    await _idle()
+
+
+async def partial_fills(s: Subject) -> None:
+    """Buy, then sell back exactly what was bought once the order is FILLED."""
+    s.spawn(s.user_stream_forever())
+    client_id = await _quiet_buy(s, "0.003")
+    order = s.orders[client_id]
+    await _until(lambda: order["status"] == "FILLED")
+    await s.place("SELL", str(order["executed"] if s.careful else order["sum_l"]), type_="MARKET")
+    await _idle()
+
+
+async def partial_fill_then_cancel(s: Subject) -> None:
+    """Cancel the rest as soon as the order is partly filled (naive: waits for the order to be done)."""
+    s.spawn(s.user_stream_forever())
+    if s.careful:
+        s.spawn(s.poll_orders_forever())
+    client_id = await _quiet_buy(s, "0.002")
+    order = s.orders[client_id]
+    if s.careful:
+        await _until(lambda: order["executed"] > 0)
+        await s.cancel(client_id)
+    await _idle()
+
+
+async def missing_trade_report(s: Subject) -> None:
+    s.spawn(s.user_stream_forever())
+    if s.careful:
+        s.spawn(s.poll_orders_forever())
+    await _quiet_buy(s, "0.001")
+    await _idle()
+
+
+async def venue_cancel(s: Subject) -> None:
+    """Cancel the order 3 s after placing it, unless it has ended."""
+    if s.careful:
+        s.spawn(s.user_stream_forever())
+        s.spawn(s.poll_orders_forever())
+    client_id = await _quiet_buy(s, "0.001")
+    await asyncio.sleep(3)
+    if s.orders[client_id]["status"] in ("NEW", "PARTIALLY_FILLED", "PENDING"):
+        await s.cancel(client_id)
+    await _idle()
+
+
+async def keep_book(s: Subject) -> None:
+    """depth-gap, ws-duplicate-reorder, ws-close, ws-silent-disconnect, ws-max-lifetime."""
+    s.spawn(s.book_forever())
+    await _idle()
+
+
+async def user_stream(s: Subject) -> None:
+    """listen-key-expiry, listen-key-lapse."""
+    s.spawn(s.user_stream_forever())
+    await _idle()
+
+
+async def poll_account(s: Subject, every_s: float = 0.2) -> None:
+    """rate-limit-429-storm, ip-ban-418, clock-skew, rest-5xx-burst: a signed poll, again and again."""
+    await s.sync_time()
+    while True:
+        try:
+            await s.request("GET", "/api/v3/account", signed=True)
+        except (Refused, asyncio.TimeoutError):
+            pass
+        await asyncio.sleep(every_s)
+
+
+async def keep_trading(s: Subject, every_s: float = 0.5) -> None:
+    """maintenance-window, halted-symbol, rule-change: a small resting order every half second while the
+    symbol trades; careful: rules refreshed all along, and nothing sent while the venue is down."""
+    await s.sync_time()
+    await s.load_rules()
+    if s.careful:
+        s.spawn(s.refresh_rules_forever())
+    bid = await s.best_bid()
+    while True:
+        try:
+            if not s.careful or s.trading():
+                await s.place("BUY", "0.001", s.price(bid * FAR_BELOW))
+        except Refused as exc:
+            if s.careful and exc.code in (-1013, -2010):
+                await s.load_rules()  # the rules changed under us: learn them before the next order
+            if s.careful and exc.status == 503:
+                await _wait_for_trading(s)
+        except (asyncio.TimeoutError, OSError):
+            pass
+        await asyncio.sleep(every_s)
+
+
+async def _wait_for_trading(s: Subject) -> None:
+    """careful, after a 503 from the order endpoint: watch exchangeInfo until the symbol trades again."""
+    while True:
+        try:
+            await s.load_rules()
+            if s.trading():
+                return
+        except (Refused, asyncio.TimeoutError, OSError):
+            pass
+        await asyncio.sleep(0.5)
+
+
+async def unaffordable(s: Subject) -> None:
+    """insufficient-balance: ask for far more than the account holds."""
+    await s.sync_time()
+    await s.load_rules()
+    for _ in range(1 if s.careful else 3):
+        try:
+            await s.place("BUY", "1000", s.price(await s.best_bid()))
+        except Refused:
+            pass
+    await _idle()
+
+
+SCENES = {
+    "order-response-lost": one_order,
+    "order-unknown-status": one_order,
+    "report-before-answer": one_order,
+    "fill-during-cancel": fill_during_cancel,
+    "partial-fills": partial_fills,
+    "partial-fill-then-cancel": partial_fill_then_cancel,
+    "missing-trade-report": missing_trade_report,
+    "venue-cancel": venue_cancel,
+    "depth-gap": keep_book,
+    "ws-duplicate-reorder": keep_book,
+    "ws-close": keep_book,
+    "ws-silent-disconnect": keep_book,
+    "ws-max-lifetime": keep_book,
+    "listen-key-expiry": user_stream,
+    "listen-key-lapse": user_stream,
+    "rate-limit-429-storm": poll_account,
+    "ip-ban-418": poll_account,
+    "clock-skew": poll_account,
+    "rest-5xx-burst": poll_account,
+    "maintenance-window": keep_trading,
+    "halted-symbol": keep_trading,
+    "rule-change": keep_trading,
+    "insufficient-balance": unaffordable,
+}
