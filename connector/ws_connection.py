@@ -89,7 +89,15 @@ class ReconnectingStream:
                 return
             if message.type == aiohttp.WSMsgType.TEXT:
                 self.last_recv_time = loop.time()
-                await self._on_message(json.loads(message.data))
+                try:
+                    frame = json.loads(message.data)
+                except ValueError:
+                    log.warning("%s: not JSON, skipped: %.200s", self.name, message.data)
+                    continue
+                try:
+                    await self._on_message(frame)
+                except Exception:  # one frame we cannot use must not cost the connection
+                    log.exception("%s: frame not handled: %.200s", self.name, message.data)
             elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
                                   aiohttp.WSMsgType.ERROR):
                 return

@@ -120,6 +120,30 @@ async def test_a_closed_socket_is_reopened(server, api):
         await stream.stop()
 
 
+async def test_a_frame_that_cannot_be_handled_does_not_cost_the_connection(server, api):
+    async def handler(ws, request):
+        await ws.send_str("not json")
+        await ws.send_json({"bad": True})
+        await ws.send_json({"good": True})
+        await drain(ws)
+
+    server.handler = handler
+    received = []
+
+    async def on_message(frame):
+        if "bad" in frame:
+            raise KeyError("bad")
+        received.append(frame)
+
+    stream = ReconnectingStream("t", api, lambda: _const(f"ws://127.0.0.1:{server.port}/stream"), on_message)
+    stream.start()
+    try:
+        await wait_until(lambda: received == [{"good": True}])
+        assert stream.connections == 1
+    finally:
+        await stream.stop()
+
+
 async def _const(value):
     return value
 
