@@ -115,3 +115,14 @@ async def test_listen_key_expired(fserver, session, alice):
     fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 4))
     with pytest.raises(asyncio.TimeoutError):
         await recv_json(ws, timeout=0.5)
+
+
+async def test_user_data_faults_pick_futures_events_by_type(fserver, session, alice):
+    """A ws_drop fault filtered on execution type TRADE drops the fill's ORDER_TRADE_UPDATE and nothing else."""
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    fserver.call(lambda: fserver.sim.faults.add({"kind": "ws_drop", "accountId": alice, "execType": "TRADE"}))
+    maker = fserver.trader()
+    fserver.place(maker, "SELL", "0.010", "50000.0")
+    fserver.place(alice, "BUY", "0.010", "50000.0")
+    new, account = await recv_json(ws), await recv_json(ws)
+    assert (new["e"], new["o"]["x"]) == ("ORDER_TRADE_UPDATE", "NEW") and account["e"] == "ACCOUNT_UPDATE"

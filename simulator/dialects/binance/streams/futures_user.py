@@ -106,13 +106,15 @@ class FuturesUserStreams:
         now = self.sim.clock.now_ms()
         keys = self.sim.wire.futures_listen_keys
         text = None
+        # what user data faults pick by: the event type, and an order update's execution type
+        details = {"event": payload.get("e"), "execType": payload.get("o", {}).get("x")}
         for sink in list(sinks):
             if keys.account_of(sink.listen_key, now) != account_id:
                 self.remove(sink)  # closed or expired: nothing more on this key
                 sink.conn.user_sinks.pop(sink.listen_key, None)
                 continue
             text = text if text is not None else dumps(payload)
-            sink.conn.send(sink.frame(text), sink.listen_key, account_id)
+            sink.conn.send(sink.frame(text), sink.listen_key, account_id, details)
 
     def sweep_listen_keys(self) -> None:
         """Remove expired futures listenKeys; each connection on one gets `listenKeyExpired`, then nothing more."""
