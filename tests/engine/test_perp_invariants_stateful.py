@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from simulator.engine.perp.audit import audit_perp
+from simulator.engine.perp.order import closes
 from simulator.engine.rejection import Rejected
 from tests.engine.helpers import a
 from tests.engine.perp_helpers import new_futures, perp_fingerprint, perp_spec, trader
@@ -183,6 +184,16 @@ class FuturesMachine(RuleBasedStateMachine):
             view = self.engine.account_view(account_id)
             assert all(row.available_balance >= 0 and row.max_withdraw_amount >= 0 for row in view.assets)
             assert view.totals.margin_balance == view.totals.wallet_balance + view.totals.unrealized
+
+    @invariant()
+    def reduce_only_never_grows_a_position(self):
+        """A working reduce-only (or hedge-mode closing) order never holds more than its position could close."""
+        for account_id in self.ids:
+            for order in self.engine.open_orders(account_id):
+                if order.working_time >= 0 and (order.reduce_only or closes(order.position_side, order.is_buy)):
+                    closable = self.engine.position_size(account_id, order.symbol, order.position_side,
+                                                         order.is_buy)
+                    assert order.remaining <= closable, (order, closable)
 
     @invariant()
     def sequence_has_no_gaps(self):
