@@ -48,6 +48,8 @@ subject, and everything it changed is undone when it ends (simulator.control.sce
       - walk: {symbol: BTCUSDT, enabled: false}
       - status: {symbol: BTCUSDT, status: HALT}
       - rules: {symbol: BTCUSDT, tickSize: "1", stepSize: "0.001", minNotional: "20"}   # put back at the end
+      - delist: ETHUSDT                                # its orders canceled by the venue, the symbol gone;
+                                                       # no undo: the simulator is reset when the scenario ends
       - deposit: {account: trader, asset: USDT, amount: "100"}
       - withdraw: {account: trader, asset: USDT, amount: "100"}
       - feeTier: {account: trader, tier: 1}
@@ -210,15 +212,16 @@ def load_scenario_file(path: str | Path) -> Scenario:
 
 # --- validation ------------------------------------------------------------------------------------------
 _STEP_ACTIONS = ("await", "wait", "pause", "mark", "place", "cancel", "take", "fault", "clearFault", "advance", "skew",
-                 "index", "walk", "status", "rules", "deposit", "withdraw", "feeTier", "listenKey", "expect", "note")
+                 "index", "walk", "status", "rules", "delist", "deposit", "withdraw", "feeTier", "listenKey", "expect",
+                 "note")
 # await: the trigger keys, each with the traffic kind it waits for and how its value is read
 _TRIGGERS = ("request", "connect", "subscribe", "userStream", "disconnect", "arrival", "afterMs")
 _TRIGGER_KINDS = {"request": REQUEST, "connect": CONNECT, "subscribe": SUBSCRIBE, "userStream": USER_STREAM,
                   "disconnect": DISCONNECT, "arrival": None}
 # How long a step waits for its subject by default: someone may be starting their client by hand.
 SUBJECT_TIMEOUT_MS = 120_000
-_FAILABLE = ("place", "cancel", "take", "fault", "withdraw", "deposit", "index", "walk", "status", "rules", "feeTier",
-             "listenKey", "clearFault")
+_FAILABLE = ("place", "cancel", "take", "fault", "withdraw", "deposit", "index", "walk", "status", "rules", "delist",
+             "feeTier", "listenKey", "clearFault")
 class _Validator:
     """Reads a scenario document with `simulator.inputs`, remembering the names defined so far (orders, faults,
     listenKeys, accounts) so a step can refer only to what an earlier step created."""
@@ -435,6 +438,10 @@ class _Validator:
         if all(out[key] is None for key in ("tickSize", "stepSize", "minNotional")):
             raise InputError(path, "give at least one of tickSize, stepSize, minNotional", line)
         return out
+
+    @staticmethod
+    def step_delist(value: Any, path: str, line: int) -> str:
+        return located(text, value, path, line).upper()
 
     def _money(self, value: Any, path: str, line: int) -> dict[str, Any]:
         m = self.mapping(value, path, line, ("account", "asset", "amount"))

@@ -22,8 +22,9 @@ The outcome (`Result.verdict`):
   ERROR  the scene itself could not be arranged (a control-plane refusal, an `expect` not met).
 
 Whatever the outcome, and when the run is interrupted, the exchange is left clean: faults cleared, the clock's
-skew and any advance given back, the market maker running again (if it was), symbol statuses as they were, and
-every open order of the scenario's own accounts canceled. Every step, and each part of the clean-up, becomes a
+skew and any advance given back, the market maker running again (if it was), symbol statuses and trading rules as
+they were, and every open order of the scenario's own accounts canceled (a delisting has no undo: after one, the
+simulator is reset to its config). Every step, and each part of the clean-up, becomes a
 timeline entry {index, line, action, ok, summary}.
 """
 from __future__ import annotations
@@ -124,6 +125,7 @@ class Player:
         self._advanced = 0
         self._walks_off: set[str | None] = set()
         self._rules_changed: set[str] = set()
+        self._delisted = False
         self._cleaned = False
 
     # --- the run -----------------------------------------------------------------------------------------
@@ -381,6 +383,11 @@ class Player:
                                             min_notional=a["minNotional"])
         return f"{r['symbol']} tick {r['tickSize']}, step {r['stepSize']}, min notional {r['minNotional']}"
 
+    def _do_delist(self, step: Step, symbol: str) -> str:
+        self._delisted = True
+        r = self.target.delist_symbol(symbol=symbol)
+        return f"{r['symbol']} delisted, {len(r['canceled'])} open order(s) canceled by the venue"
+
     def _do_deposit(self, step: Step, a: dict[str, Any]) -> str:
         r = self.target.deposit(account_id=self.account(a["account"]), asset=a["asset"], amount=a["amount"])
         return f"{a['account']} +{r['amount']} {r['asset']} (free {r['balance']['free']})"
@@ -498,7 +505,12 @@ class Player:
             return
         self._cleaned = True
         t = self.target
-        tasks: list[tuple[str, Callable[[], str | None]]] = [("faults", lambda: (
+        if self._delisted:  # no undo for a delisting: back to the config, which lists it
+            tasks: list[tuple[str, Callable[[], str | None]]] = [("reset", lambda: t.reset() and (
+                "a delisting has no undo: the simulator is reset to its config"))]
+            self._run_cleanup(tasks)
+            return
+        tasks = [("faults", lambda: (
             f"cleared {len(t.clear_faults()['cleared'])} fault(s)"))]
         if "skew" in self._before:
             tasks.append(("clock", lambda: f"skew back to {t.set_skew(ms=self._before['skew'])['skewMs']} ms"))
@@ -517,6 +529,9 @@ class Player:
             tasks.append(("symbol", lambda symbol=symbol: self._restore_rules(symbol)))
         for account_id in self.own_accounts:
             tasks.append(("orders", lambda account_id=account_id: self._cancel_own(account_id)))
+        self._run_cleanup(tasks)
+
+    def _run_cleanup(self, tasks: list[tuple[str, Callable[[], str | None]]]) -> None:
         for action, task in tasks:
             try:
                 summary = task()

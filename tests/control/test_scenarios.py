@@ -227,3 +227,10 @@ def test_a_scene_that_cannot_be_arranged_is_an_error_not_a_verdict_on_the_subjec
                                                                                      "asset: USDT, amount: '1'}"))
     assert result.verdict == "ERROR" and "ghost" in result.failure
     assert Control(fsim).symbols()["symbols"]["BTCUSDT"]["status"] == "TRADING"
+
+
+def test_a_delisting_has_no_undo_so_the_simulator_is_reset_when_the_scenario_ends(fsim):
+    result = _play(fsim, "steps:\n  - delist: ETHUSDT\nverdict:\n  - {symbol: ETHUSDT, status: BREAK}\n")
+    assert result.verdict == "FAIL"  # a delisted symbol is not in BREAK
+    assert any("no undo" in e.summary for e in result.timeline if e.index == -3)
+    assert Control(fsim).symbols()["symbols"]["ETHUSDT"]["status"] == "TRADING"

@@ -76,6 +76,19 @@ async def partial_fill_then_cancel(s: Subject) -> None:
     await _idle()
 
 
+async def trade_before_new(s: Subject) -> None:
+    """A marketable BUY answered with ACK only: the user stream alone says how it went, in the wrong order."""
+    s.spawn(s.user_stream_forever())
+    await asyncio.sleep(0.3)
+    await s.sync_time()
+    await s.load_rules()
+    client_id = await s.place("BUY", "0.002", "30000", ack=True)
+    order = s.orders[client_id]
+    await _until(lambda: order["status"] == "FILLED")
+    await s.place("SELL", str(order["executed"]), type_="MARKET")
+    await _idle()
+
+
 async def missing_trade_report(s: Subject) -> None:
     s.spawn(s.user_stream_forever())
     if s.careful:
@@ -132,7 +145,7 @@ async def keep_trading(s: Subject, every_s: float = 0.5) -> None:
             if not s.careful or s.trading():
                 await s.place("BUY", "0.001", s.price(bid * FAR_BELOW))
         except Refused as exc:
-            if s.careful and exc.code in (-1013, -2010):
+            if s.careful and exc.code in (-1013, -2010, -1121):
                 await s.load_rules()  # the rules changed under us: learn them before the next order
             if s.careful and exc.status == 503:
                 await _wait_for_trading(s)
@@ -173,6 +186,7 @@ SCENES = {
     "partial-fills": partial_fills,
     "partial-fill-then-cancel": partial_fill_then_cancel,
     "missing-trade-report": missing_trade_report,
+    "trade-before-new": trade_before_new,
     "venue-cancel": venue_cancel,
     "depth-gap": keep_book,
     "ws-duplicate-reorder": keep_book,
@@ -188,5 +202,6 @@ SCENES = {
     "maintenance-window": keep_trading,
     "halted-symbol": keep_trading,
     "rule-change": keep_trading,
+    "symbol-delisted": keep_trading,
     "insufficient-balance": unaffordable,
 }

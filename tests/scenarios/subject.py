@@ -29,6 +29,7 @@ KEY, SECRET = "demo-api-key", "demo-api-secret"
 SYMBOL = "BTCUSDT"
 REQUEST_TIMEOUT_S = 1.5  # a lost answer is noticed after this (the scenes hold theirs longer)
 SILENCE_S = 1.5  # a market socket quiet this long is dead (the maker's diffs flow every 100 ms)
+FINAL = ("FILLED", "CANCELED", "EXPIRED", "REJECTED", "EXPIRED_IN_MATCH", "FAILED", "LOST")
 
 
 class Refused(Exception):
@@ -118,6 +119,7 @@ class Subject:
 
     async def load_rules(self) -> None:
         info = await self.request("GET", "/api/v3/exchangeInfo")
+        self.rules.clear()
         for s in info["symbols"]:
             filters = {f["filterType"]: f for f in s["filters"]}
             self.rules[s["symbol"]] = {"status": s["status"], "tick": Decimal(filters["PRICE_FILTER"]["tickSize"]),
@@ -132,7 +134,8 @@ class Subject:
             await asyncio.sleep(every_s)
 
     def trading(self, symbol: str = SYMBOL) -> bool:
-        return self.rules.get(symbol, {}).get("status", "TRADING") == "TRADING"
+        """Whether the rules last read list the symbol as TRADING (a delisted symbol is not listed at all)."""
+        return self.rules.get(symbol, {}).get("status") == "TRADING"
 
     def price(self, value: Decimal, symbol: str = SYMBOL) -> str:
         tick = self.rules[symbol]["tick"]
@@ -143,7 +146,7 @@ class Subject:
 
     # --- orders ------------------------------------------------------------------------------------------
     async def place(self, side: str, qty: str, price: str | None = None, *, type_: str = "LIMIT",
-                    symbol: str = SYMBOL) -> str:
+                    symbol: str = SYMBOL, ack: bool = False) -> str:
         """Place one order; a lost or unknown answer is looked up (careful) or the order placed again (naive)."""
         for _ in range(3):
             client_id = next(self.client_ids)
@@ -153,9 +156,11 @@ class Subject:
                       "newClientOrderId": client_id}
             if type_ == "LIMIT":
                 params.update(price=price, timeInForce="GTC")
+            if ack:
+                params["newOrderRespType"] = "ACK"  # the answer says only that it was accepted
             try:
                 answer = await self.request("POST", "/api/v3/order", params, signed=True, retries=0)
-                self._apply_status(client_id, answer["status"], Decimal(answer["executedQty"]))
+                self._apply_status(client_id, answer.get("status", "NEW"), Decimal(answer.get("executedQty", "0")))
                 return client_id
             except Refused as exc:
                 if exc.code == -1007 and self.careful:
@@ -189,9 +194,13 @@ class Subject:
     def _apply_status(self, client_id: str, status: str, executed: Decimal) -> None:
         order = self.orders.setdefault(client_id, {"status": status, "executed": executed, "qty": Decimal(0),
                                                    "trades": set(), "sum_l": Decimal(0), "side": "?"})
-        if executed >= order["executed"]:
-            order["executed"] = executed
+        if not self.careful:  # naive: the latest word wins, whatever order the words came in
             order["status"] = status
+            return
+        if order["status"] in FINAL or executed < order["executed"]:
+            return  # careful: an order never goes backwards
+        order["executed"] = executed
+        order["status"] = status
 
     async def cancel(self, client_id: str, symbol: str = SYMBOL) -> None:
         for _ in range(1 if self.careful else 3):
@@ -249,9 +258,11 @@ class Subject:
                     return
                 order["trades"].add(event["t"])
             order["sum_l"] += Decimal(event["l"])
-        executed = Decimal(event["z"]) if self.careful else order["sum_l"]
-        order["executed"] = max(order["executed"], executed) if self.careful else executed
-        order["status"] = event["X"]
+        if self.careful:
+            self._apply_status(event["c"], event["X"], Decimal(event["z"]))
+        else:
+            order["executed"] = order["sum_l"]
+            order["status"] = event["X"]
 
     # --- the order book ----------------------------------------------------------------------------------
     async def book_forever(self, symbol: str = SYMBOL) -> None:

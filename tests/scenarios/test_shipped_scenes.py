@@ -47,6 +47,8 @@ NAIVE_FAILS_ON = {
     "maintenance-window": "POST /api/v3/order",
     "halted-symbol": "POST /api/v3/order",
     "rule-change": "POST /api/v3/order",
+    "symbol-delisted": "POST /api/v3/order",
+    "trade-before-new": "sameQtyAs",
     "insufficient-balance": "POST /api/v3/order",
 }
 
