@@ -22,7 +22,11 @@ def repoint(exchange, base: str = "http://127.0.0.1:8900") -> None:
             if isinstance(url, dict):
                 rewrite(url)
             elif isinstance(url, str):
-                urls[name] = (ws_base if url.startswith("ws") else base) + urlsplit(url).path
+                parts = urlsplit(url)
+                # ccxt.pro tells a spot stream (host stream.binance.com) from a futures one by "/stream" in the
+                # URL: the simulator serves its spot streams under /stream/ws as well, to keep that hint
+                prefix = "/stream" if (parts.hostname or "").startswith("stream.") else ""
+                urls[name] = (ws_base if url.startswith("ws") else base) + prefix + parts.path
 
     rewrite(exchange.urls["api"])
 

@@ -57,3 +57,20 @@ async def test_orders_positions_and_balance_from_the_user_stream(exchange):
     usdt = (await balance)["USDT"]
     # the taker fee (0.05 % of 501) is all that left the wallet
     assert usdt["total"] == pytest.approx(1_000_000 - 0.2505, abs=1e-9)
+
+
+async def test_spot_and_swap_books_of_one_id_stay_apart(exchange, live_server):
+    """BTCUSDT is both a spot and a swap id: ccxt.pro's spot client (with the swaps loaded too) tells its stream
+    messages apart by "/stream" in the URL, which repoint() keeps."""
+    from tests.interop.helpers import arrange_market
+    live_server.call(arrange_market, live_server.sim)  # spot: 59000 / 60000
+    spot = ccxtpro.binance({"apiKey": DEMO_KEY, "secret": DEMO_SECRET})
+    repoint(spot, live_server.base_url)
+    try:
+        await spot.load_markets()
+        assert SWAP in spot.markets
+        spot_book = await asyncio.wait_for(spot.watch_order_book("BTC/USDT"), TIMEOUT)
+        swap_book = await asyncio.wait_for(exchange.watch_order_book(SWAP), TIMEOUT)
+        assert spot_book["bids"][0][0] == 59000.0 and swap_book["bids"][0][0] == float(BID)
+    finally:
+        await spot.close()

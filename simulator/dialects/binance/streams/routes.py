@@ -3,6 +3,9 @@
   /ws, /ws/<name>[/<name>...]     raw frames; names in the path that are not streams (ccxt's `/ws/0` bucket)
                                   are accepted and ignored
   /stream?streams=<a>/<b>         combined frames {"stream": name, "data": event}
+  /stream/ws[/<name>...]          /ws again: ccxt.pro tells spot streams from futures ones by "/stream" in the URL
+                                  (Binance's spot host is stream.binance.com), so a client repointed at this server
+                                  keeps that hint by prefixing its spot stream path with /stream
   /ws-api/v3                      the WebSocket API (ws_api.py)
 
 Market connections take Binance's control frames: SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY and
@@ -46,6 +49,9 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/ws/", market_handler)
     app.router.add_get("/ws/{names:.+}", market_handler)
     app.router.add_get("/stream", market_handler)
+    app.router.add_get("/stream/ws", market_handler)
+    app.router.add_get("/stream/ws/", market_handler)
+    app.router.add_get("/stream/ws/{names:.+}", market_handler)
     app.router.add_get("/ws-api/v3", ws_api.handler)
     hub.attach()
     add_background_job(app, _run_hub)
@@ -62,7 +68,7 @@ async def _shutdown_hub(app: web.Application) -> None:
 
 async def market_handler(request: web.Request) -> web.StreamResponse:
     hub = request.app[STREAM_HUB]
-    combined = request.path.startswith("/stream")
+    combined = request.path == "/stream"
     refused = hub.admit(request)  # connection attempts per IP (streams.admission)
     if refused is not None:
         return refused
