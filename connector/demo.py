@@ -98,14 +98,16 @@ class Demo:
 
     async def run_usdm(self) -> None:
         """exsim's `take` is spot-only: on USD-M a counterparty account trades against the demo's orders. The
-        market maker is paused meanwhile (resumed at the end) and the orders go inside the spread, so the
-        counterparty meets the demo's orders first."""
+        market maker and its index walk are paused meanwhile (as they were at the end) and the orders go inside
+        the spread, so the counterparty meets the demo's orders first."""
         perp = self.exchange
         assert isinstance(perp, BinancePerpetualDerivative)
         account = await self.control.create_account(f"demo-counterparty-{int(time.time() * 1000)}")
         counterparty = account["id"]
         await self.control.futures_deposit(counterparty, "USDT", "1000000")
-        await self.control.set_market_maker(False)
+        before = await self.control.set_market_maker(False)
+        walking = before.get("prices", {}).get(SYMBOL, {}).get("walking", False)
+        await self.control.set_walk(False, SYMBOL)  # a still mark: the market maker's quotes stay where they are
         try:
             self.t.say("-> set leverage 5")
             await perp.set_leverage(PAIR, 5)
@@ -133,7 +135,8 @@ class Demo:
             await self.expect(f"order_completed {cid}", self.of("order_completed", cid))
             await self.expect("position closed", lambda e: e.kind == "position_update" and e.amount == 0)
         finally:
-            await self.control.set_market_maker(True)
+            await self.control.set_walk(walking, SYMBOL)
+            await self.control.set_market_maker(not before.get("marketMaker", {}).get("paused", False))
 
     def inside(self, side: str) -> Decimal:
         """One tick inside the spread on `side` (the local book's best levels)."""

@@ -103,6 +103,7 @@ class BinanceExchange:
         self._trading_rules_interval = trading_rules_interval
         self._poll_notifier = asyncio.Event()
         self.polls = 0  # completed status polls
+        self._full_poll_due = True
         # Create requests in flight, each with an event set when its answer (or failure) is in: their status is
         # not asked meanwhile, and a cancel waits for it (a cancel overtaking its create would be lost).
         self._creating: dict[str, asyncio.Event] = {}
@@ -364,31 +365,43 @@ class BinanceExchange:
 
     # --- status polling (the REST fallback for everything the user stream says) ---
     async def _status_polling_loop(self) -> None:
+        """Balances (and positions) every poll; the orders that need it every poll (a create or cancel whose
+        answer is unknown, fills the exchange reported that we have not seen); every order on a full poll: when
+        the user stream is not up, after it reconnected, and every long interval whatever happens."""
+        loop = asyncio.get_running_loop()
+        last_full = -float("inf")
         while True:
-            stream_age = asyncio.get_running_loop().time() - self.user_stream_tracker.last_recv_time
-            interval = self._poll_interval if stream_age > self._long_poll_interval / 2 or \
-                self.order_tracker.active_orders else self._long_poll_interval
             try:
-                async with asyncio.timeout(interval):
+                async with asyncio.timeout(self._poll_interval):
                     await self._poll_notifier.wait()
             except TimeoutError:
                 pass
             self._poll_notifier.clear()
-            try:
-                await self._update_balances()
-                await self._update_order_status()
-                await self._update_extra()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a failed poll is retried at the next interval
-                log.info("status poll failed: %r", exc)
+            full = (self._full_poll_due or not self.user_stream_tracker.ready
+                    or loop.time() - last_full >= self._long_poll_interval)
+            if full:
+                self._full_poll_due = False
+                last_full = loop.time()
+            for step in (self._update_balances, self._update_extra,
+                         lambda: self._update_order_status(None if full else self._orders_needing_status())):
+                try:
+                    await step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a failed step is retried at the next poll; the others still run
+                    log.info("status poll: %r", exc)
             self.polls += 1
+
+    def _orders_needing_status(self) -> list[InFlightOrder]:
+        return [o for o in self.order_tracker.active_orders.values() if o.client_order_id not in self._creating and (
+            o.current_state in (OrderState.PENDING_CREATE, OrderState.PENDING_CANCEL) or not o.fills_complete)]
 
     async def _update_extra(self) -> None:
         """Perpetuals: positions."""
 
     async def _on_user_stream_reconnect(self) -> None:
-        self._poll_notifier.set()  # events may have been missed while the stream was down
+        self._full_poll_due = True  # events may have been missed while the stream was down
+        self._poll_notifier.set()
 
     async def _update_order_status(self, orders: list[InFlightOrder] | None = None) -> None:
         if orders is None:

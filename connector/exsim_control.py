@@ -70,6 +70,9 @@ class ExsimControl:
     async def set_market_maker(self, enabled: bool) -> dict[str, Any]:
         return await self._call("POST", "/market-maker", {"enabled": enabled})
 
+    async def set_walk(self, enabled: bool, symbol: str | None = None) -> dict[str, Any]:
+        return await self._call("POST", "/prices/walk", {"enabled": enabled, **({"symbol": symbol} if symbol else {})})
+
     async def set_mark(self, symbol: str, price: str) -> dict[str, Any]:
         return await self._call("POST", "/funding/mark", {"symbol": symbol, "markPrice": price})
 

@@ -39,8 +39,8 @@ def live():
 
 @pytest.fixture
 async def perp(live, control, tmp_path):
-    await control._call("POST", "/market-maker", {"enabled": False})
-    await control._call("POST", "/prices/walk", {"enabled": False})
+    await control.set_market_maker(False)
+    await control.set_walk(False)
     exchange = BinancePerpetualDerivative(DEMO_KEY, DEMO_SECRET, [PAIR], base_url=live.base_url,
                                           tracking_db=str(tmp_path / "perp.sqlite"), funding_poll_interval=1.0,
                                           **FAST)
