@@ -15,7 +15,15 @@ Prints one JSON line:
   p50_us, p99_us       per-operation latency of the engine call (time.perf_counter_ns around each call)
   rss_mb_per_million_resting
 
-Usage: python benchmarks/engine.py [--ops N] [--resting N] [--seed S] [--quick]
+With `--perp` it also replays the same workload on the perpetuals' futures engine (initial margin checked on
+every placement, positions, PnL and USD-M fees on every fill, the index moved every 100 operations so the mark,
+its conditional orders and the liquidation check follow) and times one funding settlement over 10,000 open
+positions, adding:
+  perp_ops_per_s, perp_engine_ops_per_s, perp_cpu_ops_per_s, perp_p50_us, perp_p99_us
+  perp_vs_spot          perp_cpu_ops_per_s / cpu_ops_per_s of this same run (target >= 0.6)
+  settle_ms             one settlement over settle_positions positions (target < 100)
+
+Usage: python benchmarks/engine.py [--ops N] [--resting N] [--seed S] [--quick] [--perp]
 """
 from __future__ import annotations
 
@@ -38,11 +46,12 @@ from simulator.engine.fees import FeeSchedule, FeeTier  # noqa: E402
 from simulator.engine.instrument import InstrumentSpec  # noqa: E402
 from simulator.engine.rejection import Rejected  # noqa: E402
 from _harness import summary  # noqa: E402  (this script's directory leads sys.path)
+import _perp  # noqa: E402
 
 OPS, RESTING = 200_000, 1_000_000
 QUICK_OPS, QUICK_RESTING = 3_000, 3_000
 UNIT = 10**8  # atoms per whole unit (8 decimals)
-LIMIT, CANCEL, MARKET, IOC = 0, 1, 2, 3
+LIMIT, CANCEL, MARKET, IOC, MARK = 0, 1, 2, 3, 4
 
 
 def specs() -> list[InstrumentSpec]:
@@ -107,6 +116,7 @@ def generate(seed: int, n: int, accounts: list[int]) -> list[tuple]:
 def replay(engine: Engine, ops: list[tuple]) -> dict:
     """Run the operations, one engine millisecond apart (so klines and the average price move as they would)."""
     place, cancel = engine.place_order, engine.cancel_order
+    set_index = getattr(engine, "set_index", None)  # the futures engine's index moves (--perp)
     tick = engine.clock.advance
     clock = time.perf_counter_ns
     live: list = []  # orders that rested when placed: what cancels choose from
@@ -144,6 +154,10 @@ def replay(engine: Engine, ops: list[tuple]) -> dict:
             elif kind == MARKET:
                 t0 = clock()
                 place(account, symbol, side, "MARKET", qty=qty)
+                record(clock() - t0)
+            elif kind == MARK:
+                t0 = clock()
+                set_index(symbol, price)
                 record(clock() - t0)
             else:
                 t0 = clock()
@@ -202,6 +216,28 @@ def memory_per_million_resting(seed: int, resting: int) -> float:
     return (after - before) / resting * 1e6 / 2**20
 
 
+def perp_figures(args, ops: list[tuple], spot: dict) -> dict:
+    """The same operations on the futures engine, then one funding settlement (benchmarks/_perp.py)."""
+    mids = {symbol: mid for symbol, (mid, _, _) in MARKETS.items()}
+    engine, accounts = _perp.new_engine(args.seed, 100, mids)
+    events = [0]
+
+    def count(event):
+        events[0] += 1
+
+    engine.subscribe(count)
+    perp_ops = _perp.with_mark_moves(ops, args.seed, mids, MARK)
+    print(f"[bench] engine: replaying {len(perp_ops)} operations on perpetuals", file=sys.stderr, flush=True)
+    figures = {f"perp_{key}": value for key, value in replay(engine, perp_ops).items()}
+    figures["perp_events"] = events[0]
+    figures["perp_vs_spot"] = round(figures["perp_cpu_ops_per_s"] / spot["cpu_ops_per_s"], 2)
+    del engine
+    gc.collect()
+    print("[bench] engine: one funding settlement", file=sys.stderr, flush=True)
+    figures.update(_perp.settlement(args.seed, 200 if args.quick else _perp.SETTLE_POSITIONS))
+    return figures
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=summary(__doc__))
     parser.add_argument("--ops", type=int, help=f"operations replayed (default {OPS:,}; {QUICK_OPS:,} with --quick)")
@@ -209,6 +245,8 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"resting orders for the memory figure (default {RESTING:,}; {QUICK_RESTING:,} with --quick)")
     parser.add_argument("--seed", type=int, default=42, help="seed of the workload (default 42)")
     parser.add_argument("--quick", action="store_true", help="a tiny run, as every benchmark takes (a smoke test)")
+    parser.add_argument("--perp", action="store_true",
+                        help="also the perpetuals: the workload with margin and mark moves, and a funding settlement")
     args = parser.parse_args(argv)
     args.ops = args.ops or (QUICK_OPS if args.quick else OPS)
     args.resting = args.resting or (QUICK_RESTING if args.quick else RESTING)
@@ -224,7 +262,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"[bench] engine: replaying {args.ops} operations", file=sys.stderr, flush=True)
     figures = replay(engine, ops)
     figures["events"] = events[0]
-    del engine, ops
+    del engine
+    gc.collect()
+    if args.perp:
+        figures.update(perp_figures(args, ops, figures))
+    del ops
     gc.collect()
     figures["resting"] = args.resting
     print(f"[bench] engine: {figures['ops_per_s']} ops/s; measuring {args.resting} resting orders",

@@ -93,6 +93,7 @@ def load(sim, section: Mapping[str, Any], load_engine: Callable, frozen_event: C
     futures.force_orders.clear()
     futures.force_orders.extend(_order(state) for state in section["force_orders"])
     futures.next_liquidation = expect_int(section["next_liquidation"])
+    futures.closing_orders = futures.count_closing_orders()
     futures.margin_called = {tuple(key) for key in section["margin_called"]}
     if sim.market_maker is not None and section["maker"] is not None:
         PerpMarketMaker.from_state(futures, sim.market_maker, section["maker"])

@@ -116,6 +116,8 @@ def _positions(engine) -> list[str]:
 
 def _locks(engine) -> list[str]:
     problems = []
+    if {k: v for k, v in engine.closing_orders.items() if v} != engine.count_closing_orders():
+        problems.append("the count of reduce-only / hedge-mode open orders per account is off")
     for account in engine.accounts.values():
         held: dict[str, int] = {}
         for order in account.open_orders.values():

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from simulator.engine.events import OrderUpdate
 from simulator.engine.order import EXPIRED, NEW
-from simulator.engine.perp.margin import initial_margin, risk
+from simulator.engine.perp.margin import available, initial_margin
 from simulator.engine.perp.order import (BOTH, GTX, MARK_PRICE, STOP_MARKET, TAKE_PROFIT_MARKET, closes,
                                          trigger_reached)
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, plan_taker
@@ -81,7 +81,7 @@ def _activate(engine, order, inst, book, now: int, trades: list) -> None:
         reference = plan.cost * order.qty // plan.filled if plan and plan.filled else \
             inst.notional(price or order.stop_price, order.qty)
         need = initial_margin(reference, engine.leverage_of(order.account_id, order.symbol))
-        if need > risk(engine, order.account_id, inst.margin_asset).available_raw:
+        if need > available(engine, order.account_id, inst.margin_asset):
             engine._expire(order, inst, EXPIRED, "MARGIN_INSUFFICIENT", now)
             return
         engine.accounts[order.account_id].lock(inst.margin_asset, need)
@@ -92,8 +92,9 @@ def _activate(engine, order, inst, book, now: int, trades: list) -> None:
 def trim_reduce_only(engine, inst, now: int) -> None:
     """Expire the working reduce-only / closing orders that would now close more than their position holds."""
     symbol = inst.symbol
+    closing = engine.closing_orders
     for account_id, keys in list(engine._changed_positions.items()):
-        if not any(key[1] == symbol for key in keys):
+        if not closing.get(account_id) or not any(key[1] == symbol for key in keys):
             continue
         account = engine.accounts[account_id]
         for order in sorted((o for o in account.open_orders.values()

@@ -309,7 +309,7 @@ class FuturesEngine(PerpMatcher):
         state = self.prices[symbol]
         if state.index is None:
             state.time = self.clock.now_ms()
-        state.index = price
+        state.set_index(price)
         return self._mark_moved(inst)
 
     def set_premium(self, symbol: str, premium: int) -> LiquidationResult:
@@ -320,7 +320,7 @@ class FuturesEngine(PerpMatcher):
             raise Rejected(Reject.INVALID_ORDER, "set the index first")
         if type(premium) is not int or state.index + premium <= 0:
             raise Rejected(Reject.INVALID_AMOUNT, "the mark (index + premium) must stay positive")
-        state.premium = premium
+        state.set_premium(premium)
         state.time = self.clock.now_ms()
         return self._mark_moved(inst)
 

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from simulator.engine.events import Event, Trade
 from simulator.engine.order import Order
+from simulator.engine.perp.numbers import break_even, ratio
 
 
 class PerpTrade(Trade):
@@ -48,15 +49,28 @@ class BalanceRow(NamedTuple):
 
 
 class PositionRow(NamedTuple):
+    """A position as an ACCOUNT_UPDATE's `P` entry shows it. The entry and break-even prices are computed when
+    read (exact Decimals, cut to 8 decimals): most rows are never rendered, and the division is the costly part."""
+
     symbol: str
     position_side: str
     amt: int
-    entry_price: Decimal
-    break_even_price: Decimal
+    cost: int  # quote atoms of the open size (entry price x size)
     realized: int  # accumulated
     unrealized: int
     margin_type: str  # "cross" / "isolated", as ACCOUNT_UPDATE spells it
     isolated_wallet: int
+    base_unit: int
+    quote_precision: int
+    taker_rate: int  # the fee rate (x 1e8) the break-even price pays to close
+
+    @property
+    def entry_price(self) -> Decimal:
+        return ratio(self.cost * self.base_unit, abs(self.amt), self.quote_precision)
+
+    @property
+    def break_even_price(self) -> Decimal:
+        return break_even(self.cost, self.amt, self.base_unit, self.quote_precision, self.taker_rate)
 
 
 class AccountUpdate(Event):
@@ -77,7 +91,7 @@ class AccountUpdate(Event):
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "seq": self.seq, "time": self.time, "account_id": self.account_id,
                 "reason": self.reason, "balances": [list(row) for row in self.balances],
-                "positions": [[str(v) if isinstance(v, Decimal) else v for v in row] for row in self.positions]}
+                "positions": [list(row) for row in self.positions]}
 
 
 class ConfigUpdate(Event):

@@ -37,11 +37,16 @@ class Bracket:
     notional_cap: int
     maint_margin_ratio: Decimal
     cum: int  # maintenance amount, atoms
+    rate: tuple[int, int] = (0, 1)  # maint_margin_ratio as an exact integer ratio (every margin check reads it)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rate", self.maint_margin_ratio.as_integer_ratio())
 
     def maint_margin(self, notional: int) -> int:
         """Maintenance margin of a position of this notional (atoms, rounded up): notional x rate - cum."""
-        num, den = self.maint_margin_ratio.as_integer_ratio()
-        return max(0, ceil_div(notional * num, den) - self.cum)
+        num, den = self.rate
+        margin = -(-(notional * num) // den) - self.cum
+        return margin if margin > 0 else 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +133,9 @@ class PerpInstrument(Instrument):
         return allowed[-1].notional_cap if allowed else 0
 
     def maint_margin(self, notional: int) -> int:
-        return self.bracket(abs(notional)).maint_margin(abs(notional))
+        notional = abs(notional)
+        first = self.brackets[0]  # most positions sit in the first bracket: no loop
+        return (first if notional < first.notional_cap else self.bracket(notional)).maint_margin(notional)
 
     def check_percent_to_mark(self, is_buy: bool, price: int, mark: int | None) -> bool:
         """PERCENT_PRICE: a buy at most mark x up, a sell at least mark x down (no mark yet: anything)."""

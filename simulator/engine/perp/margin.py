@@ -89,21 +89,31 @@ def risk(engine, account_id: int, asset: str) -> Risk:
     free, locked = account.balances.get(asset, (0, 0))
     out = Risk(asset, free, locked)
     leverage = engine.settings_of(account_id).leverage
+    instruments, prices = engine.instruments, engine.prices
     for position in engine.account_positions.get(account_id, {}).values():
-        inst = engine.instruments[position.symbol]
+        inst = instruments[position.symbol]
         if inst.margin_asset != asset:
             continue
-        if position.margin_type == ISOLATED:
+        isolated = position.margin_type == ISOLATED
+        if isolated:
             out.isolated_wallets += position.isolated_wallet
-        if not position.amt:
+        amt = position.amt
+        if not amt:
             continue
         out.positions.append(position)
-        mark = engine.mark_or_entry(position)
-        notional = abs(position.notional(mark, inst.base_unit))
-        unrealized = position.unrealized(mark, inst.base_unit)
-        initial = ceil_div(notional, leverage.get(position.symbol, engine.default_leverage(inst)))
+        mark = prices[position.symbol].mark
+        if mark is None:
+            mark = engine.mark_or_entry(position)
+        unit = inst.base_unit
+        if amt > 0:
+            notional = amt * mark // unit
+            unrealized = notional - position.cost
+        else:
+            notional = -amt * mark // unit
+            unrealized = position.cost - notional
+        initial = -(-notional // (leverage.get(position.symbol) or engine.default_leverage(inst)))
         maint = inst.maint_margin(notional)
-        if position.margin_type == ISOLATED:
+        if isolated:
             out.isolated_unrealized += unrealized
             out.isolated_initial += initial
             out.isolated_maint += maint
@@ -112,3 +122,32 @@ def risk(engine, account_id: int, asset: str) -> Risk:
             out.cross_initial += initial
             out.cross_maint += maint
     return out
+
+
+def available(engine, account_id: int, asset: str) -> int:
+    """What new orders may use (may be negative): free + cross unrealized PnL - cross positions' initial
+    margin. The hot path of every placement, so it computes only these."""
+    free = engine.accounts[account_id].balances.get(asset, (0, 0))[0]
+    positions = engine.account_positions.get(account_id)
+    if not positions:
+        return free
+    leverage = engine.settings_of(account_id).leverage
+    instruments, prices = engine.instruments, engine.prices
+    for position in positions.values():
+        amt = position.amt
+        if not amt or position.margin_type == ISOLATED:
+            continue
+        inst = instruments[position.symbol]
+        if inst.margin_asset != asset:
+            continue
+        mark = prices[position.symbol].mark
+        if mark is None:
+            mark = engine.mark_or_entry(position)
+        if amt > 0:
+            notional = amt * mark // inst.base_unit
+            free += notional - position.cost
+        else:
+            notional = -amt * mark // inst.base_unit
+            free += position.cost - notional
+        free -= -(-notional // (leverage.get(position.symbol) or engine.default_leverage(inst)))
+    return free

@@ -17,11 +17,15 @@ from simulator.engine.perp.events import AccountUpdate, BalanceRow, PerpTrade, P
 from simulator.engine.perp.income import COMMISSION, REALIZED_PNL
 from simulator.engine.perp.instrument import PerpInstrument
 from simulator.engine.perp.liquidation import insurance_clear
-from simulator.engine.perp.numbers import ceil_div, ratio
-from simulator.engine.perp.order import PerpOrder
+from simulator.engine.perp.numbers import break_even, ceil_div
+from simulator.engine.perp.order import BOTH, PerpOrder
 from simulator.engine.perp.position import ISOLATED, Position
 
 _MARGIN_TYPE_WIRE = {"CROSSED": "cross", "ISOLATED": "isolated"}
+
+
+def _may_only_close(order: Order) -> bool:
+    return order.reduce_only or order.position_side != BOTH
 
 
 class PerpMatcher(Engine):
@@ -41,6 +45,18 @@ class PerpMatcher(Engine):
         # what the current operation changed: account -> {position key: None}, account -> {asset: change}
         self._changed_positions: dict[int, dict[tuple[int, str, str], None]] = {}
         self._changed_assets: dict[int, dict[str, int]] = {}
+        # account -> its open orders that may only close (reduce-only, or any hedge-mode order): fills check
+        # those against the positions, and most accounts have none (derived: recounted on restore)
+        self.closing_orders: dict[int, int] = {}
+
+    def count_closing_orders(self) -> dict[int, int]:
+        """The closing orders per account, counted from the open orders (not the kept counts)."""
+        counts = {}
+        for account_id, account in self.accounts.items():
+            count = sum(1 for order in account.open_orders.values() if _may_only_close(order))
+            if count:
+                counts[account_id] = count
+        return counts
 
     # --- money of one order ----------------------------------------------------------------------------
     def _accept(self, account, order: Order, inst: PerpInstrument, need: int) -> None:
@@ -48,6 +64,13 @@ class PerpMatcher(Engine):
             account.lock(inst.margin_asset, need)
         order.locked = need
         self._register(account, order)
+        if _may_only_close(order):
+            self.closing_orders[order.account_id] = self.closing_orders.get(order.account_id, 0) + 1
+
+    def _close(self, order: Order, inst: PerpInstrument) -> None:
+        super()._close(order, inst)
+        if _may_only_close(order):
+            self.closing_orders[order.account_id] -= 1
 
     def _unlock(self, order: Order, inst: PerpInstrument) -> None:
         if order.locked:
@@ -205,23 +228,13 @@ class PerpMatcher(Engine):
 
     def position_row(self, position: Position) -> PositionRow:
         inst = self.instruments[position.symbol]
-        unit, precision = inst.base_unit, inst.quote_precision
-        entry = position.entry_price(unit, precision)
-        mark = self.mark(position.symbol)
-        unrealized = position.unrealized(mark, unit) if mark is not None else 0
-        return PositionRow(position.symbol, position.side, position.amt, entry, self.break_even(position, inst),
-                           position.realized, unrealized, _MARGIN_TYPE_WIRE[position.margin_type],
-                           position.isolated_wallet)
+        mark = self.prices[position.symbol].mark
+        unrealized = position.unrealized(mark, inst.base_unit) if mark is not None else 0
+        return PositionRow(position.symbol, position.side, position.amt, position.cost, position.realized,
+                           unrealized, _MARGIN_TYPE_WIRE[position.margin_type], position.isolated_wallet,
+                           inst.base_unit, inst.quote_precision, self.fees.tiers[0].taker)
 
     def break_even(self, position: Position, inst: PerpInstrument):
         """The price at which closing now (paying the taker fee of tier 0 both ways) breaks even."""
-        if not position.amt:
-            return ratio(0, 1, inst.quote_precision)
-        rate_num = self.fees.tiers[0].taker
-        scale = 10**8
-        cost = position.cost * scale
-        if position.amt > 0:
-            numerator = cost * (scale + rate_num) // (scale - rate_num) if rate_num < scale else cost
-        else:
-            numerator = cost * (scale - rate_num) // (scale + rate_num)
-        return ratio(numerator * inst.base_unit // scale, abs(position.amt), inst.quote_precision)
+        return break_even(position.cost, position.amt, inst.base_unit, inst.quote_precision,
+                          self.fees.tiers[0].taker)

@@ -15,18 +15,24 @@ PREMIUM_TAU_MS = 300_000  # five minutes, as Binance's moving-average basis wind
 
 
 class MarkPrice:
-    __slots__ = ("index", "premium", "time")
+    """`mark` is kept up to date by the setters (read on every margin check, so it is a plain attribute)."""
+
+    __slots__ = ("index", "premium", "time", "mark")
 
     def __init__(self) -> None:
         self.index: int | None = None  # quote atoms; None until someone sets it
         self.premium = 0  # atoms, signed
         self.time = 0  # when the premium last moved toward the book's basis
+        self.mark: int | None = None
 
-    @property
-    def mark(self) -> int | None:
-        if self.index is None:
-            return None
-        return max(1, self.index + self.premium)
+    def set_index(self, index: int) -> None:
+        self.index = index
+        self.mark = max(1, index + self.premium)
+
+    def set_premium(self, premium: int) -> None:
+        self.premium = premium
+        if self.index is not None:
+            self.mark = max(1, self.index + premium)
 
     def follow(self, basis: int | None, now: int) -> None:
         """Move the premium toward the book's basis for the time elapsed since the last step."""
@@ -36,7 +42,7 @@ class MarkPrice:
         self.time = now
         if basis is None:
             basis = 0  # an empty book pulls the mark back to the index
-        self.premium += (basis - self.premium) * elapsed // (elapsed + PREMIUM_TAU_MS)
+        self.set_premium(self.premium + (basis - self.premium) * elapsed // (elapsed + PREMIUM_TAU_MS))
 
     def state(self) -> list:
         return [self.index, self.premium, self.time]
@@ -44,7 +50,10 @@ class MarkPrice:
     @classmethod
     def from_state(cls, values: list) -> "MarkPrice":
         price = cls()
-        price.index, price.premium, price.time = values
+        index, premium, price.time = values
+        price.set_premium(premium)
+        if index is not None:
+            price.set_index(index)
         return price
 
 

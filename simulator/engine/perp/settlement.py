@@ -4,7 +4,7 @@ FUNDING_FEE per account (cross positions: the balance only; isolated ones: with 
 it). Written for 10,000 positions in well under 100 ms: one pass, integer arithmetic on the rate's ratio."""
 from __future__ import annotations
 
-from simulator.engine.perp.events import FundingSettled
+from simulator.engine.perp.events import AccountUpdate, BalanceRow, FundingSettled
 from simulator.engine.perp.funding import FundingRecord
 from simulator.engine.perp.income import FUNDING_FEE
 from simulator.engine.perp.position import ISOLATED
@@ -30,8 +30,7 @@ def settle(engine, symbol: str, funding_time: int) -> FundingSettlement:
             amt = position.amt
             notional = (amt if amt > 0 else -amt) * mark // unit
             if (amt > 0) == longs_pay:
-                amount = -(-(notional * num) // den)  # the payer's share, rounded up
-                amount = -amount
+                amount = (notional * num) // -den  # the payer's share, rounded up (away from zero)
                 payers += 1
             else:
                 amount = notional * num // den  # the receiver's, rounded down
@@ -49,14 +48,23 @@ def settle(engine, symbol: str, funding_time: int) -> FundingSettlement:
     record = FundingRecord(symbol, rate, funding_time, mark)
     schedule.settled(record, inst.funding_interval_ms)
     engine.seq = seq = engine.seq + 1
-    engine._dispatch(FundingSettled(seq, now, symbol, rate, funding_time, mark))
-    add_income, note = engine.income.add, engine._note
+    dispatch = engine._dispatch
+    dispatch(FundingSettled(seq, now, symbol, rate, funding_time, mark))
+    add_income, settings, positions = engine.income.add, engine.settings, engine.positions
+    # One AccountUpdate per account, built here rather than through _flush_accounts: this loop runs over every
+    # position holder at once, and the benchmark's 10,000 of them must settle well under 100 ms.
     for account_id, amount in per_account.items():
         add_income(account_id, symbol, FUNDING_FEE, amount, asset, "FUNDING_FEE", now)
+        account = accounts[account_id]
+        account.update_time = now
+        free, locked = account.balances.get(asset, (0, 0))
         keys = isolated.get(account_id)
-        if keys:
-            for key in keys:
-                note(account_id, asset, key)
-        note(account_id, asset, None, amount)
-    engine._flush_accounts(now, "FUNDING_FEE")
+        chosen = settings.get(account_id)
+        if keys or (chosen is not None and ISOLATED in chosen.margin_type.values()):
+            row = engine.balance_row(account_id, asset, amount)  # isolated wallets count in the balance
+        else:
+            row = BalanceRow(asset, free + locked, free + locked, amount)
+        rows = tuple(engine.position_row(positions[key]) for key in keys) if keys else ()
+        engine.seq = seq = seq + 1
+        dispatch(AccountUpdate(seq, now, account_id, "FUNDING_FEE", (row,), rows))
     return FundingSettlement(symbol, rate, funding_time, mark, payers, receivers)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from simulator.engine.instrument import STP_MODES
 from simulator.engine.order import BUY, FOK, GTC, LIMIT, MARKET, SIDES
-from simulator.engine.perp.margin import initial_margin, risk
+from simulator.engine.perp.margin import available, initial_margin
 from simulator.engine.perp.order import (BOTH, CONDITIONAL, GTX, LONG, MARK_PRICE, PERP_ORDER_TYPES,
                                          PERP_TIMES_IN_FORCE, POSITION_SIDES, PRICED, SHORT, STOP_MARKET,
                                          TAKE_PROFIT_MARKET, WORKING_TYPES, closes, trigger_reached)
@@ -165,7 +165,7 @@ def margin_need(engine, inst, account_id: int, symbol: str, is_buy: bool, type_:
     if exposure + notional > inst.max_notional_at(leverage):
         raise Rejected(PerpReject.MAX_POSITION_AT_LEVERAGE)
     need = initial_margin(notional, leverage)
-    if need > risk(engine, account_id, inst.margin_asset).available_raw:
+    if need > available(engine, account_id, inst.margin_asset):
         raise Rejected(PerpReject.MARGIN_INSUFFICIENT)
     return need
 
