@@ -119,3 +119,24 @@ def test_spot_client_lists_the_swaps_too(market):
     repoint(exchange, market.base_url)
     markets = exchange.load_markets()
     assert markets["BTC/USDT"]["spot"] and markets[SWAP]["swap"]
+
+
+def test_liquidation_after_a_control_plane_mark_move(market):
+    """An account at 100x goes long; the control plane moves the mark below its liquidation price; ccxt sees the
+    engine's closing order in fetch_my_liquidations and the position gone."""
+    from decimal import Decimal
+
+    from tests.interop.usdm_helpers import SYMBOL, post
+
+    small = market.call(lambda: market.sim.create_account("small", futures={"USDT": Decimal(1000)}))
+    exchange = ccxt.binanceusdm({"apiKey": small.key, "secret": small.secret})
+    repoint(exchange, market.base_url)
+    exchange.load_markets()
+    exchange.set_leverage(100, SWAP)
+    exchange.create_order(SWAP, "market", "buy", 0.2)  # 10,020 notional on 1,000 of margin
+    [position] = exchange.fetch_positions([SWAP])
+    assert position["liquidationPrice"] > 45000
+    post(market.base_url, "/_sim/v1/funding/mark", {"symbol": SYMBOL, "markPrice": "45000"})
+    [liquidation] = exchange.fetch_my_liquidations(SWAP)
+    assert (liquidation["symbol"], liquidation["contracts"]) == (SWAP, 0.2)
+    assert exchange.fetch_positions([SWAP]) == []
