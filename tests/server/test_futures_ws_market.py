@@ -235,3 +235,17 @@ async def test_local_book_holds_over_a_run_of_the_market_maker(session):
         assert sorted(book["a"].items()) == list(asks)
     finally:
         server.stop()
+
+
+async def test_futures_connections_may_send_ten_messages_a_second(fserver, session):
+    assert fserver.hub.settings.max_incoming_per_s == 10  # spot's is 5
+    ws = await connect(session, f"{fserver.ws_url}/market/ws")
+    for i in range(11):
+        await ws.send_str(json.dumps({"method": "LIST_SUBSCRIPTIONS", "id": i}))
+    replies = []
+    while True:
+        message = await asyncio.wait_for(ws.receive(), 5)
+        if message.type.name != "TEXT":
+            break
+        replies.append(json.loads(message.data)["id"])
+    assert replies == list(range(10)) and message.type.name == "CLOSE"
