@@ -13,5 +13,5 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--level", action="append", choices=LEVELS, help="run only this level (repeatable)")
     parser.add_argument("--check", action="append", metavar="ID", help="run only this check (repeatable)")
     parser.add_argument("--report", metavar="DIR", help="write report.json, junit.xml and report.md there")
-    parser.add_argument("--jobs", type=int, default=2,
-                        help="checks run at once, each on its own server (default 2)")
+    parser.add_argument("--jobs", type=int, default=4,
+                        help="checks run at once, each on its own server (default 4)")

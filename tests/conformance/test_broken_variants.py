@@ -1,0 +1,47 @@
+"""Proof that the suite can fail: each deliberately broken variant of the reference connector (tests/conformance/
+broken/) fails the checks its defect targets and passes every other check of the levels it is run at; and the
+reference connector itself passes every check at every level.
+
+Each variant runs its levels in full against fresh simulators (a few dozen checks, several at once), so this file
+takes a couple of minutes of mostly idle waiting; `-n 2` spreads the variants over both workers.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+
+import pytest
+
+from conformance.runner import Result, run_checks, select
+from tests.conformance.broken import VARIANTS
+
+JOBS = 12  # checks at once within one run: they mostly wait on the connector's timeouts and polls
+
+
+def run_levels(levels: tuple[str, ...], factory) -> list[Result]:
+    return asyncio.run(run_checks(select(list(levels)), factory, jobs=JOBS))
+
+
+def failures(results: list[Result]) -> dict[str, str]:
+    return {r.id: r.evidence for r in results if r.status == "failed"}
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_a_broken_variant_fails_the_checks_it_targets_and_passes_the_rest(name):
+    variant = importlib.import_module(f"tests.conformance.broken.{name}")
+    results = run_levels(variant.LEVELS, variant.make_adapter)
+    failed = failures(results)
+    missed = sorted(variant.TARGETS - set(failed))
+    assert not missed, f"{name}: targeted checks that passed anyway: {missed}"
+    extra = {check: failed[check] for check in sorted(set(failed) - variant.TARGETS)}
+    assert not extra, f"{name}: checks it does not target failed too: {extra}"
+    skipped = [r.id for r in results if r.status == "skipped"]
+    assert not skipped, f"{name}: skipped {skipped}"
+
+
+def test_the_reference_connector_passes_every_check_at_every_level():
+    from connector.adapter import make_adapter
+    results = run_levels(("core", "robust", "perpetual"), make_adapter)
+    assert len(results) >= 70
+    assert not failures(results)
+    assert all(r.status == "passed" for r in results), [(r.id, r.evidence) for r in results if r.status != "passed"]
