@@ -76,3 +76,22 @@ async def test_api_key_is_required(fapi):
     assert missing.error == (401, -2014, "API-key format invalid.")
     unknown = await fapi.request("POST", "/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "unknown-key"})
     assert unknown.error == (401, -2015, "Invalid API-key, IP, or permissions for action.")
+
+
+async def test_futures_keys_and_counters_survive_a_snapshot(fapi):
+    key = (await fapi.request("POST", "/fapi/v1/listenKey", headers=KEY)).body["listenKey"]
+    await fapi.public("GET", "/fapi/v1/ping")
+    document = fapi.sim.snapshot()
+    fapi.sim.restore(document)
+    assert [entry["key"] for entry in fapi.sim.wire.futures_listen_keys.entries()] == [key]
+    again = await fapi.request("POST", "/fapi/v1/listenKey", headers=KEY)
+    assert again.body == {"listenKey": key}
+    assert again.headers["X-MBX-USED-WEIGHT-1M"] == "3"  # the futures pool's count came back too
+
+
+async def test_a_snapshot_without_futures_sections_restores_fresh_ones(fapi):
+    await fapi.request("POST", "/fapi/v1/listenKey", headers=KEY)
+    document = fapi.sim.snapshot()
+    del document["futures_listen_keys"], document["futures_limiter"]  # written before futures were served
+    fapi.sim.restore(document)
+    assert fapi.sim.wire.futures_listen_keys.entries() == []

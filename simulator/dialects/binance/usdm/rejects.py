@@ -90,7 +90,5 @@ def _price_filter(inst: PerpInstrument | None, price: int) -> BinanceError:
 
 
 def _notional_text(inst: PerpInstrument | None) -> str:
-    if inst is None:
-        return "0"
-    text = f"{inst.perp_spec.min_notional:f}"
-    return text
+    """The minimum notional as configured ("100"), as Binance's message quotes it."""
+    return f"{inst.perp_spec.min_notional:f}" if inst is not None else "0"

@@ -18,7 +18,7 @@ from simulator.dialects.binance.wire.params import Params
 from simulator.dialects.binance.wire.readers import time_window
 from simulator.dialects.binance.wire.rest import FUTURES, TRADE, USER_DATA, Call, Endpoint
 from simulator.engine.perp.instrument import PerpInstrument
-from simulator.engine.rejection import Rejected
+from simulator.engine.rejection import Reject, Rejected
 
 MAX_BATCH_ORDERS = 5
 MAX_BATCH_CANCELS = 10
@@ -152,7 +152,7 @@ def cancel_all(call: Call) -> dict[str, Any]:
     try:
         call.sim.futures.cancel_all(call.account_id, inst.symbol)
     except Rejected as rejected:
-        if rejected.reason.name != "UNKNOWN_ORDER":
+        if rejected.reason is not Reject.UNKNOWN_ORDER:  # nothing open: Binance acknowledges all the same
             raise rejects.answer(rejected, cancel=True) from None
     return dict(CANCEL_ALL_DONE)
 
