@@ -31,7 +31,7 @@ from simulator.engine.perp.pricing import MarkPrice, PriceKlines
 from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.results import (FundingResult, FuturesTransferResult, LeverageResult,
                                            LiquidationResult, MarginResult, SettingResult)
-from simulator.engine.perp.settings import DEFAULT_LEVERAGE, AccountSettings
+from simulator.engine.perp.settings import NO_SETTINGS, AccountSettings
 from simulator.engine.perp.validation import validate
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.results import PlaceResult
@@ -76,7 +76,7 @@ class FuturesEngine(PerpMatcher):
         return inst
 
     def default_leverage(self, inst: PerpInstrument) -> int:
-        return min(DEFAULT_LEVERAGE, inst.max_leverage)
+        return inst.default_leverage
 
     # --- accounts --------------------------------------------------------------------------------------
     def ensure_account(self, account_id: int, name: str = "", fee_tier: int = 0,
@@ -91,13 +91,18 @@ class FuturesEngine(PerpMatcher):
         return account
 
     def settings_of(self, account_id: int) -> AccountSettings:
+        """The account's settings, to read (the defaults, shared, for one that never changed any)."""
+        return self.settings.get(account_id) or NO_SETTINGS
+
+    def _settings_to_change(self, account_id: int) -> AccountSettings:
         settings = self.settings.get(account_id)
         if settings is None:
             settings = self.settings[account_id] = AccountSettings()
         return settings
 
     def leverage_of(self, account_id: int, symbol: str) -> int:
-        return self.settings_of(account_id).leverage.get(symbol) or self.default_leverage(self.instruments[symbol])
+        settings = self.settings.get(account_id)
+        return (settings is not None and settings.leverage.get(symbol)) or self.instruments[symbol].default_leverage
 
     def set_fee_tier(self, account_id: int, tier: int) -> None:
         """The spot tier index selects the futures tier of the same VIP level (the last one beyond the table)."""
@@ -148,11 +153,14 @@ class FuturesEngine(PerpMatcher):
                        for p in self.account_positions.get(account_id, {}).values() if p.symbol == symbol)
         if exposure > inst.max_notional_at(leverage):
             raise Rejected(PerpReject.MAX_POSITION_AT_LEVERAGE)
-        settings = self.settings_of(account_id)
+        had_settings = account_id in self.settings
+        settings = self._settings_to_change(account_id)
         previous = settings.leverage.get(symbol)
-        settings.leverage[symbol] = leverage
+        settings.leverage[symbol] = leverage  # tried: the margin at the new leverage decides, then undone if refused
         if exposure and risk(self, account_id, inst.margin_asset).available_raw < 0:
-            if previous is None:
+            if not had_settings:
+                del self.settings[account_id]
+            elif previous is None:
                 del settings.leverage[symbol]
             else:
                 settings.leverage[symbol] = previous
@@ -166,15 +174,14 @@ class FuturesEngine(PerpMatcher):
         self.instrument(symbol)
         if margin_type not in MARGIN_TYPES:
             raise Rejected(Reject.INVALID_ORDER, f"marginType {margin_type!r}")
-        settings = self.settings_of(account_id)
-        if settings.margin_type_of(symbol) == margin_type:
+        if self.settings_of(account_id).margin_type_of(symbol) == margin_type:
             raise Rejected(PerpReject.MARGIN_TYPE_UNCHANGED)
         if any(o.symbol == symbol for o in self.accounts[account_id].open_orders.values()):
             raise Rejected(PerpReject.MARGIN_TYPE_OPEN_ORDERS)
         mine = [p for p in self.account_positions.get(account_id, {}).values() if p.symbol == symbol]
         if any(p.amt for p in mine):
             raise Rejected(PerpReject.MARGIN_TYPE_POSITION)
-        settings.margin_type[symbol] = margin_type
+        self._settings_to_change(account_id).margin_type[symbol] = margin_type
         for position in mine:  # flat: nothing held aside any more
             position.margin_type = margin_type
         first = self.seq + 1
@@ -182,14 +189,13 @@ class FuturesEngine(PerpMatcher):
 
     def set_position_mode(self, account_id: int, dual_side: bool) -> SettingResult:
         account = self.account(account_id)
-        settings = self.settings_of(account_id)
-        if settings.dual_side == bool(dual_side):
+        if self.settings_of(account_id).dual_side == bool(dual_side):
             raise Rejected(PerpReject.POSITION_MODE_UNCHANGED)
         if account.open_orders:
             raise Rejected(PerpReject.POSITION_MODE_OPEN_ORDERS)
         if any(p.amt for p in self.account_positions.get(account_id, {}).values()):
             raise Rejected(PerpReject.POSITION_MODE_POSITION)
-        settings.dual_side = bool(dual_side)
+        self._settings_to_change(account_id).dual_side = bool(dual_side)
         first = self.seq + 1
         return SettingResult(first, self._end(first))
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from simulator.engine.fees import FeeTier
 from simulator.engine.instrument import Instrument, InstrumentSpec, to_atoms
 from simulator.engine.perp.numbers import ceil_div
+from simulator.engine.perp.settings import DEFAULT_LEVERAGE
 
 HOUR_MS = 3_600_000
 # Binance USD-M VIP 0..9 (maker, taker): VIP 0 is 0.02 % maker, 0.05 % taker.
@@ -96,7 +97,8 @@ class PerpInstrument(Instrument):
     """A perpetual's rules on the integer grid (Instrument's), plus margin, brackets and funding interval."""
 
     __slots__ = ("margin_asset", "max_leverage", "brackets", "funding_interval_hours", "funding_interval_ms",
-                 "interest_rate", "funding_cap", "funding_floor", "up", "down", "perp_spec")
+                 "interest_rate", "funding_cap", "funding_floor", "up", "down", "perp_spec", "default_leverage",
+                 "max_notional_by_leverage")
 
     def __init__(self, spec: PerpSpec):
         super().__init__(InstrumentSpec(
@@ -119,6 +121,9 @@ class PerpInstrument(Instrument):
         self.funding_floor = spec.funding_floor
         self.up = spec.multiplier_up.as_integer_ratio()
         self.down = spec.multiplier_down.as_integer_ratio()
+        self.default_leverage = min(DEFAULT_LEVERAGE, spec.max_leverage)  # a new account's
+        # maxNotionalValue per leverage 1..max (index 0 unused): read on every placement that opens exposure
+        self.max_notional_by_leverage = [0] + [self.max_notional_at(lev) for lev in range(1, spec.max_leverage + 1)]
 
     def bracket(self, notional: int) -> Bracket:
         """The bracket a position of this (absolute) notional falls in; the last one beyond every cap."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from simulator.engine.perp.numbers import ceil_div
 from simulator.engine.perp.position import ISOLATED, Position
+from simulator.engine.perp.settings import NO_SETTINGS
 
 
 @dataclass(slots=True)
@@ -88,7 +89,7 @@ def risk(engine, account_id: int, asset: str) -> Risk:
     account = engine.accounts[account_id]
     free, locked = account.balances.get(asset, (0, 0))
     out = Risk(asset, free, locked)
-    leverage = engine.settings_of(account_id).leverage
+    leverage = (engine.settings.get(account_id) or NO_SETTINGS).leverage
     instruments, prices = engine.instruments, engine.prices
     for position in engine.account_positions.get(account_id, {}).values():
         inst = instruments[position.symbol]
@@ -111,7 +112,7 @@ def risk(engine, account_id: int, asset: str) -> Risk:
         else:
             notional = -amt * mark // unit
             unrealized = position.cost - notional
-        initial = -(-notional // (leverage.get(position.symbol) or engine.default_leverage(inst)))
+        initial = -(-notional // (leverage.get(position.symbol) or inst.default_leverage))
         maint = inst.maint_margin(notional)
         if isolated:
             out.isolated_unrealized += unrealized
@@ -131,7 +132,7 @@ def available(engine, account_id: int, asset: str) -> int:
     positions = engine.account_positions.get(account_id)
     if not positions:
         return free
-    leverage = engine.settings_of(account_id).leverage
+    leverage = (engine.settings.get(account_id) or NO_SETTINGS).leverage
     instruments, prices = engine.instruments, engine.prices
     for position in positions.values():
         amt = position.amt
@@ -149,5 +150,5 @@ def available(engine, account_id: int, asset: str) -> int:
         else:
             notional = -amt * mark // inst.base_unit
             free += position.cost - notional
-        free -= -(-notional // (leverage.get(position.symbol) or engine.default_leverage(inst)))
+        free -= -(-notional // (leverage.get(position.symbol) or inst.default_leverage))
     return free

@@ -30,3 +30,6 @@ class AccountSettings:
         settings.leverage = {str(k): int(v) for k, v in state["leverage"].items()}
         settings.margin_type = {str(k): str(v) for k, v in state["margin_type"].items()}
         return settings
+
+
+NO_SETTINGS = AccountSettings()  # what an account that never changed a setting has: read, never written

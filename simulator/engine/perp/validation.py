@@ -18,11 +18,12 @@ from simulator.engine.perp.order import (BOTH, CONDITIONAL, GTX, LONG, MARK_PRIC
                                          PERP_TIMES_IN_FORCE, POSITION_SIDES, PRICED, SHORT, STOP_MARKET,
                                          TAKE_PROFIT_MARKET, WORKING_TYPES, closes, trigger_reached)
 from simulator.engine.perp.rejection import PerpReject
+from simulator.engine.perp.settings import NO_SETTINGS
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan, plan_taker
 
 
-class Placement(NamedTuple):
+class Placement(NamedTuple):  # what validate returns, field by field (as a plain tuple)
     inst: object
     account: object
     tif: str
@@ -55,7 +56,7 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
         raise Rejected(Reject.PRICE_QTY_ZERO)
     if (stop_price > 0) != (type_ in CONDITIONAL):
         raise Rejected(Reject.INVALID_ORDER, "stopPrice is required by conditional types and only by them")
-    settings = engine.settings_of(account_id)
+    settings = engine.settings.get(account_id) or NO_SETTINGS  # (read only: never stored for the account)
     if settings.dual_side:
         if position_side == BOTH:
             raise Rejected(PerpReject.POSITION_SIDE_MISMATCH)
@@ -85,8 +86,13 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
     if account.open_count.get(symbol, 0) >= inst.max_num_orders:
         raise Rejected(Reject.MAX_NUM_ORDERS)
     is_buy = side == BUY
-    mark = engine.mark(symbol)
-    _filters(inst, type_, is_buy, qty, price, stop_price, reduce_only or close_position, mark)
+    mark = engine.prices[symbol].mark
+    if type_ == LIMIT and not reduce_only:  # the commonest order: the spot filters' one call, then the mark band
+        inst.check_limit(price, qty)
+        if mark is not None and not inst.check_percent_to_mark(is_buy, price, mark):
+            raise Rejected(Reject.PERCENT_PRICE_BY_SIDE)
+    else:
+        _filters(inst, type_, is_buy, qty, price, stop_price, reduce_only or close_position, mark)
     if type_ in CONDITIONAL:
         current = mark if working_type == MARK_PRICE else engine.market[symbol].last_price
         if current is not None and trigger_reached(type_, is_buy, stop_price, current):
@@ -113,10 +119,10 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
     if close_position:
         if not engine.position_size(account_id, symbol, position_side, is_buy):
             raise Rejected(PerpReject.POSITION_NOT_SUFFICIENT)
-        return Placement(inst, account, tif, stp, plan, 0, now)
+        return inst, account, tif, stp, plan, 0, now
     need = margin_need(engine, inst, account_id, symbol, is_buy, type_, qty, price, stop_price, plan,
-                        position_side, reduce_only, settings, mark)
-    return Placement(inst, account, tif, stp, plan, need, now)
+                       position_side, reduce_only, settings, mark)
+    return inst, account, tif, stp, plan, need, now  # a Placement's fields, as a plain tuple (hot path)
 
 
 def _filters(inst, type_: str, is_buy: bool, qty: int, price: int, stop_price: int, reducing: bool,
@@ -160,9 +166,9 @@ def margin_need(engine, inst, account_id: int, symbol: str, is_buy: bool, type_:
         notional = plan.cost * opening // plan.filled
     else:
         notional = inst.notional(price or stop_price or mark or 0, opening)
-    leverage = settings.leverage.get(symbol) or engine.default_leverage(inst)
+    leverage = settings.leverage.get(symbol) or inst.default_leverage
     exposure = abs(position.notional(mark, inst.base_unit)) if position is not None and mark else 0
-    if exposure + notional > inst.max_notional_at(leverage):
+    if exposure + notional > inst.max_notional_by_leverage[leverage]:
         raise Rejected(PerpReject.MAX_POSITION_AT_LEVERAGE)
     need = initial_margin(notional, leverage)
     if need > available(engine, account_id, inst.margin_asset):
