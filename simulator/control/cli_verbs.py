@@ -68,7 +68,30 @@ def _show_account(a: dict[str, Any]) -> str:
     orders = a.get("openOrders")
     if isinstance(orders, list):
         lines += [f"  {_order_line(o)}" for o in orders] or ["  no open orders"]
+    if "futures" in a:
+        lines.append(_show_futures(a["futures"]))
     return "\n".join(lines)
+
+
+def _show_futures(f: dict[str, Any]) -> str:
+    """An account's futures wallet and positions (GET /accounts/{id}'s "futures", or /accounts/{id}/futures)."""
+    lines = [f"  futures ({'hedge' if f['dualSidePosition'] else 'one-way'} mode)"]
+    for asset, w in f["wallet"].items():
+        lines.append(f"    {asset:<6} wallet {w['walletBalance']:>22}  available {w['availableBalance']:>22}  "
+                     f"unrealized {w['unrealizedProfit']}")
+    for p in f["positions"]:
+        lines.append(f"    {p['symbol']} {p['positionSide']} {p['positionAmt']} @ {p['entryPrice']}  mark "
+                     f"{p['markPrice']}  uPnL {p['unRealizedProfit']}  {p['marginType']} {p['leverage']}x  "
+                     f"liq {p['liquidationPrice']}")
+    return "\n".join(lines)
+
+
+def _funding_lines(r: dict[str, Any]) -> str:
+    lines = [f"{s:<10} index {p['indexPrice']}  mark {p['markPrice']}  next rate {p['nextFundingRate']}"
+             f"{' (set)' if p['rateSet'] else ''}  next funding {p['nextFundingTime']}  OI {p['openInterest']}"
+             for s, p in r["perpetuals"].items()]
+    lines += [f"insurance fund {asset} {amount}" for asset, amount in r["insuranceFund"].items()]
+    return "\n".join(lines) or "no perpetuals"
 
 
 def _order_line(o: dict[str, Any]) -> str:
@@ -324,9 +347,46 @@ def add_verbs(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("qty", help="the quantity to trade, a decimal")
 
     funding = group("funding", "funding of perpetuals")
-    p = verb(funding, "settle", _simple("settle_funding", lambda r, a: "settled", symbol="@symbol"),
+    p = verb(funding, "settle", _simple("settle_funding", lambda r, a: "\n".join(
+        f"{s['symbol']} settled at rate {s['fundingRate']} (mark {s['markPrice']}): {s['payers']} paid, "
+        f"{s['receivers']} received" for s in r["settled"]) or "nothing to settle", symbol="@symbol"),
              "settle funding now")
     p.add_argument("symbol", nargs="?", help="one perpetual (default: all)")
+    verb(funding, "show", _simple("funding", lambda r, a: _funding_lines(r)),
+         "index, mark, next rate and funding time of each perpetual; the insurance fund")
+    p = verb(funding, "rate", lambda c, a: (lambda r: (r, _funding_lines(r)))(c.set_funding_rate(
+        symbol=a.symbol, rate=None if a.rate == "computed" else a.rate)), "set the rate the next settlement applies")
+    p.add_argument("symbol", help="e.g. BTCUSDT")
+    p.add_argument("rate", help="a decimal rate per interval, e.g. 0.0005 or -0.001; 'computed' to unset")
+    p = verb(funding, "mark", _simple("set_mark", lambda r, a: _funding_lines(r), symbol="@symbol",
+                                      price="@price", premium="@premium", index="@index"),
+             "move a perpetual's mark (to a price, or by a premium over the index; it decays to the book's), "
+             "or set its index alone")
+    p.add_argument("symbol", help="e.g. BTCUSDT")
+    p.add_argument("--price", help="the mark price")
+    p.add_argument("--premium", help="the mark's premium over the index (signed)")
+    p.add_argument("--index", help="the perpetual's index price (without a market maker: `price index` needs one)")
+
+    futures = group("futures", "futures wallets and positions of perpetuals")
+    p = verb(futures, "show", _simple("futures_account", lambda r, a: _show_futures(r), account_id="@account"),
+             "an account's futures wallet and positions")
+    account_arg(p, "account")
+    for name in ("deposit", "withdraw"):
+        p = verb(futures, name, _simple(f"futures_{name}", lambda r, a: _show_futures(r), account_id="@account",
+                                        asset="@asset", amount="@amount"), f"{name} into the futures wallet"
+                 if name == "deposit" else "withdraw from the futures wallet")
+        account_arg(p, "account")
+        p.add_argument("asset", help="e.g. USDT")
+        p.add_argument("amount", help="a decimal amount")
+    p = verb(futures, "transfer", lambda c, a: (lambda r: (r, f"transfer {r['tranId']}: {r['amount']} {r['asset']} "
+                                                              f"{r['type']}"))(c.transfer(
+        account_id=a.account, asset=a.asset, amount=a.amount,
+        type="MAIN_UMFUTURE" if a.to == "futures" else "UMFUTURE_MAIN")),
+             "move an amount between the account's spot and futures wallets")
+    account_arg(p, "account")
+    p.add_argument("asset", help="e.g. USDT")
+    p.add_argument("amount", help="a decimal amount")
+    p.add_argument("--to", choices=("futures", "spot"), default="futures", help="where it goes (default futures)")
 
     faults = group("fault", "inject faults")
     p = verb(faults, "add", _fault_add, "add a fault: exsim fault add http_error status=503 "

@@ -181,13 +181,20 @@ class FuturesControl:
         self.futures.set_funding_rate(inst.symbol, rate)
         return self.funding()
 
-    def set_mark(self, symbol: str, price: Any = None, premium: Any = None) -> dict[str, Any]:
+    def set_mark(self, symbol: str, price: Any = None, premium: Any = None, index: Any = None) -> dict[str, Any]:
         """Move the mark: to `price` (the premium over the index becomes the difference), or by a `premium`
-        (signed) over the index. The premium then decays toward the book's own basis; positions the move leaves
-        without margin are liquidated."""
+        (signed) over the index; or set the perpetual's `index` alone (a simulator without a market maker has no
+        other index: with one, POST /prices/index moves both markets). The premium then decays toward the book's
+        own basis; positions the move leaves without margin are liquidated."""
         inst = self._perp(symbol)
-        if (price is None) == (premium is None):
-            raise bad_request("give exactly one of markPrice and premium")
+        if sum(value is not None for value in (price, premium, index)) != 1:
+            raise bad_request("give exactly one of markPrice, premium and indexPrice")
+        if index is not None:
+            atoms = self._parse(inst, index, "indexPrice", "price")
+            if atoms < inst.tick:
+                raise bad_request(f"indexPrice: must be at least one tick ({inst.format_price(inst.tick)})")
+            result = self.futures.set_index(inst.symbol, atoms)
+            return {"liquidated": [self.render_futures_order(o) for o in result.orders], **self.funding()}
         index = self.futures.index(inst.symbol)
         if index is None:
             raise conflict("no_index_price", f"symbol: {inst.symbol} has no index price yet (set one first)")

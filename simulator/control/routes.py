@@ -52,7 +52,7 @@ ROUTES: tuple[Route, ...] = (
     Route("funding", "GET", "/funding"),
     Route("set_funding_rate", "POST", "/funding/rate", body=(("symbol", "symbol"), ("rate", "rate"))),
     Route("set_mark", "POST", "/funding/mark", body=(("symbol", "symbol"), ("markPrice", "price"),
-                                                     ("premium", "premium"))),
+                                                     ("premium", "premium"), ("indexPrice", "index"))),
     Route("futures_account", "GET", "/accounts/{account_id}/futures"),
     Route("futures_deposit", "POST", "/accounts/{account_id}/futures/deposit",
           body=(("asset", "asset"), ("amount", "amount"))),
