@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,8 @@ def _capabilities(factory) -> list[str]:
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     out = out or sys.stdout
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # `--adapter my_adapter:make_adapter` finds ./my_adapter.py, as python -m would
     try:
         factory = resolve_factory(args.adapter)
         checks = select(args.level, args.check)
