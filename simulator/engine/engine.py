@@ -133,13 +133,16 @@ class Engine(Matcher):
     def add_instrument(self, spec: InstrumentSpec) -> Instrument:
         if spec.symbol in self.instruments:
             raise ValueError(f"instrument {spec.symbol} already exists")
-        inst = Instrument(spec)
-        self.instruments[spec.symbol] = inst
-        self.books[spec.symbol] = OrderBook(spec.symbol)
-        self.market[spec.symbol] = MarketData(spec.symbol, inst.base_unit, self.retention.market_trades,
+        return self._open_market(Instrument(spec))
+
+    def _open_market(self, inst: Instrument) -> Instrument:
+        """A new instrument's book, market data and id counters (spot's and the futures engine's alike)."""
+        self.instruments[inst.symbol] = inst
+        self.books[inst.symbol] = OrderBook(inst.symbol)
+        self.market[inst.symbol] = MarketData(inst.symbol, inst.base_unit, self.retention.market_trades,
                                               self.retention.kline_minutes)
-        self.next_trade_id[spec.symbol] = 1
-        self.next_prevented_match_id[spec.symbol] = 0
+        self.next_trade_id[inst.symbol] = 1
+        self.next_prevented_match_id[inst.symbol] = 0
         return inst
 
     def instrument(self, symbol: str) -> Instrument:

@@ -181,8 +181,16 @@ class Matcher:
         self.next_trade_id[inst.symbol] = trade_id + 1
         trade = Trade(trade_id, inst.symbol, price, qty, quote, now, buyer, seller, buyer is maker, buyer_fee,
                       seller_fee, base, quote_asset)
+        self._trade_done(inst, book, maker, taker, trade, buyer_account, seller_account, now)
+        return trade
+
+    def _trade_done(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, trade: Trade,
+                    buyer_account: Account, seller_account: Account, now: int) -> None:
+        """What every market's fill does once its money moved: the trade recorded (market data, each side's
+        history), the book and both orders updated, the TRADE events, and a filled order closed."""
         self.market[inst.symbol].record(trade)
-        symbol = inst.symbol
+        symbol, buyer, seller, qty, quote, price = inst.symbol, trade.buyer, trade.seller, trade.qty, \
+            trade.quote_qty, trade.price
         # each side's history, bounded (an account without history appends to a deque of maxlen 0: a no-op)
         history = buyer_account.trades.get(symbol)
         (history if history is not None else buyer_account.trade_history(symbol)).append((trade, buyer))
@@ -210,7 +218,6 @@ class Matcher:
             self._close(maker, inst)
         if taker.status == FILLED:
             self._close(taker, inst)
-        return trade
 
     def _prevent(self, inst: Instrument, book: OrderBook, maker: Order, taker: Order, now: int) -> int:
         """Self-trade prevention expires the resting order instead of trading with it; returns the prevented

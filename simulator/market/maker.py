@@ -70,6 +70,7 @@ class MarketMaker:
         """The (side, price) quotes wanted now: levels on each side, stepping away from the index."""
         inst = self.engine.instruments[symbol]
         index = self.index.prices[symbol]
+        index -= index % inst.tick  # on this book's tick (the perpetuals' may be coarser than the index's)
         wanted = []
         for level in range(1, self.config.levels + 1):
             offset = index * self.config.level_step_bps * level // BPS

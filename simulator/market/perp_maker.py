@@ -14,7 +14,7 @@ from typing import Any
 
 from simulator.engine.order import BUY, SELL
 from simulator.jsonstate import expect_int, expect_str, rng_from_state, rng_state
-from simulator.market.index_price import BPS, IndexPrices
+from simulator.market.index_price import IndexPrices
 from simulator.market.maker import MarketMaker
 
 MARGIN_LADDERS = 1000  # ladders' worth of notional each participant keeps as margin
@@ -61,19 +61,6 @@ class PerpMarketMaker(MarketMaker):
             free = self.engine.accounts[account_id].free(inst.margin_asset)
             if free < target // 2:
                 self.engine.deposit(account_id, inst.margin_asset, target - free)
-
-    def ladder(self, symbol: str) -> list[tuple[str, int]]:
-        """The spot maker's ladder around the index, on this perpetual's tick."""
-        inst = self.engine.instruments[symbol]
-        index = self.index.prices[symbol]
-        index -= index % inst.tick
-        wanted = []
-        for level in range(1, self.config.levels + 1):
-            offset = index * self.config.level_step_bps * level // BPS
-            offset = max(offset - offset % inst.tick, inst.tick * level)
-            wanted.append((BUY, index - offset))
-            wanted.append((SELL, index + offset))
-        return [(side, price) for side, price in wanted if price > 0]
 
     def step(self, requote: bool, trade: bool) -> None:
         """After the owner's step: hand the index to the futures engine and re-quote; trade when it trades."""

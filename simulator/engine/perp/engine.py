@@ -16,7 +16,6 @@ from simulator.engine.book import OrderBook
 from simulator.engine.clock import Clock
 from simulator.engine.events import OrderRejected
 from simulator.engine.fees import FeeSchedule
-from simulator.engine.market_data import MarketData
 from simulator.engine.order import GTC
 from simulator.engine.perp import amend, conditional, liquidation, settlement, views
 from simulator.engine.perp.events import ConfigUpdate
@@ -59,13 +58,7 @@ class FuturesEngine(PerpMatcher):
     def add_instrument(self, spec: PerpSpec) -> PerpInstrument:
         if spec.symbol in self.instruments:
             raise ValueError(f"perpetual {spec.symbol} already exists")
-        inst = PerpInstrument(spec)
-        self.instruments[spec.symbol] = inst
-        self.books[spec.symbol] = OrderBook(spec.symbol)
-        self.market[spec.symbol] = MarketData(spec.symbol, inst.base_unit, self.retention.market_trades,
-                                              self.retention.kline_minutes)
-        self.next_trade_id[spec.symbol] = 1
-        self.next_prevented_match_id[spec.symbol] = 0
+        inst = self._open_market(PerpInstrument(spec))
         self.prices[spec.symbol] = MarkPrice()
         self.price_klines[spec.symbol] = {"mark": PriceKlines(self.retention.kline_minutes),
                                           "index": PriceKlines(self.retention.kline_minutes)}

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from simulator.engine.book import OrderBook
 from simulator.engine.engine import Engine
-from simulator.engine.events import OrderUpdate, TradeEvent
 from simulator.engine.fees import commission
-from simulator.engine.order import FILLED, PARTIALLY_FILLED, Order
+from simulator.engine.order import Order
 from simulator.engine.perp.events import AccountUpdate, BalanceRow, PerpTrade, PositionRow
 from simulator.engine.perp.income import COMMISSION, REALIZED_PNL
 from simulator.engine.perp.instrument import PerpInstrument
@@ -172,33 +171,8 @@ class PerpMatcher(Engine):
         self.fees_collected[asset] = self.fees_collected.get(asset, 0) + buyer_fee + seller_fee
         trade = PerpTrade(trade_id, inst.symbol, price, qty, quote, now, buyer, seller, buyer is maker, buyer_fee,
                           seller_fee, asset, buyer_pnl, seller_pnl)
-        self.market[inst.symbol].record(trade)
-        symbol = inst.symbol
-        for order in (buyer, seller):
-            account = accounts[order.account_id]
-            history = account.trades.get(symbol)
-            (history if history is not None else account.trade_history(symbol)).append((trade, order))
-        side = book.bids if maker.is_buy else book.asks
-        side.reduce(maker, qty)
-        for order in (maker, taker):
-            order.executed += qty
-            order.cum_quote += quote
-            order.update_time = now
-            order.status = FILLED if order.executed == order.qty else PARTIALLY_FILLED
-        if maker.status == FILLED:
-            side.remove(maker)
-        self._depth_changed(book, maker.is_buy, price)
-        dispatch = self._dispatch
-        self.seq = seq = self.seq + 1
-        dispatch(TradeEvent(seq, now, trade))
-        self.seq = seq = seq + 1
-        dispatch(OrderUpdate(seq, now, "TRADE", maker, trade))
-        self.seq = seq = seq + 1
-        dispatch(OrderUpdate(seq, now, "TRADE", taker, trade))
-        if maker.status == FILLED:
-            self._close(maker, inst)
-        if taker.status == FILLED:
-            self._close(taker, inst)
+        self._trade_done(inst, book, maker, taker, trade, accounts[buyer.account_id], accounts[seller.account_id],
+                         now)
         return trade
 
     # --- the end of an operation -------------------------------------------------------------------------
