@@ -114,3 +114,46 @@ def test_gtx_that_would_take_is_refused_and_fok_that_cannot_fill(venue):
 def test_market_order_with_nothing_to_take(venue):
     engine, _, _, taker = venue
     rejects(Reject.NO_LIQUIDITY, market, engine, taker, "BUY", "1")
+
+
+def test_income_history_is_bounded_by_the_retention():
+    import random
+
+    from simulator.engine.clock import ManualClock
+    from simulator.engine.perp.engine import FuturesEngine
+    from simulator.engine.retention import Retention
+    from tests.engine.perp_helpers import perp_spec
+
+    engine = FuturesEngine(ManualClock(), random.Random(1), [perp_spec()], Retention(income_rows=3))
+    engine.set_index("BTCUSDT", a("50000"))
+    me = trader(engine, "1000")
+    for _ in range(4):
+        engine.deposit(me, "USDT", a("1"))
+    rows = engine.income_of(me)
+    assert len(rows) == 3 and [r.income for r in rows] == [a("1")] * 3  # the first deposit aged out
+
+
+def test_self_trade_prevention_as_on_spot(venue):
+    engine, _, maker, _ = venue
+    resting = limit(engine, maker, "SELL", "50000", "1").order
+    result = limit(engine, maker, "BUY", "50000", "1", stp="EXPIRE_MAKER")
+    assert resting.status == "EXPIRED_IN_MATCH" and not result.trades
+    assert result.order.status == "NEW" and position(engine, maker) is None  # no trade, no position
+    again = limit(engine, maker, "SELL", "50000", "1", stp="EXPIRE_TAKER").order
+    assert again.status == "EXPIRED_IN_MATCH"
+    assert_clean(engine)
+
+
+def test_mark_follows_the_book_premium_and_decays(venue):
+    engine, clock, maker, _ = venue
+    limit(engine, maker, "BUY", "50090", "1")
+    limit(engine, maker, "SELL", "50110", "1")
+    assert engine.mark("BTCUSDT") == a("50000")
+    clock.advance(300_000)
+    engine.tick(clock.now_ms())  # half a time constant of the book's basis (+100)
+    assert engine.mark("BTCUSDT") == a("50050")
+    engine.set_premium("BTCUSDT", -a("200"))
+    clock.advance(300_000)
+    engine.tick(clock.now_ms())  # a pinned premium fades half way toward the book's basis
+    assert engine.mark("BTCUSDT") == a("49950")
+    assert engine.funding["BTCUSDT"].samples == 2  # one premium-index sample per minute boundary reached

@@ -37,14 +37,12 @@ from simulator.engine.results import PlaceResult
 from simulator.engine.retention import Retention
 from simulator.engine.taker_plan import NOTHING_TO_TAKE
 
-INCOME_ROWS_KEPT = 10_000  # income rows per account (Binance keeps three months)
-
 
 class FuturesEngine(PerpMatcher):
     def __init__(self, clock: Clock, rng: random.Random, instruments: Iterable[PerpSpec] = (),
                  retention: Retention | None = None, fee_tiers=FUTURES_TIERS):
         super().__init__(clock, rng, FeeSchedule(list(fee_tiers)), (), retention)
-        self._init_perp_state(IncomeLedger(INCOME_ROWS_KEPT))
+        self._init_perp_state(IncomeLedger(self.retention.income_rows))
         self.prices: dict[str, MarkPrice] = {}
         self.funding: dict[str, FundingSchedule] = {}
         self.force_orders: deque[PerpOrder] = deque(maxlen=self.retention.closed_orders or 1)
