@@ -78,9 +78,10 @@ REQUEST_WEIGHT = "REQUEST_WEIGHT"
 ORDERS = "ORDERS"
 RAW_REQUESTS = "RAW_REQUESTS"
 
-# (method, path) -> REQUEST_WEIGHT units, from the reference's tables (§2.1, §7.1). Depth uses its limit's weight.
+# (method, path) -> REQUEST_WEIGHT units, from the reference's tables (§2.1, §7.1); depth at the limit the
+# connector asks for (SPOT_DEPTH_LIMIT, USDM_DEPTH_LIMIT).
 WEIGHTS: dict[tuple[str, str], int] = {
-    ("GET", PING): 1, ("GET", TIME): 1, ("GET", EXCHANGE_INFO): 20, ("GET", DEPTH): 250,
+    ("GET", PING): 1, ("GET", TIME): 1, ("GET", EXCHANGE_INFO): 20, ("GET", DEPTH): 50,
     ("POST", ORDER): 1, ("GET", ORDER): 4, ("DELETE", ORDER): 1,
     ("GET", OPEN_ORDERS): 6, ("DELETE", OPEN_ORDERS): 1, ("GET", ACCOUNT): 20, ("GET", MY_TRADES): 5,
     ("POST", USER_DATA_STREAM): 2, ("PUT", USER_DATA_STREAM): 2, ("DELETE", USER_DATA_STREAM): 2,
@@ -93,7 +94,7 @@ WEIGHTS: dict[tuple[str, str], int] = {
 }
 # Requests that also count against the ORDERS pools (new orders only; cancels do not count on Binance).
 ORDER_PLACING = {("POST", ORDER), ("POST", F_ORDER)}
-SPOT_DEPTH_LIMIT = 5000  # weight 250
+SPOT_DEPTH_LIMIT = 1000  # weight 50 (5000 would cost 250, for levels far from the touch that diffs keep anyway)
 USDM_DEPTH_LIMIT = 1000  # weight 20
 
 # Until exchangeInfo has been read: the public spot and USD-M values (reference §1.7).
@@ -128,7 +129,6 @@ WIRE_OPEN = {"NEW", "PENDING_NEW"}
 WIRE_PARTIAL = {"PARTIALLY_FILLED"}
 WIRE_FILLED = {"FILLED"}
 WIRE_CANCELED = {"CANCELED", "EXPIRED", "EXPIRED_IN_MATCH", "PENDING_CANCEL"}
-WIRE_FAILED = {"REJECTED"}
 
 # --- intervals (seconds) ----------------------------------------------------------------------------------------
 SHORT_POLL_INTERVAL = 5.0   # status polling while the user stream is silent
@@ -136,6 +136,5 @@ LONG_POLL_INTERVAL = 120.0  # status polling while the user stream is lively
 TRADING_RULES_INTERVAL = 1800.0
 FUNDING_POLL_INTERVAL = 600.0
 LISTEN_KEY_KEEPALIVE = 1800.0  # 30 min; keys live 60 min from the last keep-alive
-WS_HEARTBEAT_TIMEOUT = 30.0    # a socket with no frame this long is treated as dead
+WS_HEARTBEAT_TIMEOUT = 20.0    # our ping interval; a pong missing for half of it means a dead socket
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
-LOST_ORDER_GRACE = 10.0        # seconds a create without an answer waits before it counts as lost

@@ -69,13 +69,15 @@ class BinanceExchange:
     default_pools = c.DEFAULT_SPOT_POOLS
 
     def __init__(self, api_key: str, secret: str, trading_pairs: Iterable[str], base_url: str | None = None,
-                 ws_url: str | None = None, domain: c.Domain = c.DEFAULT_DOMAIN, tracking_db: str | None = None,
+                 ws_url: str | None = None, domain: c.Domain | str = c.DEFAULT_DOMAIN, tracking_db: str | None = None,
                  request_timeout: float = 10.0, ws_heartbeat: float = c.WS_HEARTBEAT_TIMEOUT,
                  poll_interval: float = c.SHORT_POLL_INTERVAL, long_poll_interval: float = c.LONG_POLL_INTERVAL,
                  not_found_limit: int = NOT_FOUND_LIMIT, trading_rules_interval: float = c.TRADING_RULES_INTERVAL,
                  user_stream_mode: str = "ws_api"):
         if base_url:
             domain = c.domain_for_url(base_url)
+        elif isinstance(domain, str):
+            domain = c.DOMAINS[domain]  # "exsim", "binance", "binance_testnet"
         rest = domain.spot_rest if self.market == c.SPOT else domain.usdm_rest
         ws = ws_url or (domain.spot_ws if self.market == c.SPOT else domain.usdm_ws)
         self.trading_pairs = list(trading_pairs)

@@ -30,6 +30,7 @@ DONE_STATES = {OrderState.FILLED, OrderState.CANCELED, OrderState.FAILED}
 
 
 def state_from_wire(status: str) -> OrderState:
+    """The wire's order status as a state; REJECTED (and anything unknown) is FAILED."""
     if status in c.WIRE_OPEN:
         return OrderState.OPEN
     if status in c.WIRE_PARTIAL:

@@ -77,9 +77,8 @@ class OrderBookTrackerDataSource:
 
     async def get_snapshot(self, trading_pair: str) -> OrderBookMessage:
         symbol = self.pair_map.to_symbol(trading_pair)
-        path, limit = (c.DEPTH, 1000) if self.market == c.SPOT else (c.F_DEPTH, c.USDM_DEPTH_LIMIT)
-        weight = 50 if self.market == c.SPOT else 20
-        payload = await self._api.api_request("GET", path, {"symbol": symbol, "limit": limit}, weight=weight)
+        path, limit = (c.DEPTH, c.SPOT_DEPTH_LIMIT) if self.market == c.SPOT else (c.F_DEPTH, c.USDM_DEPTH_LIMIT)
+        payload = await self._api.api_request("GET", path, {"symbol": symbol, "limit": limit})
         return snapshot_message(trading_pair, payload)
 
     async def get_last_traded_prices(self, trading_pairs: Iterable[str]) -> dict[str, Decimal]:

@@ -1,10 +1,11 @@
 """ReconnectingStream: one WebSocket kept alive: connect, hand every JSON frame to a callback, and on a close, an
 error or silence reconnect with backoff.
 
-Silence is detected two ways: a ping of our own every `heartbeat` seconds that must be answered within half of it
-(a socket that went quiet without a close frame fails this even on a quiet market), and, when `idle_timeout` is
-set, no data frame for that long. `on_connected` runs after each (re)connect, before frames are read, so the
-caller can subscribe and resynchronise what it may have missed while down.
+Silence is detected by a ping of our own every `heartbeat` seconds that must be answered within half of it: a
+socket that went quiet without a close frame fails this even on a quiet market, where no data frame is due (a
+timeout on data frames alone would take a quiet market for a dead socket). `on_connected` runs after each
+(re)connect, before frames are read, so the caller can subscribe and resynchronise what it may have missed while
+down.
 """
 from __future__ import annotations
 
@@ -25,15 +26,13 @@ class ReconnectingStream:
     def __init__(self, name: str, api: WebAssistantsFactory, url: Callable[[], Awaitable[str]],
                  on_message: Callable[[Any], Awaitable[None]],
                  on_connected: Callable[[aiohttp.ClientWebSocketResponse], Awaitable[None]] | None = None,
-                 heartbeat: float = c.WS_HEARTBEAT_TIMEOUT, idle_timeout: float | None = None,
-                 backoff: tuple[float, ...] = c.RECONNECT_BACKOFF):
+                 heartbeat: float = c.WS_HEARTBEAT_TIMEOUT, backoff: tuple[float, ...] = c.RECONNECT_BACKOFF):
         self.name = name
         self._api = api
         self._url = url
         self._on_message = on_message
         self._on_connected = on_connected
         self._heartbeat = heartbeat
-        self._idle_timeout = idle_timeout
         self._backoff = backoff
         self.connected = asyncio.Event()
         self.connections = 0     # successful connects (1 + reconnects)
@@ -82,11 +81,7 @@ class ReconnectingStream:
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                message = await ws.receive(timeout=self._idle_timeout)
-            except asyncio.TimeoutError:
-                log.info("%s: no frame for %ss", self.name, self._idle_timeout)
-                return
+            message = await ws.receive()
             if message.type == aiohttp.WSMsgType.TEXT:
                 self.last_recv_time = loop.time()
                 try:

@@ -203,3 +203,23 @@ async def test_a_cancel_waits_for_its_create_to_be_answered(exchange):
         assert await asyncio.wait_for(cancel, 5)
         await create
     assert kinds(exchange) == ["order_created", "order_canceled"]
+
+
+@pytest.mark.parametrize("domain,rest", [("binance", "https://api.binance.com"),
+                                         ("binance_testnet", "https://testnet.binance.vision"),
+                                         (c.EXSIM, "http://127.0.0.1:8900")])
+async def test_domains_by_name_or_constant(domain, rest):
+    ex = BinanceExchange("k", "s", [PAIR], domain=domain)
+    try:
+        assert ex.api.rest_base == rest
+    finally:
+        await ex.stop_network()
+
+
+async def test_open_orders_and_last_prices_over_rest(exchange):
+    with aioresponses() as m:
+        m.get(url(c.OPEN_ORDERS), payload=[order_answer("o1")])
+        m.get(url("/api/v3/ticker/price"), payload={"symbol": "BTCUSDT", "price": "60123.45"})
+        assert [o["clientOrderId"] for o in await exchange.get_open_orders(PAIR)] == ["o1"]
+        prices = await exchange.order_book_tracker.data_source.get_last_traded_prices([PAIR])
+    assert prices == {PAIR: D("60123.45")}
