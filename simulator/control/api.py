@@ -26,6 +26,7 @@ from simulator.control.errors import ControlError, bad_request, conflict, not_fo
 from simulator.control.faults import KINDS, Fault
 from simulator.control.futures import FuturesControl
 from simulator.control.routes import ROUTES
+from simulator.control.rules import RuleChanges
 from simulator.control.scenarios import play_in_process, resolve, shipped_scenarios
 from simulator.control.snapshot import SnapshotError
 from simulator.credentials import valid_api_key
@@ -69,7 +70,7 @@ def _refusing_bad_input(cls: type) -> type:
 
 
 @_refusing_bad_input
-class Control(FuturesControl):
+class Control(RuleChanges, FuturesControl):
     """The control plane on one Simulator. Cheap: make one per call or keep one; it holds only `sim` and, on a
     server started with `--state`, the StateSaver whose health it reports."""
 

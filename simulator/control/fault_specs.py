@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator import fault_kinds as fk
 from simulator.control.errors import ControlError
-from simulator.engine.instrument import SYMBOL_STATUSES
+from simulator.engine.instrument import DELISTED, SYMBOL_STATUSES
 from simulator.inputs import (MAX_AMOUNT, MAX_CLOCK_MS, MAX_COUNT, MAX_INT64, MIN_INT64, InputError, decimal,
                               integer, list_of, one_of, text)
 
@@ -111,7 +111,7 @@ EXEC_TYPES = ("NEW", "CANCELED", "REPLACED", "REJECTED", "TRADE", "EXPIRED", "TR
 FILTERS = {"event": None, "execType": None, "phase": "before"}
 _MESSAGE_FILTERS = {"event": (_one_of(*USER_EVENTS), False, None), "execType": (_one_of(*EXEC_TYPES), False, None)}
 WINDOW_FROM_START, WINDOW_FROM_FIRST_HIT = "start", "firstHit"
-_HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s != "TRADING")
+_HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s not in ("TRADING", DELISTED))
 
 KINDS: dict[str, KindSpec] = {
     fk.HTTP_LATENCY: KindSpec({"ms": (_int(1), True, None), "phase": (_one_of("before", "after"), False, "before")},

@@ -34,6 +34,9 @@ ROUTES: tuple[Route, ...] = (
     Route("traffic", "GET", "/traffic", query=(("after", "after", int), ("limit", "limit", int))),
     Route("symbols", "GET", "/symbols"),
     Route("set_symbol_status", "POST", "/symbols/{symbol}/status", body=(("status", "status"),)),
+    Route("change_symbol_rules", "POST", "/symbols/{symbol}/rules", body=(
+        ("tickSize", "tick_size"), ("stepSize", "step_size"), ("minNotional", "min_notional"))),
+    Route("delist_symbol", "POST", "/symbols/{symbol}/delist"),
     Route("prices", "GET", "/prices"),
     Route("set_index", "POST", "/prices/index", body=(("symbol", "symbol"), ("price", "price"))),
     Route("set_walk", "POST", "/prices/walk", body=(("enabled", "enabled"), ("symbol", "symbol"))),

@@ -13,7 +13,9 @@ from decimal import Decimal, InvalidOperation
 from simulator.engine.rejection import Reject, Rejected
 
 DEFAULT_PRECISION = 8
-SYMBOL_STATUSES = ("TRADING", "HALT", "BREAK", "END_OF_DAY", "CANCEL_ONLY")
+# DELISTED is the simulator's own (rule_changes.delist): Binance's dialect hides such a symbol altogether.
+DELISTED = "DELISTED"
+SYMBOL_STATUSES = ("TRADING", "HALT", "BREAK", "END_OF_DAY", "CANCEL_ONLY", DELISTED)
 STP_MODES = ("NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH")
 
 

@@ -14,7 +14,7 @@ from simulator.dialects.binance.wire import klines as spot_klines  # every marke
 from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.rest import NONE, Call, Endpoint
 from simulator.dialects.binance.wire.params import Params
-from simulator.engine.instrument import Instrument
+from simulator.engine.instrument import DELISTED, Instrument
 
 DEPTH_LIMIT = spot_params.Limit(default=100, maximum=5000)
 TRADES_LIMIT = spot_params.Limit(default=500, maximum=1000)  # trades, historicalTrades, aggTrades
@@ -76,7 +76,8 @@ def exchange_info(call: Call) -> dict[str, Any]:
         chosen = [one] if one is not None else many
     else:
         wanted = set(permissions or DEFAULT_PERMISSIONS)
-        chosen = list(sim.engine.instruments.values()) if wanted & SYMBOL_PERMISSIONS else []
+        chosen = [inst for inst in sim.engine.instruments.values() if inst.status != DELISTED] \
+            if wanted & SYMBOL_PERMISSIONS else []
     if status is not None:
         chosen = [inst for inst in chosen if inst.status == status]
     return {

@@ -9,7 +9,7 @@ from simulator.dialects.binance.wire.errors import BinanceError
 from simulator.dialects.binance.wire.params import Params
 from simulator.dialects.binance.wire.readers import Limit, decimal_digits, symbol_name, time_window
 from simulator.engine.engine import Engine
-from simulator.engine.instrument import Instrument
+from simulator.engine.instrument import DELISTED, Instrument
 
 __all__ = ["Limit", "count_symbols", "decimal_digits", "duplicate_symbols", "instrument", "optional_symbol",
            "symbol", "symbol_or_symbols", "symbols", "time_window"]
@@ -28,7 +28,7 @@ def optional_symbol(engine: Engine, params: Params, name: str = "symbol") -> Ins
 
 def instrument(engine: Engine, text: str, name: str = "symbol") -> Instrument:
     inst = engine.instruments.get(symbol_name(text, name))
-    if inst is None:
+    if inst is None or inst.status == DELISTED:  # a delisted symbol is unknown to every request
         raise errors.bad_symbol()
     return inst
 
