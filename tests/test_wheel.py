@@ -105,8 +105,9 @@ def test_the_wheel_installed_in_a_fresh_venv_serves_the_default_config_and_the_s
 
     with serving(venv, elsewhere, "--scenario", "depth-gap") as (process, _):
         timeline = ""
-        for line in process.stdout:
+        for line in process.stdout:  # the scenario found by name, its setup done: it waits for a client
             timeline += line
-            if line.startswith("exsim: scenario depth-gap "):
+            if "waiting up to" in line:
                 break
-        assert "exsim: scenario depth-gap done" in timeline, timeline
+        assert "exsim: playing scenario depth-gap" in timeline, timeline
+        assert "for the subject subscribing to btcusdt@depth*" in timeline, timeline

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
@@ -11,7 +12,7 @@ from aiohttp.test_utils import make_mocked_request
 from simulator.control.client import ControlClient
 from simulator.control.errors import ControlError
 from simulator.control.http import admin_refusal, create_control_app, guard, is_loopback
-from simulator.control.scenarios import load_scenario_file, play_remote, shipped_files
+from simulator.control.scenarios import load_scenario_text, play_remote
 from simulator.server import build_simulator
 from simulator.config import load_config
 from tests.control.raw_http import raw
@@ -105,15 +106,32 @@ def test_client_errors_carry_code_and_status(client):
     assert (caught.value.code, caught.value.status) == ("unknown_account", 404)
 
 
-def test_shipped_scenario_plays_over_http_from_the_client(live_server, client):
-    scenario = load_scenario_file(next(p for p in shipped_files() if p.stem == "partial-fills"))
-    result = play_remote(scenario, client)
-    assert result.ok, result.failure
+SUBJECT_PINGS = ("name: pings\ndescription: the subject's next ping\n"
+                 "steps:\n  - await: {request: 'GET /api/v3/ping', timeoutMs: 10000, pollMs: 20}\n"
+                 "verdict:\n  - {traffic: request, endpoint: 'GET /api/v3/ping', status: 200}\n")
+
+
+def _ping_until(done, url: str) -> None:
+    """Be the subject: ping until the scenario is over (bounded by its own timeout)."""
+    while not done():
+        urllib.request.urlopen(url + "/api/v3/ping", timeout=5).read()
+
+
+def test_a_scenario_plays_over_http_from_the_client_while_its_subject_acts(live_server, client):
+    with ThreadPoolExecutor(1) as pool:
+        playing = pool.submit(play_remote, load_scenario_text(SUBJECT_PINGS), client)
+        _ping_until(playing.done, live_server.base_url)
+        result = playing.result(30)
+    assert result.verdict == "PASS", result.failure
 
 
 def test_scenario_run_route_plays_server_side(live_server):
-    status, result = raw(live_server.base_url + "/_sim/v1/scenarios/run", "POST", b'{"name": "halted-symbol"}')
-    assert status == 200 and result["ok"], result
+    body = json.dumps({"yaml": SUBJECT_PINGS}).encode()
+    with ThreadPoolExecutor(1) as pool:
+        playing = pool.submit(raw, live_server.base_url + "/_sim/v1/scenarios/run", "POST", body)
+        _ping_until(playing.done, live_server.base_url)
+        status, result = playing.result(30)
+    assert status == 200 and result["verdict"] == "PASS", result
     status, error = raw(live_server.base_url + "/_sim/v1/scenarios/run", "POST",
                         json.dumps({"yaml": "name: x\ndescription: y\nsteps:\n  - fault: {kind: xx}\n"}).encode())
     assert status == 400 and error["error"]["code"] == "invalid_scenario"
