@@ -83,3 +83,10 @@ def test_inconsistent_futures_state_is_refused():
     document["futures"]["engine"]["orders"][0]["price"] = "1"
     with pytest.raises(SnapshotError, match="futures.engine"):
         Simulator.from_snapshot(document)
+
+
+def test_same_seed_and_requests_give_the_same_futures_events():
+    """Determinism: two simulators from one config and seed, on frozen clocks, given the same requests."""
+    first, second = _busy(), _busy()
+    assert _play(first) == _play(second)
+    assert _copy(first.snapshot())["futures"] == _copy(second.snapshot())["futures"]  # (API keys come from the OS)
