@@ -4,7 +4,7 @@ A fault is a spec (one flat mapping, the same in JSON, YAML scenarios and the CL
 
     {"kind": "http_error", "status": 503,                 # the kind and its own parameters
      "endpoint": "POST /api/v3/order", "symbol": "BTCUSDT", "stream": "btcusdt@depth*", "accountId": 3,
-     "count": 2, "probability": "0.5", "durationMs": 10000, "afterMs": 0}
+     "count": 2, "probability": "0.5", "durationMs": 10000, "afterMs": 0, "window": "start"}
 
 Targets (all optional; a fault with a target only matches a call that names the same thing):
   endpoint   "METHOD /path" or "/path" (any method), shell-style wildcards allowed ("/api/v3/*")
@@ -14,16 +14,30 @@ Targets (all optional; a fault with a target only matches a call that names the 
 Budget (all optional): `count` matches at most that many times; `probability` (decimal in [0, 1], at most 6
 decimals) matches each eligible call with that chance, drawn from the injector's own seeded RNG; `durationMs`
 ends it that long after it starts, on the simulator's clock; `afterMs` delays its start. With no count and no
-duration it lasts until cleared.
+duration it lasts until cleared. `window` (default "start"): "firstHit" makes `durationMs` (rate_limit: its `ms`)
+count from the fault's first effect on its target instead - its first match, or for the kinds acting on state
+(halt, maintenance, rate_limit, clock_skew, ws_lifetime, listen_key_ttl, ...) the target's first REST request or
+WebSocket frame after it started (`seen`). Such a fault acts from its start; its `endsAt` is null and
+`firstHitAt` set once hit (both in its JSON).
+Filters (message-level kinds): `event` (a user data event type, the payload's `e`) and `execType` (an
+executionReport's `x`) for ws_drop/ws_duplicate/ws_reorder/ws_delay; `phase` ("before"/"after") for
+http_latency. A fault with a filter matches only the calls that have its value.
 
-`FaultInjector.match(kind, endpoint=..., stream=..., symbol=..., account_id=...)` is the one call a REST or WS
-hook point makes: the first live fault of that kind whose targets fit, with its count consumed and its
-probability drawn, or None. See WIRING below for each hook point.
+`FaultInjector.match(kind, endpoint=..., stream=..., symbol=..., account_id=..., details=...)` is the one call a
+REST or WS hook point makes: the first live fault of that kind whose targets fit, with its count consumed and its
+probability drawn, or None. `find` is the same without consuming (kinds that hold a setting while they live);
+`match_each` matches many subjects in one pass, one count per fault per pass (ws_close); `seen(...)` reports the
+target's traffic for firstHit windows, called only while `waiting`. See WIRING below for each hook point.
 
 Some kinds act on the simulator's state directly, whatever the transport (`fault_effects.FaultEffects`):
   halt               the symbol's status becomes `status` (HALT) while the fault lives, then what it was before
-  maintenance        every symbol (or `symbols`) shows `status` (BREAK) while it lives (and REST answers 503)
-  rate_limit         the rate limiter refuses every request with `status` 429 or 418 for `ms`
+  maintenance        every symbol (or `symbols`) shows `status` (BREAK) while it lives (and REST answers 503,
+                     but spot exchangeInfo, ping and time, so the status can be seen)
+  rate_limit         the rate limiter refuses every request with `status` 429 or 418 for `ms`; a 429 says
+                     Retry-After: the end, and an IP sending more before then is banned with 418 (the limiter's
+                     rule for organic 429s)
+  listen_key_ttl     listenKeys (of `accountId`, or all) live `ms` from their last POST or PUT while it lives; at
+                     its end live keys get the configured lifetime back
   clock_skew         the server clock is skewed by `ms` while it lives, then restored
   listen_key_expire  once, on start: the account's listenKeys (or `listenKey`) expire now (the hub's sweep then
                      pushes listenKeyExpired and the stream stops)
@@ -38,11 +52,14 @@ nothing else is looked at). REST (simulator.dialects.binance.wire.rest.serve): e
 {request.path}", symbol the request's `symbol` parameter (upper case) or None, account_id the authenticated
 account (before authentication: the owner of the X-MBX-APIKEY header) or None:
   after parsing the params and BEFORE charging weight:
-    maintenance          -> answer 503 -1008; nothing else runs, nothing is charged
+    sim.faults.seen(endpoint=..., symbol=..., account_id=key owner) while sim.faults.waiting (firstHit windows)
+    maintenance          -> answer 503 -1008; nothing else runs, nothing is charged (spot exchangeInfo, ping,
+                            time: not matched, they answer)
   after authenticate() (so accountId targets work), before the handler:
     http_error           -> answer f.params["status"] with Binance's body for it; the handler does NOT run
     http_latency         -> await asyncio.sleep(f.params["ms"] / 1000), then go on
-  after the handler ran (the change is applied):
+  after the handler ran (the change is applied, its stream events queued):
+    http_latency with phase "after" (details={"phase": "after"}) -> sleep ms, then answer
     http_unknown_status  -> answer 503 -1007 instead of the real answer
     http_blackhole       -> answer nothing: wait f.params.get("holdMs") ms (None: until the client gives up),
                             then close request.transport
@@ -51,15 +68,22 @@ account (before authentication: the owner of the X-MBX-APIKEY header) or None:
   The WebSocket API offers no order methods, so it has no cancel hook.
 WS (simulator.dialects.binance.streams.faults has the details): stream = the market stream name
 ("btcusdt@depth@100ms") or, for user data, the listenKey (WebSocket API subscriptions: None); account_id the user
-data sink's account:
-  per outgoing message: ws_delay (send it f.params["ms"] later; what is queued behind it waits too),
-    ws_duplicate (send it twice), ws_reorder (hold it, send it right after its stream's next message)
+data sink's account; details {"event": e, "execType": x} of a user data message:
+  per outgoing message (one count per message a connection receives; a merged 100 ms depth diff is one):
+    ws_drop (not sent), ws_delay (send it f.params["ms"] later; what is queued behind it waits too),
+    ws_duplicate (send it twice), ws_reorder (hold it, send it right after its stream's next message - of the
+    fault's `event` type, if it has one - or after 1 s of simulator clock with nothing behind it)
   per connection: ws_silence matched against everything the connection carries: nothing leaves it (messages,
     control replies, keepalive pings, pongs), no close frame
   per diff depth message, per stream (StreamHub.flush_interval): depth_gap, stream=name and symbol=SYM: it is not
     published; consecutive hits drop consecutive diffs, so the next U jumps past the last u + 1
-  hub pass (every 100 ms), per connection: match("ws_close", stream=..., account_id=..., scope="stream" for a
-    market stream, "listenKey" for a user data sink) -> closed now (1001, queued messages discarded)
+  hub pass (every 100 ms), all connections at once: match_each("ws_close", {conn: (stream, account_id, scope
+    "stream" for a market stream, "listenKey" for a user data sink) of what it carries}) -> every connection a
+    fault targets is closed now (1001, queued messages discarded); one count per fault per pass.
+    find("ws_lifetime", ...) -> a connection older than ms (simulator clock) is closed 1001, like at 24 h
+  before the handshake: find("ws_connect_limit", endpoint="GET /path") -> at most `limit` admitted connections
+    per `windowMs` per IP; over it, HTTP 429 -1003 with Retry-After (streams/admission.py)
+  a connection's opening and each frame it sends: seen(stream=..., account_id=...) while waiting
 WS journal: Connection.journal is app.get(journal.JOURNAL); every frame in and out, each open and close, and each
 message a fault dropped is recorded with .ws(...).
 """
@@ -154,11 +178,10 @@ class Fault:
                 out[key] = value
         if self.probability_ppm is not None:
             out["probability"] = str((Decimal(self.probability_ppm) / PPM).normalize())
-        if self.window != WINDOW_FROM_START:
-            out["window"] = self.window
         out.update({"remaining": self.remaining, "state": self.state(now), "hits": self.hits,
-                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at,
-                    "firstHitAt": self.first_hit_at})
+                    "createdAt": self.created_at, "startsAt": self.starts_at, "endsAt": self.ends_at})
+        if self.window != WINDOW_FROM_START:  # endsAt is null until the first hit
+            out.update({"window": self.window, "durationMs": self.duration_ms, "firstHitAt": self.first_hit_at})
         if self.log:
             out["log"] = list(self.log)
         return out

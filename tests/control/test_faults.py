@@ -37,6 +37,19 @@ from tests.control.conftest import frozen_sim
     ({"kind": "partial_fill", "qty": "0.1", "accountId": 1, "clientOrderId": "x"}, "symbol", "required with"),
     ({"kind": "partial_fill", "qty": "0.1", "orderId": 1, "count": 2}, "count", "fires once"),
     ({"kind": "ws_close", "scope": "some"}, "scope", "not one of all, stream, listenKey"),
+    ({"kind": "http_error", "window": "firstHit"}, "window", "needs durationMs"),
+    ({"kind": "http_error", "window": "soon", "durationMs": 5}, "window", "not one of start, firstHit"),
+    ({"kind": "listen_key_expire", "accountId": 1, "window": "firstHit"}, "window", "needs durationMs"),
+    ({"kind": "http_latency", "ms": 5, "phase": "during"}, "phase", "not one of before, after"),
+    ({"kind": "ws_drop", "event": "trade"}, "event", "not one of executionReport"),
+    ({"kind": "ws_drop", "execType": "FILLED"}, "execType", "not one of NEW"),
+    ({"kind": "ws_reorder", "event": "balanceUpdate", "execType": "NEW"}, "execType", "only executionReport"),
+    ({"kind": "ws_lifetime"}, "ms", "required for fault ws_lifetime"),
+    ({"kind": "ws_lifetime", "ms": 10, "count": 1}, "count", "not used by fault ws_lifetime"),
+    ({"kind": "ws_connect_limit", "limit": 0}, "limit", "at least 1"),
+    ({"kind": "ws_connect_limit", "limit": 10**10}, "limit", "at most"),
+    ({"kind": "ws_connect_limit", "limit": 5, "windowMs": 0}, "windowMs", "at least 1"),
+    ({"kind": "listen_key_ttl", "ms": 10**15}, "ms", "at most"),
 ])
 def test_invalid_specs_are_refused_naming_the_field(spec, field, words):
     with pytest.raises(FaultSpecError) as caught:
@@ -331,3 +344,80 @@ def test_fill_during_cancel_ignores_unknown_or_closed_orders(fsim):
 def test_every_kind_is_named_in_fault_kinds():
     """The registry declares exactly the kinds whose names the dialects import (simulator.fault_kinds)."""
     assert set(KINDS) == fault_kinds.ALL
+
+
+# --- windows that start on first hit, passes, filters -------------------------------------------------------
+def test_a_first_hit_window_starts_on_the_first_match_and_survives_a_snapshot(fsim):
+    faults, clock = fsim.faults, fsim.clock
+    fault = faults.add({"kind": "http_error", "durationMs": 1000, "window": "firstHit", "count": 5})
+    clock.advance(50_000)
+    assert fault.is_active(clock.now_ms()) and fault.ends_at is None and faults.waiting
+    restored = frozen_sim()
+    restored.faults.restore(faults.state())  # not hit yet: still waiting after a restore
+    assert restored.faults.waiting and restored.faults.faults[1].ends_at is None
+    assert faults.match("http_error", endpoint="GET /x") is fault
+    assert (fault.first_hit_at, fault.ends_at) == (clock.now_ms(), clock.now_ms() + 1000) and not faults.waiting
+    shown = Control(fsim).get_fault(1)
+    assert (shown["window"], shown["firstHitAt"], shown["endsAt"]) == ("firstHit", fault.first_hit_at, fault.ends_at)
+    again = frozen_sim()
+    again.faults.restore(faults.state())
+    assert again.faults.faults[1].ends_at == fault.ends_at and not again.faults.waiting
+    clock.advance(1000)
+    assert faults.match("http_error", endpoint="GET /x") is None
+
+
+def test_a_snapshot_whose_first_hit_and_end_disagree_is_refused(fsim):
+    fsim.faults.add({"kind": "http_error", "durationMs": 1000, "window": "firstHit"})
+    fsim.faults.match("http_error")
+    state = fsim.faults.state()
+    state["faults"][0]["ends_at"] += 1
+    with pytest.raises(ValueError, match="first hit"):
+        frozen_sim().faults.restore(state)
+    state["faults"][0].update(ends_at=None, first_hit_at=None, window="start")  # a start window needs its end
+    with pytest.raises(ValueError, match="ends at"):
+        frozen_sim().faults.restore(state)
+
+
+def test_seen_starts_the_windows_aimed_at_the_traffic_only(fsim):
+    faults, clock = fsim.faults, fsim.clock
+    skew = faults.add({"kind": "clock_skew", "ms": 3000, "durationMs": 2000, "window": "firstHit", "accountId": 1})
+    by_stream = faults.add({"kind": "ws_silence", "durationMs": 500, "window": "firstHit", "stream": "eth*"})
+    assert fsim.clock.skew_ms == 3000  # acts from arming
+    faults.seen(account_id=2, endpoint="GET /api/v3/ping")
+    faults.seen(stream="btcusdt@trade")
+    assert skew.first_hit_at is None and by_stream.first_hit_at is None
+    clock.advance(10_000)
+    faults.seen(account_id=1)
+    assert skew.ends_at == clock.now_ms() + 2000 and by_stream.first_hit_at is None
+    clock.advance(2000)
+    faults.tick()
+    assert fsim.clock.skew_ms == 0 and faults.waiting  # the skew's window is over; the stream's still waits
+    faults.seen(stream="ethusdt@depth")
+    assert by_stream.ends_at == clock.now_ms() + 500 and not faults.waiting
+
+
+def test_match_each_consumes_one_count_per_pass_whatever_it_hits(fsim):
+    faults = fsim.faults
+    first = faults.add({"kind": "ws_close", "stream": "btc*", "count": 1})
+    later = faults.add({"kind": "ws_close", "scope": "listenKey", "count": 2})
+    calls = {"a": [("btcusdt@trade", None, "stream")], "b": [("btcusdt@depth", None, "stream")],
+             "c": [("ethusdt@trade", None, "stream")], "d": [("KEY", 7, "listenKey")]}
+    found = faults.match_each("ws_close", calls)
+    assert found == {"a": first, "b": first, "d": later}
+    assert (first.remaining, first.hits, later.remaining) == (0, 1, 1)
+    assert faults.match_each("ws_close", calls) == {"d": later} and later.remaining == 0
+    assert faults.match_each("ws_close", calls) == {}
+
+
+def test_filters_match_only_calls_that_carry_the_value(fsim):
+    faults = fsim.faults
+    trade = faults.add({"kind": "ws_drop", "event": "executionReport", "execType": "TRADE"})
+    account = faults.add({"kind": "ws_duplicate", "event": "outboundAccountPosition"})
+    assert faults.match("ws_drop", details={"event": "executionReport", "execType": "NEW"}) is None
+    assert faults.match("ws_drop") is None  # a market message carries no event type
+    assert faults.match("ws_drop", details={"event": "executionReport", "execType": "TRADE"}) is trade
+    assert faults.match("ws_duplicate", details={"event": "outboundAccountPosition", "execType": None}) is account
+    after = faults.add({"kind": "http_latency", "ms": 5, "phase": "after"})
+    assert faults.match("http_latency") is None  # the hook before the handler says nothing: "before"
+    assert faults.match("http_latency", details={"phase": "after"}) is after
+    assert after.hits == 1
