@@ -24,6 +24,9 @@ CONSTRUCTORS = [
      "Timeout waiting for response from backend server. Send status unknown; execution status unknown."),
     ("server_busy", lambda: errors.server_busy(), 503, -1008,
      "Server is currently overloaded with other requests. Please try again in a few minutes."),
+    ("futures_throttled", lambda: errors.futures_throttled(), 503, -1008,
+     "Request throttled by system-level protection. Reduce-only/close-position orders are exempt. Please try "
+     "again."),
     ("injected_http_error", lambda: errors.injected_http_error(502), 502, -1000,
      "An unknown error occurred while processing the request."),
     ("filter_failure", lambda: errors.filter_failure("LOT_SIZE"), 400, -1013, "Filter failure: LOT_SIZE"),
