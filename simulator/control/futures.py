@@ -169,7 +169,7 @@ class FuturesControl:
         return {"settled": [{"symbol": s.symbol, "fundingRate": str(s.rate), "fundingTime": s.funding_time,
                              "markPrice": self.futures.instruments[s.symbol].format_price(s.mark),
                              "payers": s.payers, "receivers": s.receivers} for s in result.settlements],
-                **self.funding()}
+                "liquidated": [self.render_futures_order(o) for o in result.liquidated], **self.funding()}
 
     def set_funding_rate(self, symbol: str, rate: Any = None) -> dict[str, Any]:
         """The rate the next settlement of `symbol` applies (null: computed again from the premium)."""

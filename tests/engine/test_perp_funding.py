@@ -120,3 +120,16 @@ def test_each_symbol_its_own_interval():
     engine, _ = new_futures(perp_spec("BTCUSDT"), perp_spec("ETHUSDT", funding_interval_hours=4))
     assert engine.funding["ETHUSDT"].next_time % (4 * HOUR_MS) == 0
     assert engine.instruments["ETHUSDT"].funding_interval_ms == 4 * HOUR_MS
+
+
+def test_funding_that_exhausts_the_margin_liquidates():
+    engine, _ = new_futures()
+    liquidity, victim = trader(engine, "1000000"), trader(engine, "2700")
+    limit(engine, liquidity, "SELL", "50000", "1")
+    market(engine, victim, "BUY", "1")  # margin 2,675 vs maintenance 200
+    limit(engine, liquidity, "BUY", "49990", "5")
+    engine.set_funding_rate("BTCUSDT", Decimal("0.05"))  # 2,500 to pay: 175 left, under maintenance
+    result = engine.settle_funding("BTCUSDT")
+    assert [o.type for o in result.liquidated] == ["LIQUIDATION"]
+    assert engine.positions[(victim, "BTCUSDT", "BOTH")].amt == 0
+    assert_clean(engine)

@@ -332,12 +332,16 @@ class FuturesEngine(PerpMatcher):
         state, klines = self.prices[inst.symbol], self.price_klines[inst.symbol]
         klines["index"].record(now, state.index)
         klines["mark"].record(now, state.mark)
+        orders = self._margin_checks(inst, now)
+        self._flush(now)
+        return LiquidationResult(orders, first, self._end(first))
+
+    def _margin_checks(self, inst: PerpInstrument, now: int) -> list[PerpOrder]:
+        """After the mark moved or wallets paid funding: conditional orders on the mark, then liquidations."""
         book = self.books[inst.symbol]
         if book.stops:
             conditional.trigger(self, inst, book, now, [], "MARK_PRICE")
-        orders = liquidation.check(self, inst.symbol, now)
-        self._flush(now)
-        return LiquidationResult(orders, first, self._end(first))
+        return liquidation.check(self, inst.symbol, now)
 
     def basis(self, symbol: str) -> int | None:
         """The perpetual book's mid price less the index (None without both sides or an index)."""
@@ -372,7 +376,7 @@ class FuturesEngine(PerpMatcher):
             schedule = self.funding[symbol]
             if now >= schedule.next_time and self.prices[symbol].index is not None:
                 settlements.append(settlement.settle(self, symbol, schedule.next_time))
-        return FundingResult(settlements, first, self._end(first))
+        return self._settled(settlements, first, now)
 
     def settle_funding(self, symbol: str | None = None) -> FundingResult:
         """Settle now (control plane), all symbols with a mark or just one; the next funding time rolls on."""
@@ -380,7 +384,15 @@ class FuturesEngine(PerpMatcher):
         first = self.seq + 1
         now = self.clock.now_ms()
         settlements = [settlement.settle(self, s, now) for s in symbols if self.prices[s].index is not None]
-        return FundingResult(settlements, first, self._end(first))
+        return self._settled(settlements, first, now)
+
+    def _settled(self, settlements: list, first: int, now: int) -> FundingResult:
+        """Funding paid may leave positions without margin: they are liquidated in the same operation."""
+        liquidated = []
+        for done in settlements:
+            liquidated += self._margin_checks(self.instruments[done.symbol], now)
+        self._flush(now)
+        return FundingResult(settlements, liquidated, first, self._end(first))
 
     # --- reading ---------------------------------------------------------------------------------------
     def risk(self, account_id: int, asset: str) -> Risk:

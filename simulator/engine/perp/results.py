@@ -55,6 +55,7 @@ class FundingSettlement(NamedTuple):
 
 class FundingResult(NamedTuple):
     settlements: list[FundingSettlement]
+    liquidated: list  # LIQUIDATION orders of positions the payments left without margin
     first_seq: int
     last_seq: int
 
