@@ -146,7 +146,7 @@ class Subject:
 
     # --- orders ------------------------------------------------------------------------------------------
     async def place(self, side: str, qty: str, price: str | None = None, *, type_: str = "LIMIT",
-                    symbol: str = SYMBOL, ack: bool = False) -> str:
+                    symbol: str = SYMBOL, ack: bool = False, stp: str | None = None) -> str:
         """Place one order; a lost or unknown answer is looked up (careful) or the order placed again (naive)."""
         for _ in range(3):
             client_id = next(self.client_ids)
@@ -154,6 +154,8 @@ class Subject:
                                       "trades": set(), "sum_l": Decimal(0), "side": side}
             params = {"symbol": symbol, "side": side, "type": type_, "quantity": qty,
                       "newClientOrderId": client_id}
+            if stp is not None:
+                params["selfTradePreventionMode"] = stp
             if type_ == "LIMIT":
                 params.update(price=price, timeInForce="GTC")
             if ack:
@@ -248,6 +250,12 @@ class Subject:
                 return  # naive: one stream, and that is that
             await asyncio.sleep(0.2)
 
+    async def _reconcile_balances(self) -> None:
+        try:
+            await self.request("GET", "/api/v3/account", signed=True)
+        except (Refused, aiohttp.ClientError, asyncio.TimeoutError):
+            pass
+
     def _on_report(self, event: dict) -> None:
         order = self.orders.get(event["c"])
         if order is None:
@@ -257,6 +265,7 @@ class Subject:
                 if event["t"] in order["trades"]:
                     return
                 order["trades"].add(event["t"])
+                self.spawn(self._reconcile_balances())  # the stream's account updates may come out of step
             order["sum_l"] += Decimal(event["l"])
         if self.careful:
             self._apply_status(event["c"], event["X"], Decimal(event["z"]))
@@ -268,7 +277,10 @@ class Subject:
     async def book_forever(self, symbol: str = SYMBOL) -> None:
         """Snapshot + diffs; careful: resync on a gap, reconnect on close or silence."""
         stream = f"{symbol.lower()}@depth@100ms"
+        loop = asyncio.get_running_loop()
+        backoff = 0.2
         while True:
+            opened = loop.time()
             try:
                 async with self.session.ws_connect(f"{self.ws_base}/ws/{stream}", autoping=True) as ws:
                     last_u = await self._snapshot(symbol)
@@ -288,11 +300,20 @@ class Subject:
                             last_u = await self._snapshot(symbol)
                             continue
                         last_u = diff["u"]
+            except aiohttp.WSServerHandshakeError as exc:  # refused: wait at least what the server asks
+                if not self.careful:
+                    return
+                after = float((exc.headers or {}).get("Retry-After", 0))
+                backoff = min(backoff * 2, 2.0)
+                await asyncio.sleep(max(after, backoff))
+                continue
             except (Refused, aiohttp.ClientError, asyncio.TimeoutError):
                 pass
             if not self.careful:
                 return
-            await asyncio.sleep(0.2)
+            # careful: a connection that died young means trouble: back off more each time, less once it lasts
+            backoff = min(backoff * 2, 2.0) if loop.time() - opened < 1.0 else 0.2
+            await asyncio.sleep(backoff)
 
     async def _snapshot(self, symbol: str) -> int:
         depth = await self.request("GET", "/api/v3/depth", {"symbol": symbol, "limit": 100})

@@ -85,7 +85,10 @@ class StreamHub:
     def admit(self, request: web.Request) -> web.Response | None:
         """Before the handshake: None to let a connection in, or the 429 refusing one IP's connection attempt
         over its budget (admission.py: Binance's 300 per 5 minutes, or a ws_connect_limit fault's)."""
-        return self.attempts.admit(request, self.sim.clock.now_ms(), self.sim.faults)
+        refused = self.attempts.admit(request, self.sim.clock.now_ms(), self.sim.faults)
+        if refused is not None:  # a refused handshake is the client's traffic too (scenarios count them)
+            self.sim.traffic.request(f"GET {request.path}", None)["status"] = refused.status
+        return refused
 
     def open(self, ws: web.WebSocketResponse, request: web.Request, *, combined: bool,
              market: bool) -> Connection:
