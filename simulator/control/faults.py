@@ -358,8 +358,9 @@ class FaultInjector:
         now = self.clock.now_ms()
         started = False
         for fault in self.faults.values():
+            # traffic naming no symbol (an account query, a connection) reaches a fault on one symbol (a halt)
             if fault.awaiting_first_hit and fault.is_active(now) \
-                    and fault.targets(endpoint, stream, symbol, account_id):
+                    and fault.targets(endpoint, stream, symbol if symbol is not None else fault.symbol, account_id):
                 self._first_hit(fault, now)
                 started = True
         if started:

@@ -244,3 +244,35 @@ async def test_the_listen_key_lifetime_returns_when_the_fault_ends(full_server, 
     assert fault.state(server.call(lambda: server.sim.clock.now_ms())) == "expired"
     advance(server, 10_000)  # past the short lifetime: the key now lives its configured hour
     assert server.call(lambda: server.sim.wire.listen_keys.account_of(key, server.sim.clock.now_ms())) is not None
+
+
+async def test_an_event_between_a_keys_expiry_and_the_sweep_does_not_lose_listen_key_expired(server, session, alice):
+    server.hub.settings.sweep_interval_s = 3600  # the test sweeps by hand
+    add(server, kind="listen_key_ttl", ms=1_000)
+    key = server.listen_key(alice)
+    ws = await connect(session, f"{server.ws_url}/ws/{key}")
+    advance(server, 1_000)  # expired, not yet swept
+    server.place(alice, "BUY", "50000", "0.01")  # its events must not reach the expired key...
+    server.call(server.hub.user.sweep_listen_keys)
+    expired = await recv_json(ws)  # ...and the sweep still tells the client
+    assert expired == {"e": "listenKeyExpired", "E": expired["E"], "listenKey": key}
+    await ws.close()
+
+
+async def test_a_first_hit_window_starts_with_the_subjects_connection(server, session):
+    spec = {"kind": "halt", "symbol": "BTCUSDT", "durationMs": 2_000, "window": "firstHit", "stream": "btcusdt@*"}
+    fault = server.call(server.sim.faults.add, spec)
+    status = lambda: server.call(lambda: server.sim.engine.instruments["BTCUSDT"].status)  # noqa: E731
+    assert status() == "HALT"
+    advance(server, 10_000)
+    other = await connect(session, f"{server.ws_url}/ws/ethusdt@trade")  # not its target
+    await hub_passes(server)
+    assert fault.first_hit_at is None and status() == "HALT"
+    ws = await connect(session, f"{server.ws_url}/ws/btcusdt@trade")
+    await hub_passes(server)
+    assert fault.first_hit_at == server.call(server.sim.clock.now_ms)
+    advance(server, 2_000)
+    server.call(server.sim.faults.tick)
+    assert status() == "TRADING"
+    for socket in (other, ws):
+        await socket.close()

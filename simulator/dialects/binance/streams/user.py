@@ -194,9 +194,10 @@ class UserStreams:
         details = {"event": payload.get("e"), "execType": payload.get("x")}  # what user data faults pick by
         for sink in list(sinks):
             if sink.listen_key is not None and listen_keys.account_of(sink.listen_key, now) != account_id:
-                self.remove(sink)  # closed or expired: nothing more on this key
-                sink.conn.user_sinks.pop(sink.listen_key, None)
-                continue
+                if not listen_keys.holds(sink.listen_key):  # closed: nothing more on this key
+                    self.remove(sink)
+                    sink.conn.user_sinks.pop(sink.listen_key, None)
+                continue  # expired: nothing more either, and the sweep still sends it listenKeyExpired
             if sink.conn.micro:  # timeUnit=MICROSECOND
                 if micro is None:
                     micro = dumps(event_to_microseconds(payload))

@@ -86,6 +86,10 @@ class ListenKeys:
             return None
         return listen_key.account_id
 
+    def holds(self, key: str) -> bool:
+        """Whether the key is still held, live or expired but not yet swept (a closed key is not)."""
+        return key in self._keys
+
     def expire_now(self, key: str) -> bool:
         """Fault injection: the key dies at once (the next sweep reports it)."""
         listen_key = self._keys.get(key)
