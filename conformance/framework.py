@@ -39,7 +39,7 @@ class CheckSkipped(Exception):
 
 
 def _render(value: Any) -> str:
-    if isinstance(value, list) and value and not isinstance(value[0], (str, int, Decimal, tuple)):
+    if isinstance(value, list) and value and not isinstance(value[0], (str, int, Decimal, tuple, dict)):
         return "[" + ", ".join(describe(v) for v in value) + "]"
     if hasattr(value, "__dataclass_fields__") and not isinstance(value, type):
         return describe(value)

@@ -1,14 +1,16 @@
-"""Scenes: each check's arrangement of the exchange, in one place, named after the shipped scenario it mirrors.
+"""Scenes: each check's arrangement of the exchange, in one place.
 
 A scene is a function of the `Venue` (and what it acts on) that arranges state or injects a fault through the
-control plane. Checks call scenes and never spell control-plane operations or fault specs themselves, so when a
-shipped scenario (fixtures/scenarios/*.yaml) covers a scene, the scene can be pointed at it in one place.
+control plane. Robust checks take their fault from the shipped scenario that reproduces them (`shipped`: the
+scenario's own fault steps, read from fixtures/scenarios/*.yaml), so a scenario and its check never disagree;
+the few scenes below that no scenario covers, or whose scenario's parameters do not fit a fast check, say why.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Optional
 
+from simulator.control.scenario_schema import resolve
 from simulator.dialects.binance.wire.errors import from_reject
 from simulator.engine.rejection import Reject
 
@@ -45,111 +47,98 @@ def fill_by_counterparty(venue: Venue, order: dict[str, Any], qty: Optional[Deci
     return venue.take(order["orderId"], qty if qty is not None else left)
 
 
-def partial_fills(venue: Venue, order: dict[str, Any], pieces: int) -> None:
-    """partial-fills.yaml: the order fills in `pieces` trades (the last takes the remainder)."""
-    inst = venue.sim.engine.instruments[order["symbol"]]
-    step = Decimal(inst.format_qty(inst.step))
-    total = Decimal(order["origQty"])
-    piece = (total / pieces).quantize(step)
-    for _ in range(pieces - 1):
-        venue.take(order["orderId"], piece)
-    current = venue.control.get_order(order["orderId"])["order"]
-    venue.take(order["orderId"], total - Decimal(current["executedQty"]))
-
-
 def cancel_by_exchange(venue: Venue, order: dict[str, Any]) -> None:
     """The order is canceled on the exchange by someone else (an operator, a risk engine)."""
     venue.control.cancel_order(order["orderId"])
 
 
-# --- faults (each scene mirrors a shipped scenario) ----------------------------------------------------
+# --- faults --------------------------------------------------------------------------------------------------
 def fault(venue: Venue, kind: str, **spec: Any) -> dict[str, Any]:
     return venue.add_fault({"kind": kind, "accountId": venue.subject_id, **spec}
                            if spec.pop("own", True) else {"kind": kind, **spec})
 
 
-def fill_during_cancel(venue: Venue, symbol: str) -> dict[str, Any]:
-    """fill-during-cancel.yaml: the order fills completely just before the subject's cancel runs."""
-    return fault(venue, "fill_during_cancel", symbol=symbol, count=1)
+def shipped(venue: Venue, scenario: str, name: Optional[str] = None) -> list[dict[str, Any]]:
+    """The fault(s) of a shipped scenario (fixtures/scenarios/<scenario>.yaml), as its `fault` steps spell them
+    (only the one named `name`, if given), aimed at the subject where the scenario aims them at its subject. A
+    check built on a scenario takes its fault from there, so the two never disagree."""
+    added = []
+    for step in resolve(name=scenario).steps:
+        if step.action != "fault" or (name is not None and step.args.get("as") != name):
+            continue
+        spec = dict(step.args["spec"])
+        if step.args.get("account") == "subject":
+            spec["accountId"] = venue.subject_id
+        added.append(venue.add_fault(spec))
+    if not added:
+        raise LookupError(f"scenario {scenario} has no fault step{f' named {name}' if name else ''}")
+    return added
 
 
-def order_unknown_status(venue: Venue) -> dict[str, Any]:
-    """order-unknown-status.yaml: the order is applied but answered 503 -1007."""
-    return fault(venue, "http_unknown_status", endpoint="POST /api/v3/order", count=1)
+def _control_op(venue: Venue, name: str):
+    op = getattr(venue.control, name, None)
+    if op is None:
+        from conformance.framework import CheckSkipped
+        raise CheckSkipped(f"the simulator's control plane has no {name} yet")
+    return op
 
 
-def order_response_lost(venue: Venue, hold_ms: Optional[int] = None) -> dict[str, Any]:
-    """order-response-lost.yaml: the order is applied but its response never arrives."""
-    spec: dict[str, Any] = {"endpoint": "POST /api/v3/order", "count": 1}
-    if hold_ms is not None:
-        spec["holdMs"] = hold_ms
-    return fault(venue, "http_blackhole", **spec)
+def rule_change(venue: Venue) -> dict[str, Any]:
+    """rule-change.yaml's `rules` step: the symbol's tick size and minimum notional change at once."""
+    step = next(s for s in resolve(name="rule-change").steps if s.action == "rules")
+    a = step.args
+    return _control_op(venue, "change_symbol_rules")(symbol=a["symbol"], tick_size=a.get("tickSize"),
+                                                     step_size=a.get("stepSize"), min_notional=a.get("minNotional"))
+
+
+def delisting(venue: Venue) -> dict[str, Any]:
+    """symbol-delisted.yaml's `delist` step: the venue cancels the symbol's orders and stops listing it."""
+    step = next(s for s in resolve(name="symbol-delisted").steps if s.action == "delist")
+    return _control_op(venue, "delist_symbol")(symbol=step.args)
 
 
 def order_not_applied(venue: Venue) -> dict[str, Any]:
-    """The order is refused with a 503 before it reaches the engine (nothing applied)."""
+    """The subject's next order is refused with a 503 before it reaches the engine (nothing applied)."""
     return fault(venue, "http_error", status=503, endpoint="POST /api/v3/order", count=1)
 
 
-def status_queries_fail(venue: Venue) -> dict[str, Any]:
-    """Every order-status query of the subject fails (the order looks lost)."""
-    return fault(venue, "http_error", status=503, endpoint="GET /api/v3/order")
+def unknown_status_twice(venue: Venue) -> dict[str, Any]:
+    """order-unknown-status.yaml's fault on the subject's next two orders, not one."""
+    spec = dict(resolve(name="order-unknown-status").steps[0].args["spec"], count=2)
+    return venue.add_fault({**spec, "accountId": venue.subject_id})
 
 
-def depth_gap(venue: Venue, symbol: str, count: int = 1) -> dict[str, Any]:
-    """depth-gap.yaml: depth diffs are never sent, so update ids jump."""
-    return fault(venue, "depth_gap", own=False, symbol=symbol, stream=f"{symbol.lower()}@depth*", count=count)
+def cancel_unknown_status(venue: Venue) -> dict[str, Any]:
+    """The subject's next cancel is applied but answered 503 -1007 (no scenario covers a cancel's lost answer)."""
+    return fault(venue, "http_unknown_status", endpoint="DELETE /api/v3/order", count=1)
 
 
-def ws_duplicate_reorder(venue: Venue, symbol: str) -> list[dict[str, Any]]:
-    """ws-duplicate-reorder.yaml: depth diffs duplicated and reordered."""
-    stream = f"{symbol.lower()}@depth*"
-    return [fault(venue, "ws_duplicate", own=False, stream=stream, count=3),
-            fault(venue, "ws_reorder", own=False, stream=stream, count=2)]
-
-
-def ws_close_market(venue: Venue) -> dict[str, Any]:
-    """ws-close.yaml: the server closes the market stream connections."""
-    return fault(venue, "ws_close", own=False, stream="*@*", count=1)
+def lifetime_end(venue: Venue, ms: int) -> dict[str, Any]:
+    """ws-max-lifetime.yaml's fault on every connection, user data included, and after `ms` instead of 3 s."""
+    return fault(venue, "ws_lifetime", own=False, ms=ms)
 
 
 def ws_close_user(venue: Venue) -> dict[str, Any]:
-    """ws-close.yaml (user data): the server closes the subject's user data connection."""
+    """ws-close.yaml's fault aimed at the subject's user data connection instead of the market streams."""
     return fault(venue, "ws_close", count=1)
 
 
 def ws_silence(venue: Venue, ms: int, market_only: bool) -> dict[str, Any]:
-    """ws-silent-disconnect.yaml: the connection stays open and says nothing (no close frame)."""
+    """ws-silent-disconnect.yaml's fault (the connection stays open and says nothing, no close frame), here for
+    `ms` and on the user data stream too: the scenario's lasts until its own later step clears it."""
     if market_only:
         return fault(venue, "ws_silence", own=False, stream="*@*", durationMs=ms)
     return fault(venue, "ws_silence", durationMs=ms)
 
 
-def listen_key_expiry(venue: Venue) -> dict[str, Any]:
-    """listen-key-expiry.yaml: the subject's listenKeys expire now."""
-    return fault(venue, "listen_key_expire")
+def ip_ban(venue: Venue, ms: int) -> dict[str, Any]:
+    """ip-ban-418.yaml's fault (every request answered 418), for `ms`: a longer ban than the scenario's 3 s, so
+    that a connector that ignores it is told from one that honours it by a wide margin of requests."""
+    return fault(venue, "rate_limit", own=False, status=418, ms=ms)
 
 
-def rate_limited(venue: Venue, status: int, ms: int) -> dict[str, Any]:
-    """rate-limit-429-storm.yaml (429) / ip-ban-418.yaml (418): every request refused for `ms`."""
-    return fault(venue, "rate_limit", own=False, status=status, ms=ms)
-
-
-def clock_skew(venue: Venue, ms: int) -> None:
-    """clock-skew.yaml: the server's clock moves ahead for good (a client must resync)."""
+def clock_ahead(venue: Venue, ms: int) -> None:
+    """The server's clock moves ahead for good (a client that signs with its own clock must sync first)."""
     venue.control.advance_clock(ms)
 
 
-def maintenance(venue: Venue, ms: int) -> dict[str, Any]:
-    """maintenance-window.yaml: every symbol shows BREAK and REST answers 503 for `ms`."""
-    return fault(venue, "maintenance", own=False, durationMs=ms)
-
-
-def halted(venue: Venue, symbol: str) -> None:
-    """halted-symbol.yaml: the symbol stops trading."""
-    venue.control.set_symbol_status(symbol, "HALT")
-
-
-def rest_5xx_burst(venue: Venue, count: int) -> dict[str, Any]:
-    """rest-5xx-burst.yaml: the subject's next `count` REST reads answer 500."""
-    return fault(venue, "http_error", status=500, endpoint="GET /api/v3/*", count=count)

@@ -446,7 +446,7 @@ async def book_003(ctx: Ctx) -> None:
 
 def _clock_ahead(venue) -> None:
     scenes.market(venue)
-    scenes.clock_skew(venue, 20_000)
+    scenes.clock_ahead(venue, 20_000)
 
 
 @check("TIME-001", CORE, "requests are signed with the server's time: a server clock ahead of the wall does not "

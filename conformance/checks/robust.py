@@ -4,6 +4,7 @@ in conformance.scenes, named after the shipped scenario it mirrors), and what th
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from decimal import Decimal
 
 from conformance import scenes
@@ -30,6 +31,7 @@ def _orders_with(ctx: Ctx, client_order_id: str) -> list[dict]:
                            "step (partially filled), then completed")
 async def fill_101(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.03")
+    scenes.shipped(ctx.venue, "partial-fills")  # one TRADE report sent twice
     for piece in range(2):
         scenes.fill_by_counterparty(ctx.venue, ctx.venue.order(cid)["order"], Decimal("0.01"))
         await assert_fills_match(ctx, cid)
@@ -44,7 +46,7 @@ async def fill_101(ctx: Ctx) -> None:
                            "is recorded; the order ends completed, not canceled")
 async def fill_102(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.02")
-    scenes.fill_during_cancel(ctx.venue, order["symbol"])
+    scenes.shipped(ctx.venue, "fill-during-cancel")
     await ctx.adapter.cancel(ctx.pair, cid)
     await ctx.event("OrderCompleted", client_order_id=cid)
     await assert_fills_match(ctx, cid)
@@ -53,21 +55,54 @@ async def fill_102(ctx: Ctx) -> None:
     await assert_balances_match(ctx)
 
 
-@check("FILL-103", ROBUST, "a fill whose user-stream message is lost → recovered by polling, reported once")
-async def fill_103(ctx: Ctx) -> None:
+@check("FILL-104", ROBUST, "a partial fill whose report comes late, then a cancel → the order ends canceled with "
+                           "its partial fill reported once")
+async def fill_104(ctx: Ctx) -> None:
+    cid, order = await _resting_buy(ctx, "0.03")
+    scenes.shipped(ctx.venue, "partial-fill-then-cancel")  # the trade's executionReport 1 s late
+    scenes.fill_by_counterparty(ctx.venue, order, Decimal("0.01"))
+    await assert_fills_match(ctx, cid)
+    await ctx.adapter.cancel(ctx.pair, cid)
+    await ctx.event("OrderCanceled", client_order_id=cid, timeout=ctx.recovery)
+    await ctx.events.settle()
+    await assert_fills_match(ctx, cid)
+    ctx.expect(len(ctx.for_order(cid, "OrderCanceled")) == 1 and not ctx.for_order(cid, "OrderCompleted"),
+               "terminal events", "one OrderCanceled", [e for e in ctx.for_order(cid)
+                                                      if type(e).__name__ in ("OrderCanceled", "OrderCompleted")])
+    await assert_balances_match(ctx)
+
+
+@check("FILL-105", ROBUST, "a fill whose user-stream report is lost → recovered by polling, reported once")
+async def fill_105(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.02")
-    scenes.fault(ctx.venue, "ws_drop", event="executionReport", count=1)
+    scenes.shipped(ctx.venue, "missing-trade-report")
     scenes.fill_by_counterparty(ctx.venue, order)
     await ctx.event("OrderCompleted", client_order_id=cid, timeout=ctx.recovery)
     await ctx.events.settle()
     await assert_fills_match(ctx, cid)
 
 
+@check("FILL-106", ROBUST, "an order's TRADE report arrives before its NEW → created once, its fills once, "
+                           "completed once; it never goes back to open")
+async def fill_106(ctx: Ctx) -> None:
+    scenes.shipped(ctx.venue, "trade-before-new")
+    _, asks = ctx.venue.depth(ctx.pair, 1)
+    cid = await ctx.place("BUY", asks[0][1] / 2, asks[0][0])
+    await ctx.event("OrderCompleted", client_order_id=cid)
+    await ctx.events.settle()
+    await assert_fills_match(ctx, cid)
+    counts = {name: len(ctx.for_order(cid, name)) for name in ("OrderCreated", "OrderCompleted")}
+    ctx.expect(counts == {"OrderCreated": 1, "OrderCompleted": 1}, "created and completed events", "once each",
+               counts)
+    ctx.expect(not await ctx.adapter.open_orders(), "orders the connector tracks as open", [],
+               await ctx.adapter.open_orders())
+
+
 # --- lost responses and unknown outcomes -------------------------------------------------------------------
 @check("ORDER-101", ROBUST, "create answered 503 'unknown execution status' but applied → recovered by a status "
                             "query and tracked, no duplicate order")
 async def order_101(ctx: Ctx) -> None:
-    scenes.order_unknown_status(ctx.venue)
+    scenes.shipped(ctx.venue, "order-unknown-status")
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     cid = await ctx.place("BUY", "0.01", bid - 50)
     created = await ctx.event("OrderCreated", client_order_id=cid, timeout=ctx.recovery)
@@ -82,7 +117,7 @@ async def order_101(ctx: Ctx) -> None:
 @check("ORDER-102", ROBUST, "create response never arrives (timeout) but applied → the order is found and tracked, "
                             "no duplicate order")
 async def order_102(ctx: Ctx) -> None:
-    scenes.order_response_lost(ctx.venue)
+    scenes.shipped(ctx.venue, "order-response-lost")
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     cid = await ctx.place("BUY", "0.01", bid - 50)
     await ctx.event("OrderCreated", client_order_id=cid, timeout=ctx.recovery + ctx.config.timing.request_timeout)
@@ -121,10 +156,24 @@ async def order_104(ctx: Ctx) -> None:
                later)
 
 
-@check("ORDER-105", ROBUST, "create answered 503 unknown status twice in a row → still exactly one order on the "
-                            "exchange, tracked once")
+@check("ORDER-105", ROBUST, "an order's user-stream report arrives long before its REST answer → matched to the "
+                            "order in flight, tracked once, never placed again")
 async def order_105(ctx: Ctx) -> None:
-    scenes.fault(ctx.venue, "http_unknown_status", endpoint="POST /api/v3/order", count=2)
+    scenes.shipped(ctx.venue, "report-before-answer")  # the answer 2 s after the order was applied
+    bid, _ = scenes.best(ctx.venue, ctx.pair)
+    cid = await ctx.place("BUY", "0.01", bid - 50)
+    await ctx.event("OrderCreated", client_order_id=cid, timeout=ctx.recovery)
+    await asyncio.sleep(2.5)  # the answer's delay: what the connector makes of the late answer is what counts
+    await ctx.events.settle()
+    ctx.expect(len(ctx.venue.orders()) == 1, "orders on the exchange", 1, ctx.venue.orders())
+    ctx.expect(len(ctx.for_order(cid, "OrderCreated")) == 1, "created events", 1, ctx.for_order(cid, "OrderCreated"))
+    await assert_open_orders_match(ctx)
+
+
+@check("ORDER-107", ROBUST, "create answered 503 unknown status twice in a row → each order found and tracked, "
+                            "exactly one on the exchange for each")
+async def order_107(ctx: Ctx) -> None:
+    scenes.unknown_status_twice(ctx.venue)
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     first = await ctx.place("BUY", "0.01", bid - 50)
     second = await ctx.place("BUY", "0.01", bid - 60)
@@ -139,7 +188,7 @@ async def order_105(ctx: Ctx) -> None:
                             "once")
 async def order_106(ctx: Ctx) -> None:
     cid, _ = await _resting_buy(ctx, "0.01")
-    scenes.fault(ctx.venue, "http_unknown_status", endpoint="DELETE /api/v3/order", count=1)
+    scenes.cancel_unknown_status(ctx.venue)
     await ctx.adapter.cancel(ctx.pair, cid)
     await ctx.event("OrderCanceled", client_order_id=cid, timeout=ctx.recovery)
     await ctx.events.settle()
@@ -161,7 +210,7 @@ async def _move_book(ctx: Ctx, pair: str, times: int = 3) -> None:
                            "exchange's within the resync budget", needs=(C.ORDER_BOOK,))
 async def book_101(ctx: Ctx) -> None:
     await assert_book_matches(ctx, ctx.pair)
-    scenes.depth_gap(ctx.venue, ctx.venue.symbol(ctx.pair), count=1)
+    scenes.shipped(ctx.venue, "depth-gap")
     await _move_book(ctx, ctx.pair)
     await assert_book_matches(ctx, ctx.pair, timeout=ctx.recovery)
 
@@ -170,7 +219,7 @@ async def book_101(ctx: Ctx) -> None:
                            "equals the exchange's", needs=(C.ORDER_BOOK,))
 async def book_102(ctx: Ctx) -> None:
     await assert_book_matches(ctx, ctx.pair)
-    scenes.ws_duplicate_reorder(ctx.venue, ctx.venue.symbol(ctx.pair))
+    scenes.shipped(ctx.venue, "ws-duplicate-reorder")
     await _move_book(ctx, ctx.pair, times=4)
     await assert_book_matches(ctx, ctx.pair, timeout=ctx.recovery)
 
@@ -180,7 +229,7 @@ async def book_102(ctx: Ctx) -> None:
        needs=(C.ORDER_BOOK,))
 async def ws_101(ctx: Ctx) -> None:
     await assert_book_matches(ctx, ctx.pair)
-    scenes.ws_close_market(ctx.venue)
+    scenes.shipped(ctx.venue, "ws-close")
     await asyncio.sleep(0.3)  # the hub closes connections on its next pass
     await _move_book(ctx, ctx.pair)
     await assert_book_matches(ctx, ctx.pair, timeout=ctx.recovery)
@@ -211,7 +260,7 @@ async def ws_103(ctx: Ctx) -> None:
 
 @check("WS-104", ROBUST, "listenKey expired → a new key, the stream resumed, a fill after it reported")
 async def ws_104(ctx: Ctx) -> None:
-    scenes.listen_key_expiry(ctx.venue)
+    scenes.shipped(ctx.venue, "listen-key-expiry")
     await asyncio.sleep(0.3)
     cid, order = await _resting_buy(ctx, "0.02")
     scenes.fill_by_counterparty(ctx.venue, order)
@@ -223,7 +272,7 @@ async def ws_104(ctx: Ctx) -> None:
                          "without losing a fill or the book", needs=(C.ORDER_BOOK,))
 async def ws_105(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.02")
-    scenes.fault(ctx.venue, "ws_lifetime", own=False, ms=200)
+    scenes.lifetime_end(ctx.venue, 200)
     await asyncio.sleep(0.5)
     scenes.fill_by_counterparty(ctx.venue, order)
     await _move_book(ctx, ctx.pair)
@@ -232,9 +281,20 @@ async def ws_105(ctx: Ctx) -> None:
     await assert_book_matches(ctx, ctx.pair, timeout=ctx.recovery)
 
 
-@check("WS-106", ROBUST, "user stream silent (no close frame) → detected; a fill made meanwhile is reported once",
-       timeout=40)
+@check("WS-106", ROBUST, "listenKeys that lapse within seconds → kept alive or recreated; a fill after the "
+                         "lapse is reported", timeout=40)
 async def ws_106(ctx: Ctx) -> None:
+    scenes.shipped(ctx.venue, "listen-key-lapse")  # keys live 3 s from their last keep-alive
+    await asyncio.sleep(4)  # past a lapse: the stream must be alive again
+    cid, order = await _resting_buy(ctx, "0.02")
+    scenes.fill_by_counterparty(ctx.venue, order)
+    await ctx.event("OrderCompleted", client_order_id=cid, timeout=ctx.recovery)
+    await assert_fills_match(ctx, cid)
+
+
+@check("WS-107", ROBUST, "user stream silent (no close frame) → detected; a fill made meanwhile is reported once",
+       timeout=40)
+async def ws_107(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.02")
     scenes.ws_silence(ctx.venue, ms=120_000, market_only=False)
     scenes.fill_by_counterparty(ctx.venue, order)
@@ -245,24 +305,36 @@ async def ws_106(ctx: Ctx) -> None:
 
 
 # --- rate limits, time, maintenance -------------------------------------------------------------------------
-@check("RATE-101", ROBUST, "a burst of orders beyond the exchange's order-rate pool → zero 429s thanks to "
-                           "client-side throttling; every order placed", timeout=60)
+ORDERS_PER_SECOND = 10
+
+
+def tight_order_pool(config):
+    """The spot ORDERS pool of 10 seconds becomes 10 orders a second (exchangeInfo's rateLimits say so)."""
+    pools = tuple(dataclasses.replace(p, interval="SECOND", interval_num=1, limit=ORDERS_PER_SECOND)
+                  if p.type == "ORDERS" and p.interval == "SECOND" else p for p in config.rate_limits.spot)
+    return dataclasses.replace(config, rate_limits=dataclasses.replace(config.rate_limits, spot=pools))
+
+
+@check("RATE-101", ROBUST, "a burst of orders twice the exchange's declared order-rate pool → zero 429s thanks to "
+                           "client-side throttling; every order placed", config=tight_order_pool, timeout=60)
 async def rate_101(ctx: Ctx) -> None:
     start = ctx.now()
-    limit = min(p.limit for p in ctx.venue.sim.config.rate_limits.spot if p.type == "ORDERS")
+    # more than two windows' worth: however the burst straddles the pool's fixed windows, one of them overflows
+    # unless the connector paces itself
     bid, _ = scenes.best(ctx.venue, ctx.pair)
-    ids = await asyncio.gather(*(ctx.place("BUY", "0.001", bid - 100 - i) for i in range(limit + 5)))
-    for cid in ids:
-        await ctx.event("OrderCreated", client_order_id=cid, timeout=30)
+    ids = await asyncio.gather(*(ctx.place("BUY", "0.001", bid - 100 - i) for i in range(2 * ORDERS_PER_SECOND + 1)))
+    outcomes = await asyncio.gather(*(ctx.outcome(cid, timeout=15) for cid in ids))
     refused = [s for s in ctx.venue.statuses(start) if s in (418, 429)]
     ctx.expect(not refused, "429/418 answers", 0, len(refused))
+    failed = [e for e in outcomes if type(e).__name__ == "OrderFailed"]
+    ctx.expect(not failed, "orders of the burst that failed", [], failed)
 
 
 @check("RATE-102", ROBUST, "429 with Retry-After → the connector waits at least that long before calling again; "
                            "no 418")
 async def rate_102(ctx: Ctx) -> None:
-    ms = 2000
-    scenes.rate_limited(ctx.venue, 429, ms)
+    storm = scenes.shipped(ctx.venue, "rate-limit-429-storm")[0]
+    ms = storm["ms"]
     start = ctx.now()
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     cid = await ctx.place("BUY", "0.01", bid - 50)
@@ -278,7 +350,7 @@ async def rate_102(ctx: Ctx) -> None:
 @check("RATE-103", ROBUST, "418 IP ban → the connector stops calling until the ban ends, then trades again")
 async def rate_103(ctx: Ctx) -> None:
     ms = 5000
-    fault = scenes.rate_limited(ctx.venue, 418, ms)
+    fault = scenes.ip_ban(ctx.venue, ms)
     start = ctx.now()
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     first = await ctx.place("BUY", "0.01", bid - 50)
@@ -294,7 +366,7 @@ async def rate_103(ctx: Ctx) -> None:
 @check("TIME-101", ROBUST, "the server clock moves ahead mid-run (-1021 on signed requests) → the connector "
                            "resyncs its time and later orders succeed")
 async def time_101(ctx: Ctx) -> None:
-    scenes.clock_skew(ctx.venue, 30_000)
+    scenes.shipped(ctx.venue, "clock-skew")  # the server's clock 5 s behind ours, for good
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     first = await ctx.place("BUY", "0.01", bid - 50)
     await ctx.outcome(first, timeout=ctx.recovery)
@@ -305,8 +377,7 @@ async def time_101(ctx: Ctx) -> None:
 @check("MAINT-101", ROBUST, "a maintenance window (REST 503, symbols BREAK) → no order storm; trading resumes "
                             "after it", timeout=40)
 async def maint_101(ctx: Ctx) -> None:
-    ms = 3000
-    fault = scenes.maintenance(ctx.venue, ms)
+    fault = scenes.shipped(ctx.venue, "maintenance-window")[0]
     start = ctx.now()
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     first = await ctx.place("BUY", "0.01", bid - 50)
@@ -320,7 +391,7 @@ async def maint_101(ctx: Ctx) -> None:
 
 @check("HALT-101", ROBUST, "a halted symbol → its orders fail with the reason; the other pair trades on")
 async def halt_101(ctx: Ctx) -> None:
-    scenes.halted(ctx.venue, ctx.venue.symbol(ctx.pair))
+    scenes.shipped(ctx.venue, "halted-symbol")  # BTCUSDT halted for 3 s
     bid, _ = scenes.best(ctx.venue, ctx.pair)
     cid = await ctx.place("BUY", "0.01", bid - 50)
     await ctx.event("OrderFailed", client_order_id=cid)
@@ -333,12 +404,62 @@ async def halt_101(ctx: Ctx) -> None:
 @check("REST-101", ROBUST, "a burst of 5xx answers on REST reads → backoff, no crash; state right after recovery")
 async def rest_101(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.02")
-    scenes.rest_5xx_burst(ctx.venue, count=8)
+    scenes.shipped(ctx.venue, "rest-5xx-burst")
     scenes.fill_by_counterparty(ctx.venue, order, Decimal("0.01"))
     await assert_fills_match(ctx, cid, timeout=ctx.recovery)
     await assert_balances_match(ctx, timeout=ctx.recovery)
     later, _ = await _resting_buy(ctx, "0.01", below=70)
     await assert_open_orders_match(ctx)
+
+
+# --- the venue changes its rules ---------------------------------------------------------------------------
+@check("RULES-101", ROBUST, "a symbol's tick size and min notional change → the connector refreshes its rules and "
+                            "quantizes to the new tick: at most one order refused for a filter", timeout=40)
+async def rules_101(ctx: Ctx) -> None:
+    changed = scenes.rule_change(ctx.venue)
+    pair = "-".join((ctx.venue.sim.engine.instruments[changed["symbol"]].base,
+                     ctx.venue.sim.engine.instruments[changed["symbol"]].quote))
+    tick = Decimal(changed["tickSize"])
+    mark = ctx.venue.seq()
+    bid, _ = scenes.best(ctx.venue, pair)
+    off_grid = bid - 50 * tick - tick / 3 - Decimal("0.01")
+    for i in range(3):
+        cid = await ctx.place("BUY", "0.01", off_grid - i * tick, pair=pair)
+        await ctx.outcome(cid, timeout=ctx.recovery)
+    refused = [r for r in ctx.venue.rejections(mark) if r["reason"] in ("PRICE_FILTER", "NOTIONAL", "LOT_SIZE")]
+    ctx.expect(len(refused) <= 1, "orders the exchange refused for a filter", "at most 1", refused)
+
+    async def probe():
+        rule = (await ctx.adapter.trading_rules()).get(pair)
+        seen = getattr(rule, "min_price_increment", None)
+        return seen == tick, tick, seen
+    await ctx.eventually(probe, f"tick size of {pair} in the connector's rules", timeout=ctx.recovery)
+    resting = [Decimal(o["price"]) for o in ctx.venue.orders(open_only=True, pair=pair)]
+    ctx.expect(bool(resting) and all(p % tick == 0 for p in resting), "open orders on the new tick",
+               f"prices multiple of {tick}", resting)
+
+
+@check("RULES-102", ROBUST, "a symbol delisted → the venue's cancels reported, the pair gone from the rules, at "
+                            "most one order refused for it", timeout=40)
+async def rules_102(ctx: Ctx) -> None:
+    cid, _ = await _resting_buy(ctx, "0.01")
+    other, _ = await _resting_buy(ctx, "0.1", pair="ETH-USDT", below=20)
+    scenes.delisting(ctx.venue)
+    await ctx.event("OrderCanceled", client_order_id=cid)
+    mark_time = ctx.now()
+    bid = scenes.MID[ctx.pair] - 100
+    for i in range(3):
+        refused = await ctx.place("BUY", "0.01", bid - i, pair=ctx.pair)
+        await ctx.outcome(refused, timeout=ctx.recovery)
+    sent = ctx.venue.requests_to("POST", "/api/v3/order", since=mark_time)
+    ctx.expect(len(sent) <= 1, "orders sent for the delisted symbol", "at most 1", len(sent))
+
+    async def probe():
+        pairs = sorted(await ctx.adapter.trading_rules())
+        return ctx.pair not in pairs, f"no {ctx.pair}", pairs
+    await ctx.eventually(probe, "pairs in the connector's rules", timeout=ctx.recovery)
+    ctx.expect(ctx.venue.order(other)["order"]["status"] == "NEW", "the other pair's order", "NEW",
+               ctx.venue.order(other)["order"]["status"])
 
 
 # --- restart and load ---------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from tests.conformance.broken.base import variant
 
 LEVELS = ("core", "robust")
 TARGETS = {"FILL-003", "FILL-001", "FILL-002", "ORDER-003", "ORDER-005", "ORDER-011", "ORDER-012",
-           "ORDER-014"}
+           "ORDER-014", "FILL-106"}
 
 
 def change(exchange: BinanceExchange) -> None:

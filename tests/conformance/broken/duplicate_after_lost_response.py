@@ -6,7 +6,7 @@ from connector.web_assistant import ExchangeError
 from tests.conformance.broken.base import variant
 
 LEVELS = ("core", "robust")
-TARGETS = {"ORDER-101", "ORDER-102", "ORDER-105"}
+TARGETS = {"ORDER-101", "ORDER-102", "ORDER-107"}
 
 
 def change(exchange: BinanceExchange) -> None:

@@ -6,7 +6,7 @@ from tests.conformance.broken.base import variant
 
 LEVELS = ("core", "robust")
 TARGETS = {"ORDER-003", "ORDER-005", "ORDER-011", "ORDER-014", "FILL-001", "FILL-003", "FILL-101", "REST-101",
-           "PERSIST-101"}
+           "PERSIST-101", "FILL-104"}
 
 
 def change(exchange: BinanceExchange) -> None:
