@@ -90,6 +90,8 @@ async def test_a_delisting_cancels_the_clients_orders_with_events_and_the_symbol
     assert {b["a"]: b["l"] for b in position["B"]}["USDT"] == "0.00000000"
     info = (await rest.public("GET", "/api/v3/exchangeInfo")).body
     assert SYMBOL not in {s["symbol"] for s in info["symbols"]} and info["symbols"]
+    prices = (await rest.public("GET", "/api/v3/ticker/price")).body
+    assert SYMBOL not in {p["symbol"] for p in prices} and prices
     for reply in (await rest.order(quantity="0.001", price="50000", **LIMIT),
                   await rest.public("GET", "/api/v3/exchangeInfo", symbol=SYMBOL),
                   await rest.public("GET", "/api/v3/depth", symbol=SYMBOL),

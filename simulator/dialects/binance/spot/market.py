@@ -192,7 +192,9 @@ def _chosen(call: Call) -> tuple[list[Instrument], bool]:
     one, many = spot_params.symbol_or_symbols(call.sim.engine, call.params)
     if one is not None:
         return [one], True
-    return (many if many is not None else list(call.sim.engine.instruments.values())), False
+    if many is not None:
+        return many, False
+    return [inst for inst in call.sim.engine.instruments.values() if inst.status != DELISTED], False
 
 
 def _shape(items: list[dict[str, Any]], single: bool) -> dict[str, Any] | list[dict[str, Any]]:
