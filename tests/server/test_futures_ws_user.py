@@ -126,3 +126,36 @@ async def test_user_data_faults_pick_futures_events_by_type(fserver, session, al
     fserver.place(alice, "BUY", "0.010", "50000.0")
     new, account = await recv_json(ws), await recv_json(ws)
     assert (new["e"], new["o"]["x"]) == ("ORDER_TRADE_UPDATE", "NEW") and account["e"] == "ACCOUNT_UPDATE"
+
+
+async def test_margin_call_before_liquidation(fserver, session):
+    """A 100x long on a 1000 USDT wallet: near the liquidation price (about 45205) the maintenance margin passes
+    80 % of the margin balance and the account gets a MARGIN_CALL, still holding its position."""
+    fserver.set_index("50000")
+    victim, maker = fserver.trader("1000"), fserver.trader()
+    fserver.call(lambda: fserver.sim.futures.set_leverage(victim, SYMBOL, 100))
+    fserver.place(maker, "SELL", "0.200", "50000.0")
+    fserver.place(victim, "BUY", "0.200", "50000.0")
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(victim)}")
+    fserver.set_index("45250")
+    call = await wait_for(ws, lambda m: m.get("e") == "MARGIN_CALL")
+    [position] = call["p"]
+    assert (position["s"], position["ps"], position["pa"], position["mt"], position["mp"]) == (
+        SYMBOL, "BOTH", "0.200", "CROSSED", "45250.00000000")
+    assert call["E"] == FROZEN and float(position["mm"]) > 0 and float(call["cw"]) > 0
+
+
+async def test_transfer_out_and_isolated_margin_are_account_updates(fserver, session, alice):
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    sim = fserver.sim
+    fserver.call(lambda: sim.transfer(alice, "USDT", sim.to_atoms("USDT", "10"), False))
+    out = await wait_for(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE")
+    assert out["a"]["m"] == "WITHDRAW" and out["a"]["B"][0]["bc"] == "-10.00000000"
+    fserver.set_index("50000")
+    fserver.call(lambda: sim.futures.set_margin_type(alice, SYMBOL, "ISOLATED"))
+    fserver.place(fserver.trader(), "SELL", "0.010", "50000.0")
+    fserver.place(alice, "BUY", "0.010", "50000.0")
+    fserver.call(lambda: sim.futures.adjust_margin(alice, SYMBOL, sim.to_atoms("USDT", "5"), True))
+    added = await wait_for(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE" and m["a"]["m"] == "MARGIN_TRANSFER")
+    [position] = added["a"]["P"]
+    assert (position["s"], position["mt"]) == (SYMBOL, "isolated")
