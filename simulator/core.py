@@ -139,11 +139,8 @@ class Simulator:
         self.engine.subscribe(self.recent_events.append)
         # USD-M perpetuals: a second engine with its own books, events and sequence, over the same account ids.
         # Its own RNG stream, so adding perpetuals never shifts the spot engine's generated ids.
-        self.futures = FuturesEngine(self.clock, random.Random(f"{self.seed}:futures"),
-                                     instruments=[self._perp_spec(spec) for spec in self.config.perpetuals],
-                                     retention=retention.engine())
         self.recent_futures_events: deque[Event] = deque(maxlen=retention.recent_events)
-        self.futures.subscribe(self.recent_futures_events.append)
+        self.futures = self.new_futures_engine()
         self.demo_keys: list[ApiKey] = []
         for account in self.config.accounts:
             self.demo_keys.append(self.create_account(account.name, account.api_key, account.secret,
@@ -257,6 +254,14 @@ class Simulator:
             futures = self.futures.withdraw(account_id, asset, amount, reason="WITHDRAW", info="UMFUTURE_MAIN")
             spot = self.engine.deposit(account_id, asset, amount, reason="TRANSFER")
         return WalletTransfer(futures.tran_id, account_id, asset, amount, spot, futures)
+
+    def new_futures_engine(self) -> FuturesEngine:
+        """An empty futures engine for this config (no accounts yet), its events kept in recent_futures_events."""
+        engine = FuturesEngine(self.clock, random.Random(f"{self.seed}:futures"),
+                               instruments=[self._perp_spec(spec) for spec in self.config.perpetuals],
+                               retention=self.config.retention.engine())
+        engine.subscribe(self.recent_futures_events.append)
+        return engine
 
     def _perp_spec(self, spec) -> PerpSpec:
         """The engine's perpetual from the config's: asset precisions as the spot instruments give them."""

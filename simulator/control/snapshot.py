@@ -380,8 +380,7 @@ def _build(doc: Mapping[str, Any], config, build: Callable[[Any, int, SimClock],
     sim.faults.restore(doc["faults"])
     sim.recent_events.clear()
     sim.recent_events.extend(FrozenEvent(dict(e)) for e in doc["recent_events"])
-    if "futures" in doc:
-        snapshot_futures.load(sim, doc["futures"], _load_engine, FrozenEvent)
+    snapshot_futures.load(sim, doc.get("futures"), _load_engine, FrozenEvent)  # (None: written before perps)
     return sim
 
 

@@ -53,9 +53,17 @@ def capture(sim, capture_engine: Callable, defer: Callable) -> tuple[dict[str, A
     return section, prepare
 
 
-def load(sim, section: Mapping[str, Any], load_engine: Callable, frozen_event: Callable) -> None:
-    """Replace the fresh futures engine's state by the section's (shape checked before: snapshot_shape)."""
+def load(sim, section: Mapping[str, Any] | None, load_engine: Callable, frozen_event: Callable) -> None:
+    """Replace the fresh futures engine's state by the section's (shape checked before: snapshot_shape). A
+    document written before perpetuals has none: every restored account then gets an empty futures wallet,
+    and the futures engine starts from its config (no account's money or orders are in it)."""
     futures = sim.futures
+    if section is None:
+        sim.recent_futures_events.clear()
+        sim.futures = futures = sim.new_futures_engine()
+        for account in sim.engine.accounts.values():
+            futures.ensure_account(account.account_id, account.name, account.fee_tier, account.keeps_history)
+        return
     futures.rng.setstate(rng_from_state(section["rng"]).getstate())
     load_engine(futures, section["engine"])
     futures.positions, futures.account_positions = {}, {}

@@ -90,3 +90,14 @@ def test_same_seed_and_requests_give_the_same_futures_events():
     first, second = _busy(), _busy()
     assert _play(first) == _play(second)
     assert _copy(first.snapshot())["futures"] == _copy(second.snapshot())["futures"]  # (API keys come from the OS)
+
+
+def test_a_document_from_before_perpetuals_loads_with_empty_futures_wallets():
+    sim = _busy()
+    document = _copy(sim.snapshot())
+    del document["futures"]
+    restored = Simulator.from_snapshot(document, wire=sim.wire_factory)
+    assert set(restored.futures.accounts) == set(restored.engine.accounts)
+    assert all(not a.balances and not a.open_orders for a in restored.futures.accounts.values())
+    assert Control(restored).audit()["ok"]
+    Control(restored).futures_deposit(1, "USDT", "100")  # and it trades on from there
