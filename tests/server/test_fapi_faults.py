@@ -3,12 +3,18 @@
 own rate limiter and listenKeys."""
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
+
 from tests.server import fapi_helpers
+from tests.server.fapi_helpers import SYMBOL
 from tests.server.rest_helpers import DEMO_KEY
 
 fapi = fapi_helpers.fapi
 fapi_sim = fapi_helpers.fapi_sim
 KEY = {"X-MBX-APIKEY": DEMO_KEY}
+LIMIT = {"side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.010", "price": "40000"}
 
 
 async def test_maintenance_refuses_futures_endpoints(fapi):
@@ -39,3 +45,29 @@ async def test_listen_key_expire_reaches_futures_keys(fapi):
     fapi.sim.tick()
     gone = await fapi.request("PUT", "/fapi/v1/listenKey", query=f"listenKey={key}", headers=KEY)
     assert gone.error[:2] == (400, -1125)
+
+
+async def test_blackhole_applies_a_futures_order_and_drops_the_connection(fapi):
+    fapi.sim.faults.add({"kind": "http_blackhole", "holdMs": 0, "endpoint": "POST /fapi/v1/order", "count": 1})
+    try:
+        await asyncio.wait_for(fapi.order(newClientOrderId="lost", **LIMIT), 5)
+    except aiohttp.ClientError:
+        pass
+    else:
+        raise AssertionError("the blackholed request got an answer")
+    found = await fapi.signed("GET", "/fapi/v1/order", symbol=SYMBOL, origClientOrderId="lost")
+    assert found.body["status"] == "NEW"
+
+
+async def test_latency_delays_a_futures_answer(fapi):
+    fapi.sim.faults.add({"kind": "http_latency", "ms": 300, "endpoint": "GET /fapi/v1/time", "count": 1})
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    assert (await fapi.public("GET", "/fapi/v1/time")).status == 200
+    assert loop.time() - start >= 0.3
+
+
+async def test_faults_target_a_futures_symbol(fapi):
+    fapi.sim.faults.add({"kind": "http_error", "status": 500, "symbol": "ETHUSDT"})
+    assert (await fapi.public("GET", "/fapi/v1/depth", symbol=SYMBOL)).status == 200
+    assert (await fapi.public("GET", "/fapi/v1/depth", symbol="ETHUSDT")).error[:2] == (500, -1000)
