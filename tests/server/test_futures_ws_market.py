@@ -249,3 +249,15 @@ async def test_futures_connections_may_send_ten_messages_a_second(fserver, sessi
             break
         replies.append(json.loads(message.data)["id"])
     assert replies == list(range(10)) and message.type.name == "CLOSE"
+
+
+async def test_a_reset_closes_futures_streams_and_the_new_engine_feeds_them(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/market/ws/btcusdt@aggTrade")
+    fserver.call(fserver.sim.reset)
+    closed = await asyncio.wait_for(ws.receive(), 5)
+    assert closed.type.name == "CLOSE"
+    again = await connect(session, f"{fserver.ws_url}/market/ws/btcusdt@aggTrade")
+    maker, taker = fserver.trader(), fserver.trader()
+    fserver.place(maker, "SELL", "0.010", "50000.0")
+    fserver.place(taker, "BUY", "0.010", "50000.0")
+    assert (await recv_json(again))["a"] == 1  # the new engine's first aggregate trade
