@@ -37,6 +37,8 @@ def test_markets_are_linear_perpetuals(exchange):
     book = exchange.fetch_order_book(SWAP)
     assert book["bids"][0] == [float(BID), 5.0] and book["asks"][0] == [float(ASK), 5.0]
     assert exchange.fetch_funding_rate(SWAP)["markPrice"] == 50000.0
+    assert exchange.fetch_ticker(SWAP)["symbol"] == SWAP
+    assert set(exchange.fetch_last_prices()) == {SWAP, "ETH/USDT:USDT"}
 
 
 def test_leverage_and_position_mode(exchange):

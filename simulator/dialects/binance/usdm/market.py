@@ -290,6 +290,7 @@ ENDPOINTS = [
     _endpoint("GET", "/fapi/v1/markPriceKlines", klines_weight, price_klines("mark")),
     _endpoint("GET", "/fapi/v1/indexPriceKlines", klines_weight, price_klines("index")),
     _endpoint("GET", "/fapi/v1/ticker/price", _one_or_all(1, 2), ticker_price),
+    _endpoint("GET", "/fapi/v2/ticker/price", _one_or_all(1, 2), ticker_price),  # ccxt's fetch_last_prices
     _endpoint("GET", "/fapi/v1/ticker/bookTicker", _one_or_all(2, 5), book_ticker),
     _endpoint("GET", "/fapi/v1/ticker/24hr", _one_or_all(1, 40), ticker_24h),
     _endpoint("GET", "/fapi/v1/premiumIndex", _one_or_all(1, 10), premium_index),
