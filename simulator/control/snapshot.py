@@ -305,7 +305,7 @@ def _capture_engine(engine, defer: Callable[..., Rendering]) -> tuple[dict[str, 
 
 # --- loading --------------------------------------------------------------------------------------------
 # Order fields added after a snapshot may have been written, with the value they take when it has none.
-_ADDED_ORDER_FIELDS = {"prevented_match_id": -1}
+_ADDED_ORDER_FIELDS = {"prevented_match_id": -1, "activation_price": 0, "callback_rate": 0, "extreme": 0}
 # What building from a malformed document may raise: a missing key, a wrong type, a bad value.
 _MALFORMED = (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError)
 

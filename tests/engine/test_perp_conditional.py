@@ -72,3 +72,27 @@ def test_close_position_without_a_position_is_refused():
     me = trader(engine)
     rejects(PerpReject.POSITION_NOT_SUFFICIENT, engine.place_order, me, "BTCUSDT", "SELL", "STOP_MARKET",
             stop_price=a("40000"), close_position=True)
+
+
+def test_trailing_stop_follows_the_best_price_and_fires_on_the_callback(long_one):
+    engine, liquidity, me = long_one
+    trail = engine.place_order(me, "BTCUSDT", "SELL", "TRAILING_STOP_MARKET", qty=a("1"), reduce_only=True,
+                               callback_rate=10, activation_price=a("51000"), working_type="MARK_PRICE").order
+    limit(engine, liquidity, "BUY", "50000", "2")
+    engine.set_index("BTCUSDT", a("50900"))
+    assert trail.extreme == 0  # below its activation price: not trailing yet
+    engine.set_index("BTCUSDT", a("52000"))
+    engine.set_index("BTCUSDT", a("51500"))  # 0.96 % back from 52,000: not 1 % yet
+    assert trail.status == "NEW" and trail.extreme == a("52000")
+    engine.set_index("BTCUSDT", a("51480"))  # exactly 1 % back
+    assert trail.status == "FILLED" and position(engine, me).amt == 0
+    assert_clean(engine)
+
+
+def test_trailing_stop_parameters_are_checked(long_one):
+    engine, _, me = long_one
+    for rate in (0, 101):
+        rejects(Reject.INVALID_ORDER, engine.place_order, me, "BTCUSDT", "SELL", "TRAILING_STOP_MARKET",
+                qty=a("1"), callback_rate=rate)
+    rejects(Reject.INVALID_ORDER, engine.place_order, me, "BTCUSDT", "SELL", "STOP_MARKET", qty=a("1"),
+            stop_price=a("40000"), callback_rate=10)

@@ -34,7 +34,8 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 MID = {"BTCUSDT": a("1000"), "ETHUSDT": a("100")}
 TICK = {"BTCUSDT": a("0.1"), "ETHUSDT": a("0.01")}
 UNIT = {"BTCUSDT": a("0.01"), "ETHUSDT": a("0.1")}
-KINDS = ("LIMIT", "LIMIT", "LIMIT", "MARKET", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET")
+KINDS = ("LIMIT", "LIMIT", "LIMIT", "MARKET", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
+         "TRAILING_STOP_MARKET")
 
 accounts = st.integers(0, 3)
 symbols = st.sampled_from(SYMBOLS)
@@ -87,7 +88,10 @@ class FuturesMachine(RuleBasedStateMachine):
                       working_type=p["working_type"])
         if kind in ("LIMIT", "STOP", "TAKE_PROFIT"):
             kwargs.update(price=max(TICK[symbol], price), tif=p["tif"])
-        if kind not in ("LIMIT", "MARKET"):
+        if kind == "TRAILING_STOP_MARKET":  # callback 0.1 .. 6 %, activation at the stop offset or none
+            kwargs.update(callback_rate=abs(p["stop_offset"]) + 1,
+                          activation_price=max(TICK[symbol], stop) if p["stop_offset"] % 2 else 0)
+        elif kind not in ("LIMIT", "MARKET"):
             kwargs.update(stop_price=max(TICK[symbol], stop))
         self._try(self.engine.place_order, self.ids[who], symbol, p["side"], kind, **kwargs)
 

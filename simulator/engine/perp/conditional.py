@@ -1,4 +1,5 @@
-"""Conditional orders (STOP, TAKE_PROFIT, STOP_MARKET, TAKE_PROFIT_MARKET) and reduce-only upkeep.
+"""Conditional orders (STOP, TAKE_PROFIT, STOP_MARKET, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET) and reduce-only
+upkeep.
 
 A conditional order waits in its book's `stops` until its trigger price (the mark for workingType MARK_PRICE,
 the last trade price for CONTRACT_PRICE) reaches its stop price; then it becomes a working order (NEW update):
@@ -14,7 +15,7 @@ from __future__ import annotations
 from simulator.engine.events import OrderUpdate
 from simulator.engine.order import EXPIRED, NEW
 from simulator.engine.perp.margin import available, initial_margin
-from simulator.engine.perp.order import (BOTH, GTX, MARK_PRICE, STOP_MARKET, TAKE_PROFIT_MARKET, closes,
+from simulator.engine.perp.order import (BOTH, GTX, MARK_PRICE, MARKET_WHEN_FIRED, TRAILING_STOP_MARKET, closes,
                                          trigger_reached)
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, plan_taker
 
@@ -31,7 +32,12 @@ def trigger(engine, inst, book, now: int, trades: list, source: str) -> None:
         fired = []
         for order in book.stops.values():
             price = mark if order.working_type == MARK_PRICE else last
-            if price is not None and trigger_reached(order.type, order.is_buy, order.stop_price, price):
+            if price is None:
+                continue
+            if order.type == TRAILING_STOP_MARKET:
+                if trails_back(order, price):
+                    fired.append(order)
+            elif trigger_reached(order.type, order.is_buy, order.stop_price, price):
                 fired.append(order)
         if not fired:
             return
@@ -42,6 +48,22 @@ def trigger(engine, inst, book, now: int, trades: list, source: str) -> None:
         trades.extend(new_trades)
         if not new_trades:
             return
+
+
+def trails_back(order, price: int) -> bool:
+    """A trailing stop seeing `price`: it activates at its activation price (at once without one), then follows
+    the best price since (the highest for a sell, the lowest for a buy) and fires once the price comes back from
+    it by the callback rate. Exact: compared as integers (callback in tenths of a percent)."""
+    if not order.extreme:
+        if order.activation_price and (price < order.activation_price if not order.is_buy
+                                       else price > order.activation_price):
+            return False
+        order.extreme = price
+    if order.is_buy:
+        order.extreme = min(order.extreme, price)
+        return price * 1000 >= order.extreme * (1000 + order.callback_rate)
+    order.extreme = max(order.extreme, price)
+    return price * 1000 <= order.extreme * (1000 - order.callback_rate)
 
 
 def _closable(engine, order) -> int:
@@ -64,7 +86,7 @@ def _activate(engine, order, inst, book, now: int, trades: list) -> None:
             return
     engine.seq = seq = engine.seq + 1
     engine._dispatch(OrderUpdate(seq, now, NEW, order))
-    market_type = order.type in (STOP_MARKET, TAKE_PROFIT_MARKET)
+    market_type = order.type in MARKET_WHEN_FIRED
     price = 0 if market_type else order.price
     best = (book.asks if order.is_buy else book.bids).best_price()
     crosses = best is not None and (not price or (best <= price if order.is_buy else best >= price))

@@ -226,14 +226,17 @@ class FuturesEngine(PerpMatcher):
                     tif: str | None = None, stop_price: int = 0, client_id: str | None = None,
                     stp: str | None = None, position_side: str = BOTH, reduce_only: bool = False,
                     close_position: bool = False, working_type: str = CONTRACT_PRICE,
-                    price_protect: bool = False, quote_qty: int = 0) -> PlaceResult:
+                    price_protect: bool = False, quote_qty: int = 0, activation_price: int = 0,
+                    callback_rate: int = 0) -> PlaceResult:
+        """Validate, accept and match one order (validation.py; TRAILING_STOP_MARKET takes `callback_rate` in
+        tenths of a percent and an optional `activation_price`)."""
         first = self.seq + 1
         try:
             if quote_qty:
                 raise Rejected(Reject.INVALID_ORDER, "futures orders are sized in base (quantity)")
             inst, account, tif, stp, plan, need, now = validate(
                 self, account_id, symbol, side, type_, qty, price, tif, stop_price, client_id, stp, position_side,
-                reduce_only, close_position, working_type)
+                reduce_only, close_position, working_type, activation_price, callback_rate)
         except Rejected as rejected:
             self._emit_event(OrderRejected(first, self.clock.now_ms(), account_id, symbol, client_id or "", side,
                                            type_, rejected.reason.value))
@@ -241,7 +244,7 @@ class FuturesEngine(PerpMatcher):
             raise
         order = PerpOrder(self.next_order_id, client_id or self._new_client_id(), account_id, symbol, side, type_,
                           tif, price, qty, stop_price, stp, now, position_side, reduce_only, close_position,
-                          working_type, price_protect)
+                          working_type, price_protect, activation_price, callback_rate)
         self.next_order_id += 1
         if type_ not in CONDITIONAL:
             order.working_time = now

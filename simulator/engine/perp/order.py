@@ -9,9 +9,13 @@ from simulator.engine.perp.numbers import ratio
 
 STOP, TAKE_PROFIT = "STOP", "TAKE_PROFIT"  # limit orders that wait for a trigger
 STOP_MARKET, TAKE_PROFIT_MARKET = "STOP_MARKET", "TAKE_PROFIT_MARKET"
+TRAILING_STOP_MARKET = "TRAILING_STOP_MARKET"  # a market order once the price retraces by its callback rate
 LIQUIDATION = "LIQUIDATION"  # the engine's own closing order (never placed by a client)
-PERP_ORDER_TYPES = (LIMIT, MARKET, STOP, TAKE_PROFIT, STOP_MARKET, TAKE_PROFIT_MARKET)
-CONDITIONAL = frozenset((STOP, TAKE_PROFIT, STOP_MARKET, TAKE_PROFIT_MARKET))
+PERP_ORDER_TYPES = (LIMIT, MARKET, STOP, TAKE_PROFIT, STOP_MARKET, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET)
+STOP_TRIGGERED = frozenset((STOP, TAKE_PROFIT, STOP_MARKET, TAKE_PROFIT_MARKET))  # fire at their stop price
+CONDITIONAL = STOP_TRIGGERED | {TRAILING_STOP_MARKET}  # wait in the book's stops until they fire
+MARKET_WHEN_FIRED = frozenset((STOP_MARKET, TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET))
+CALLBACK_RATES = range(1, 101)  # a trailing stop's callbackRate in tenths of a percent: 0.1 % .. 10 %
 PRICED = frozenset((LIMIT, STOP, TAKE_PROFIT))
 GTX = "GTX"  # post-only
 PERP_TIMES_IN_FORCE = (GTC, IOC, FOK, GTX)
@@ -37,12 +41,12 @@ def closes(position_side: str, is_buy: bool) -> bool:
 
 class PerpOrder(Order):
     __slots__ = ("position_side", "reduce_only", "close_position", "working_type", "price_protect", "orig_type",
-                 "realized_pnl", "commission", "bankruptcy_price")
+                 "realized_pnl", "commission", "bankruptcy_price", "activation_price", "callback_rate", "extreme")
 
     def __init__(self, order_id: int, client_id: str, account_id: int, symbol: str, side: str, type_: str,
                  tif: str, price: int, qty: int, stop_price: int, stp: str, time: int, position_side: str = BOTH,
                  reduce_only: bool = False, close_position: bool = False, working_type: str = CONTRACT_PRICE,
-                 price_protect: bool = False):
+                 price_protect: bool = False, activation_price: int = 0, callback_rate: int = 0):
         super().__init__(order_id, client_id, account_id, symbol, side, type_, tif, price, qty, stop_price, 0,
                          stp, time)
         self.position_side = position_side
@@ -54,6 +58,9 @@ class PerpOrder(Order):
         self.realized_pnl = 0  # atoms of the margin asset, over its fills
         self.commission = 0
         self.bankruptcy_price = 0  # a LIQUIDATION order's: the price its margin runs out at
+        self.activation_price = activation_price  # a trailing stop's (0: active at once)
+        self.callback_rate = callback_rate  # a trailing stop's, in tenths of a percent
+        self.extreme = 0  # a trailing stop's best price since it activated (0: not active yet)
 
     def avg_price(self, quote_precision: int, base_unit: int) -> Decimal:
         """cum quote / executed, as a price (0 before any fill)."""
@@ -65,4 +72,5 @@ class PerpOrder(Order):
 
 
 def is_market_type(type_: str) -> bool:
-    return type_ in (MARKET, STOP_MARKET, TAKE_PROFIT_MARKET, LIQUIDATION)
+    """Whether orders of this type trade at market (no limit price) once they work."""
+    return type_ == MARKET or type_ == LIQUIDATION or type_ in MARKET_WHEN_FIRED

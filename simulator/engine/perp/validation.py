@@ -14,7 +14,8 @@ from typing import NamedTuple
 from simulator.engine.instrument import STP_MODES
 from simulator.engine.order import BUY, FOK, GTC, LIMIT, MARKET, SIDES
 from simulator.engine.perp.margin import available, initial_margin
-from simulator.engine.perp.order import (BOTH, CONDITIONAL, GTX, LONG, MARK_PRICE, PERP_ORDER_TYPES,
+from simulator.engine.perp.order import (BOTH, CALLBACK_RATES, CONDITIONAL, GTX, LONG, MARK_PRICE,
+                                         PERP_ORDER_TYPES, STOP_TRIGGERED, TRAILING_STOP_MARKET,
                                          PERP_TIMES_IN_FORCE, POSITION_SIDES, PRICED, SHORT, STOP_MARKET,
                                          TAKE_PROFIT_MARKET, WORKING_TYPES, closes, trigger_reached)
 from simulator.engine.perp.rejection import PerpReject
@@ -35,7 +36,8 @@ class Placement(NamedTuple):  # what validate returns, field by field (as a plai
 
 def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: int, price: int, tif: str | None,
              stop_price: int, client_id: str | None, stp: str | None, position_side: str, reduce_only: bool,
-             close_position: bool, working_type: str) -> Placement:
+             close_position: bool, working_type: str, activation_price: int = 0,
+             callback_rate: int = 0) -> Placement:
     inst = engine.instruments.get(symbol)
     if inst is None:
         raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
@@ -54,8 +56,15 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
         raise Rejected(Reject.INVALID_ORDER, "price is not used by this order type")
     if type_ in PRICED and price <= 0:
         raise Rejected(Reject.PRICE_QTY_ZERO)
-    if (stop_price > 0) != (type_ in CONDITIONAL):
-        raise Rejected(Reject.INVALID_ORDER, "stopPrice is required by conditional types and only by them")
+    if (stop_price > 0) != (type_ in STOP_TRIGGERED):
+        raise Rejected(Reject.INVALID_ORDER, "stopPrice is required by stop and take-profit types and only by them")
+    if type_ == TRAILING_STOP_MARKET:
+        if callback_rate not in CALLBACK_RATES or type(activation_price) is not int or activation_price < 0:
+            raise Rejected(Reject.INVALID_ORDER, "callbackRate 0.1..10 (%) in steps of 0.1, activationPrice >= 0")
+        if activation_price:
+            inst.check_price(activation_price)
+    elif callback_rate or activation_price:
+        raise Rejected(Reject.INVALID_ORDER, "callbackRate and activationPrice are a trailing stop's")
     settings = engine.settings.get(account_id) or NO_SETTINGS  # (read only: never stored for the account)
     if settings.dual_side:
         if position_side == BOTH:
@@ -93,7 +102,7 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
             raise Rejected(Reject.PERCENT_PRICE_BY_SIDE)
     else:
         _filters(inst, type_, is_buy, qty, price, stop_price, reduce_only or close_position, mark)
-    if type_ in CONDITIONAL:
+    if type_ in STOP_TRIGGERED:
         current = mark if working_type == MARK_PRICE else engine.market[symbol].last_price
         if current is not None and trigger_reached(type_, is_buy, stop_price, current):
             raise Rejected(Reject.WOULD_TRIGGER_IMMEDIATELY)
@@ -131,7 +140,7 @@ def _filters(inst, type_: str, is_buy: bool, qty: int, price: int, stop_price: i
         inst.check_price(price)
         if not inst.check_percent_to_mark(is_buy, price, mark):
             raise Rejected(Reject.PERCENT_PRICE_BY_SIDE)
-    if type_ in CONDITIONAL:
+    if type_ in STOP_TRIGGERED:
         inst.check_price(stop_price)
     if qty:
         if type_ in PRICED:
