@@ -111,7 +111,7 @@ class Demo:
         try:
             self.t.say("-> set leverage 5")
             await perp.set_leverage(PAIR, 5)
-            price = self.inside("BUY")
+            price = await self.inside("BUY")
             cid = await perp.place_order("BUY", PAIR, Decimal("0.010"), "LIMIT", price, position_action="OPEN")
             self.t.say(f"-> placed LIMIT BUY 0.010 {PAIR} @ {price}  ({cid})")
             await self.expect(f"order_created {cid}", self.of("order_created", cid))
@@ -126,7 +126,7 @@ class Demo:
             self.t.say("-> settle funding through the control plane")
             await self.control.settle_funding(SYMBOL)
             await self.expect("funding_payment", lambda e: e.kind == "funding_payment")
-            bid = str(self.inside("BUY"))
+            bid = str(await self.inside("BUY"))
             self.t.say(f"-> counterparty rests BUY 0.010 @ {bid}")
             await self.control.futures_order(counterparty, SYMBOL, "BUY", "LIMIT", "0.010", bid, "GTC")
             cid = await perp.place_order("SELL", PAIR, Decimal("0.010"), "MARKET", position_action="CLOSE",
@@ -138,11 +138,13 @@ class Demo:
             await self.control.set_walk(walking, SYMBOL)
             await self.control.set_market_maker(not before.get("marketMaker", {}).get("paused", False))
 
-    def inside(self, side: str) -> Decimal:
-        """One tick inside the spread on `side` (the local book's best levels)."""
-        book = self.exchange.get_order_book(PAIR)
+    async def inside(self, side: str) -> Decimal:
+        """One tick inside the spread on `side`, from a fresh REST snapshot (the local book may still be 100 ms
+        behind a requote the market maker made just before it paused)."""
+        snapshot = await self.exchange.order_book_tracker.data_source.get_snapshot(PAIR)
+        best_bid, best_ask = snapshot.content["bids"][0][0], snapshot.content["asks"][0][0]
         tick = self.exchange.trading_rules[PAIR].min_price_increment
-        return book.best_bid + tick if side == "BUY" else book.best_ask - tick
+        return best_bid + tick if side == "BUY" else best_ask - tick
 
 
 async def main_async(base_url: str, market: str, api_key: str, secret: str) -> int:

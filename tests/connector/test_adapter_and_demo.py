@@ -132,12 +132,17 @@ async def test_adapter_round_trip_by_attribute_and_class_name(live, control, tmp
 def test_demo_runs_against_a_live_server(market, needles):
     """The default config (market maker on): the demo's market orders find liquidity."""
     server = LiveServer(build_simulator(load_config())).start()
+    demo = subprocess.Popen([sys.executable, "-u", "-m", "connector.demo", "--base-url", server.base_url,
+                             "--market", market], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=Path(__file__).parents[2])
     try:
-        done = subprocess.run([sys.executable, "-m", "connector.demo", "--base-url", server.base_url,
-                               "--market", market], capture_output=True, text=True, timeout=90,
-                              cwd=Path(__file__).parents[2])
+        out, _ = demo.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        demo.kill()
+        out, _ = demo.communicate()
+        pytest.fail(f"the demo did not finish in 90 s:\n{out}")
     finally:
         server.stop()
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert demo.returncode == 0, out
     for needle in (*needles, "OK: every expected"):
-        assert needle in done.stdout
+        assert needle in out

@@ -57,18 +57,20 @@ async def counterparty(control):
     return account["id"]
 
 
-def inside(perp, side):
-    """A price one tick inside the spread on `side`: the best of the book for that side, crossing nothing."""
-    book = perp.get_order_book(PAIR)
+async def inside(perp, side):
+    """A price one tick inside the spread on `side`: the best of the book for that side, crossing nothing. From a
+    REST snapshot: the local book may be up to a diff (100 ms) behind."""
+    snapshot = await perp.order_book_tracker.data_source.get_snapshot(PAIR)
+    best_bid, best_ask = snapshot.content["bids"][0][0], snapshot.content["asks"][0][0]
     tick = perp.trading_rules[PAIR].min_price_increment
-    assert book.best_ask - book.best_bid > 2 * tick
-    return book.best_bid + tick if side == "BUY" else book.best_ask - tick
+    assert best_ask - best_bid > 2 * tick
+    return best_bid + tick if side == "BUY" else best_ask - tick
 
 
 async def open_long(perp, control, counterparty, amount="0.010", fills=("0.004", "0.006"), side="BUY",
                     position_side="BOTH"):
     """Rest a limit order inside the spread, then let the counterparty hit it in several pieces."""
-    price = inside(perp, side)
+    price = await inside(perp, side)
     cid = await perp.place_order(side, PAIR, D(amount), "LIMIT", price, position_action="OPEN")
     await perp.events.wait_for(of("order_created", cid), WAIT)
     other = "SELL" if side == "BUY" else "BUY"
@@ -81,7 +83,7 @@ async def open_long(perp, control, counterparty, amount="0.010", fills=("0.004",
 async def close_with_market(perp, control, counterparty, side, amount, position_side="BOTH"):
     """The counterparty rests the other side inside the spread; the connector closes into it (reduce-only in
     one-way mode)."""
-    price = str(inside(perp, "SELL" if side == "BUY" else "BUY"))
+    price = str(await inside(perp, "SELL" if side == "BUY" else "BUY"))
     await control.futures_order(counterparty, SYMBOL, "SELL" if side == "BUY" else "BUY", "LIMIT", amount, price,
                                 "GTC")
     cid = await perp.place_order(side, PAIR, D(amount), "MARKET", position_action="CLOSE", reduce_only=True,
