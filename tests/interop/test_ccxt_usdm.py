@@ -43,6 +43,9 @@ def test_markets_are_linear_perpetuals(exchange):
 
 def test_leverage_and_position_mode(exchange):
     assert exchange.set_leverage(10, SWAP)["leverage"] == 10
+    assert exchange.fetch_leverage(SWAP)["longLeverage"] == 10
+    exchange.set_margin_mode("isolated", SWAP)
+    assert exchange.fetch_margin_mode(SWAP)["marginMode"] == "isolated"
     assert exchange.fetch_position_mode(SWAP)["hedged"] is False
     exchange.set_position_mode(True)
     assert exchange.fetch_position_mode(SWAP)["hedged"] is True
@@ -82,9 +85,16 @@ def test_limit_and_stop_orders(exchange):
     assert exchange.fetch_order(stop["id"], SWAP, params={"trigger": True})["status"] == "open"
     exchange.cancel_order(stop["id"], SWAP, params={"trigger": True})
     assert exchange.fetch_open_orders(SWAP, params={"trigger": True}) == []
+    edited = exchange.edit_order(limit["id"], SWAP, "limit", "buy", 0.02, 45100)
+    assert (edited["id"], edited["price"], edited["amount"]) == (limit["id"], 45100.0, 0.02)
     assert exchange.cancel_order(limit["id"], SWAP)["status"] == "canceled"
     with pytest.raises(ccxt.OrderNotFound):
         exchange.cancel_order(limit["id"], SWAP)
+    batch = exchange.create_orders([{"symbol": SWAP, "type": "limit", "side": "buy", "amount": 0.01, "price": price}
+                                    for price in (44000, 44100)])
+    assert [o["status"] for o in batch] == ["open", "open"]
+    assert len(exchange.cancel_orders([o["id"] for o in batch], SWAP)) == 2
+    assert exchange.fetch_open_orders(SWAP) == []
 
 
 def test_balance_transfer_income_and_funding(exchange, market):

@@ -142,3 +142,25 @@ async def test_wallet_transfers_both_ways(fapi):
                               amount="1")).error[:2] == (400, -1130)
     assert (await fapi.signed("POST", "/sapi/v1/asset/transfer", type="MAIN_UMFUTURE", asset="BTC",
                               amount="1")).error[:2] == (400, -1130)
+
+
+async def test_symbol_and_account_config(fapi):
+    await fapi.signed("POST", "/fapi/v1/leverage", symbol=SYMBOL, leverage=10)
+    await fapi.signed("POST", "/fapi/v1/marginType", symbol="ETHUSDT", marginType="ISOLATED")
+    configs = (await fapi.signed("GET", "/fapi/v1/symbolConfig")).body
+    assert configs == [
+        {"symbol": SYMBOL, "marginType": "CROSSED", "isAutoAddMargin": "false", "leverage": 10,
+         "maxNotionalValue": "50000000"},
+        {"symbol": "ETHUSDT", "marginType": "ISOLATED", "isAutoAddMargin": "false", "leverage": 20,
+         "maxNotionalValue": configs[1]["maxNotionalValue"]}]
+    assert (await fapi.signed("GET", "/fapi/v1/symbolConfig", symbol=SYMBOL)).body == configs[:1]
+    account = (await fapi.signed("GET", "/fapi/v1/accountConfig")).body
+    assert (account["feeTier"], account["dualSidePosition"], account["multiAssetsMargin"]) == (0, False, False)
+
+
+async def test_batch_cancel_takes_the_lower_case_names_ccxt_sends(fapi):
+    first = (await fapi.order(**LIMIT)).body["orderId"]
+    second = (await fapi.order(**LIMIT)).body["orderId"]
+    reply = await fapi.signed("DELETE", "/fapi/v1/batchOrders", where="body", symbol=SYMBOL,
+                              orderidlist=f"[{first},{second}]")
+    assert [o["status"] for o in reply.body] == ["CANCELED", "CANCELED"]

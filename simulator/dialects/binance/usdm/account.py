@@ -76,6 +76,26 @@ def set_position_mode(call: Call) -> dict[str, Any]:
     return dict(SUCCESS)
 
 
+def symbol_config(call: Call) -> list[dict[str, Any]]:
+    """Each perpetual's margin type and leverage for the account (ccxt's fetch_leverage, fetch_margin_mode)."""
+    futures = call.sim.futures
+    inst = usdm_params.optional_perpetual(call.sim, call.params)
+    settings = futures.settings_of(call.account_id)
+    out = []
+    for one in [inst] if inst is not None else futures.instruments.values():
+        leverage = futures.leverage_of(call.account_id, one.symbol)
+        out.append({"symbol": one.symbol, "marginType": settings.margin_type_of(one.symbol), "isAutoAddMargin": "false",
+                    "leverage": leverage, "maxNotionalValue": payloads.whole(one, one.max_notional_at(leverage))})
+    return out
+
+
+def account_config(call: Call) -> dict[str, Any]:
+    view = call.sim.futures.account_view(call.account_id)
+    return {"feeTier": view.fee_tier, "canTrade": True, "canDeposit": True, "canWithdraw": True,
+            "dualSidePosition": call.sim.futures.settings_of(call.account_id).dual_side,
+            "updateTime": view.update_time, "multiAssetsMargin": False, "tradeGroupId": -1}
+
+
 def multi_assets_margin(call: Call) -> dict[str, bool]:
     """Single-asset margin only: every account is in single-asset mode."""
     return {"multiAssetsMargin": False}
@@ -174,6 +194,8 @@ ENDPOINTS = [
     _endpoint("GET", "/fapi/v1/positionSide/dual", USER_DATA, 30, get_position_mode),
     _endpoint("POST", "/fapi/v1/positionSide/dual", TRADE, 1, set_position_mode),
     _endpoint("GET", "/fapi/v1/multiAssetsMargin", USER_DATA, 30, multi_assets_margin),
+    _endpoint("GET", "/fapi/v1/symbolConfig", USER_DATA, 5, symbol_config),
+    _endpoint("GET", "/fapi/v1/accountConfig", USER_DATA, 5, account_config),
     _endpoint("GET", "/fapi/v2/positionRisk", USER_DATA, 5, position_risk_v2),
     _endpoint("GET", "/fapi/v3/positionRisk", USER_DATA, 5, position_risk_v3),
     _endpoint("GET", "/fapi/v2/account", USER_DATA, 5, account_v2),

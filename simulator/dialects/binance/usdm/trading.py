@@ -123,24 +123,27 @@ def batch_orders(call: Call) -> list[dict[str, Any]]:
 
 
 def cancel_batch(call: Call) -> list[dict[str, Any]]:
-    """Up to 10 cancels by orderIdList or origClientOrderIdList (not both: -1128)."""
+    """Up to 10 cancels by orderIdList or origClientOrderIdList (not both: -1128). Binance also takes the names
+    in lower case, which is how ccxt sends them."""
     params = call.params
     inst = usdm_params.perpetual(call.sim, params)
-    has_ids, has_clients = params.optional("orderIdList") is not None, \
-        params.optional("origClientOrderIdList") is not None
-    if has_ids == has_clients:
-        if has_ids:
+    id_name = next((n for n in ("orderIdList", "orderidlist") if params.optional(n) is not None), None)
+    client_name = next((n for n in ("origClientOrderIdList", "origclientorderidlist")
+                        if params.optional(n) is not None), None)
+    if (id_name is None) == (client_name is None):
+        if id_name is not None:
             raise errors.bad_combo()
         raise errors.mandatory_one_of("orderIdList", "origClientOrderIdList")
-    name = "orderIdList" if has_ids else "origClientOrderIdList"
+    name = id_name or client_name
     items = _batch(params, name, MAX_BATCH_CANCELS)
-    wanted = int if has_ids else str
+    by_id = id_name is not None
+    wanted = int if by_id else str
     if not all(isinstance(item, wanted) and not isinstance(item, bool) for item in items):
         raise errors.invalid_parameter(name)
     answers = []
     for item in items:
         try:
-            answers.append(_cancel(call, inst, item if has_ids else None, None if has_ids else item))
+            answers.append(_cancel(call, inst, item if by_id else None, None if by_id else item))
         except BinanceError as exc:
             answers.append(exc.to_body())
     return answers
