@@ -276,3 +276,16 @@ async def test_a_first_hit_window_starts_with_the_subjects_connection(server, se
     assert status() == "TRADING"
     for socket in (other, ws):
         await socket.close()
+
+
+async def test_a_dropped_listen_key_expired_leaves_a_silent_dead_stream(server, session, alice):
+    server.hub.settings.sweep_interval_s = 3600  # the test sweeps by hand
+    key = server.listen_key(alice)
+    ws = await connect(session, f"{server.ws_url}/ws/{key}")
+    dropped = add(server, kind="ws_drop", event="listenKeyExpired", count=1)
+    add(server, kind="listen_key_expire", accountId=alice)
+    server.call(server.hub.user.sweep_listen_keys)
+    assert dropped.remaining == 0
+    server.place(alice, "BUY", "50000", "0.01")
+    await assert_silent(ws, 0.3)  # nothing more on the expired key, and its notice was lost
+    await ws.close()

@@ -43,6 +43,7 @@ EXPIRY_REASONS = frozenset(
     ("UNFILLED_IOC_QUANTITY_EXPIRED", "UNFILLED_FOK_ORDER_EXPIRED", "INSUFFICIENT_LIQUIDITY"))
 
 
+_EXPIRED = {"event": "listenKeyExpired"}  # what a user data fault's `event` filter sees of that message
 NO_TRADE_GROUP = -1  # Binance's tradeGroupId of an account outside any trade group
 
 
@@ -215,6 +216,7 @@ class UserStreams:
             payload = {"e": "listenKeyExpired", "E": now, "listenKey": expired.key}
             text, micro = dumps(payload), dumps(event_to_microseconds(payload))
             for sink in self.listen_key_sinks(expired.key):
-                sink.conn.send(sink.frame(micro if sink.conn.micro else text), sink.listen_key, sink.account_id)
+                sink.conn.send(sink.frame(micro if sink.conn.micro else text), sink.listen_key, sink.account_id,
+                               _EXPIRED)
                 self.remove(sink)
                 sink.conn.user_sinks.pop(expired.key, None)
