@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Optional
 
-from simulator.control.scenario_schema import resolve
+from simulator.control.errors import ControlError
+from simulator.control.scenario_schema import ScenarioError, resolve
 from simulator.dialects.binance.wire.errors import from_reject
 from simulator.engine.rejection import Reject
 
@@ -58,12 +59,21 @@ def fault(venue: Venue, kind: str, **spec: Any) -> dict[str, Any]:
                            if spec.pop("own", True) else {"kind": kind, **spec})
 
 
+def _scenario(name: str):
+    """A shipped scenario; a check whose scenario this simulator does not ship is skipped, naming it."""
+    try:
+        return resolve(name=name)
+    except (ScenarioError, ControlError) as exc:
+        from conformance.framework import CheckSkipped
+        raise CheckSkipped(f"the simulator ships no scenario {name} ({exc})") from None
+
+
 def shipped(venue: Venue, scenario: str, name: Optional[str] = None) -> list[dict[str, Any]]:
     """The fault(s) of a shipped scenario (fixtures/scenarios/<scenario>.yaml), as its `fault` steps spell them
     (only the one named `name`, if given), aimed at the subject where the scenario aims them at its subject. A
     check built on a scenario takes its fault from there, so the two never disagree."""
     added = []
-    for step in resolve(name=scenario).steps:
+    for step in _scenario(scenario).steps:
         if step.action != "fault" or (name is not None and step.args.get("as") != name):
             continue
         spec = dict(step.args["spec"])
@@ -85,7 +95,7 @@ def _control_op(venue: Venue, name: str):
 
 def rule_change(venue: Venue) -> dict[str, Any]:
     """rule-change.yaml's `rules` step: the symbol's tick size and minimum notional change at once."""
-    step = next(s for s in resolve(name="rule-change").steps if s.action == "rules")
+    step = next(s for s in _scenario("rule-change").steps if s.action == "rules")
     a = step.args
     return _control_op(venue, "change_symbol_rules")(symbol=a["symbol"], tick_size=a.get("tickSize"),
                                                      step_size=a.get("stepSize"), min_notional=a.get("minNotional"))
@@ -93,7 +103,7 @@ def rule_change(venue: Venue) -> dict[str, Any]:
 
 def delisting(venue: Venue) -> dict[str, Any]:
     """symbol-delisted.yaml's `delist` step: the venue cancels the symbol's orders and stops listing it."""
-    step = next(s for s in resolve(name="symbol-delisted").steps if s.action == "delist")
+    step = next(s for s in _scenario("symbol-delisted").steps if s.action == "delist")
     return _control_op(venue, "delist_symbol")(symbol=step.args)
 
 
@@ -104,7 +114,7 @@ def order_not_applied(venue: Venue) -> dict[str, Any]:
 
 def unknown_status_twice(venue: Venue) -> dict[str, Any]:
     """order-unknown-status.yaml's fault on the subject's next two orders, not one."""
-    spec = dict(resolve(name="order-unknown-status").steps[0].args["spec"], count=2)
+    spec = dict(_scenario("order-unknown-status").steps[0].args["spec"], count=2)
     return venue.add_fault({**spec, "accountId": venue.subject_id})
 
 

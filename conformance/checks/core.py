@@ -212,13 +212,33 @@ async def order_010(ctx: Ctx) -> None:
     await assert_open_orders_match(ctx)
 
 
-@check("ORDER-011", CORE, "MARKET sell → fills with the fee in the quote asset, completed; balances equal the "
+@check("ORDER-020", CORE, "MARKET sell → fills with the fee in the quote asset, completed; balances equal the "
                           "exchange's", needs=(C.MARKET_ORDERS,))
-async def order_011(ctx: Ctx) -> None:
+async def order_020(ctx: Ctx) -> None:
     bids, _ = ctx.venue.depth(ctx.pair, 2)
     cid = await ctx.place("SELL", bids[0][1] + bids[1][1] / 2, order_type="MARKET")
     await ctx.event("OrderCompleted", client_order_id=cid)
     await assert_fills_match(ctx, cid)
+    await assert_balances_match(ctx)
+
+
+@check("ORDER-011", CORE, "self-trade prevention ends the subject's own resting order (EXPIRED_IN_MATCH) → "
+                          "reported canceled once, without a cancel request of its own")
+async def order_011(ctx: Ctx) -> None:
+    bid, _ = scenes.best(ctx.venue, ctx.pair)  # stp-expiry.yaml's scene, placed between the maker's quotes
+    resting, _ = await ctx.place_resting("BUY", "0.01", bid + 5)
+    start = ctx.now()
+    crossing = await ctx.place("SELL", "0.01", bid + 5)
+    await ctx.event("OrderCanceled", client_order_id=resting)
+    await ctx.outcome(crossing)  # it rests: the subject's own bid it would have met is gone
+    ctx.expect(ctx.venue.order(resting)["order"]["status"] == "EXPIRED_IN_MATCH", "exchange status of the resting "
+               "order", "EXPIRED_IN_MATCH", ctx.venue.order(resting)["order"]["status"])
+    await ctx.events.settle()
+    cancels = ctx.venue.requests_to("DELETE", "/api/v3/order", since=start)
+    ctx.expect(not cancels, "cancel requests for an order the exchange ended", 0, len(cancels))
+    ctx.expect(len(ctx.for_order(resting, "OrderCanceled")) == 1, "canceled events", 1,
+               ctx.for_order(resting, "OrderCanceled"))
+    await assert_open_orders_match(ctx)
     await assert_balances_match(ctx)
 
 

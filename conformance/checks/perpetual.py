@@ -1,5 +1,6 @@
 """Perpetual checks (USD-M): leverage, position mode, positions after every fill, reduce-only, funding, margin type,
-liquidation. Written against the reference wire contract; each skips, naming what is missing, while the
+liquidation. Ids follow the catalog; PERP-011 (a stop-market closePosition order triggered by the mark price) is
+not written: the adapter protocol places LIMIT, MARKET and LIMIT_MAKER orders only. Written against the reference wire contract; each skips, naming what is missing, while the
 simulator does not serve perpetuals (no /fapi/v1/exchangeInfo symbols) or lacks an engine operation.
 """
 from __future__ import annotations
@@ -130,18 +131,18 @@ async def perp_003(ctx: Ctx) -> None:
     await _assert_positions(ctx)
 
 
-@perp_check("PERP-004", "open short, then close it → positions equal the exchange's after every fill",
+@perp_check("PERP-016", "open short, then close it → positions equal the exchange's after every fill",
             needs=(C.POSITIONS, C.MARKET_ORDERS))
-async def perp_004(ctx: Ctx) -> None:
+async def perp_016(ctx: Ctx) -> None:
     await _open(ctx, "SELL")
     await _assert_positions(ctx)
     await _open(ctx, "BUY")
     await _assert_positions(ctx)
 
 
-@perp_check("PERP-005", "hedge mode: LONG and SHORT on the same pair held at once, the position side sent on each "
+@perp_check("PERP-004", "hedge mode: LONG and SHORT on the same pair held at once, the position side sent on each "
                         "order and carried by its fills", needs=(C.POSITION_MODE, C.POSITIONS, C.MARKET_ORDERS))
-async def perp_005(ctx: Ctx) -> None:
+async def perp_004(ctx: Ctx) -> None:
     await ctx.adapter.set_position_mode("HEDGE")
     long_id = await _open(ctx, "BUY", position_side="LONG")
     short_id = await _open(ctx, "SELL", position_side="SHORT")
@@ -153,9 +154,9 @@ async def perp_005(ctx: Ctx) -> None:
     await _assert_positions(ctx)
 
 
-@perp_check("PERP-006", "reduce-only that would increase the position → refused with the exchange's reason; a "
+@perp_check("PERP-005", "reduce-only that would increase the position → refused with the exchange's reason; a "
                         "reduce-only close never flips the position", needs=(C.POSITIONS, C.MARKET_ORDERS))
-async def perp_006(ctx: Ctx) -> None:
+async def perp_005(ctx: Ctx) -> None:
     await _open(ctx, "BUY")
     cid = await ctx.place("BUY", QTY, order_type="MARKET", reduce_only=True)
     await ctx.event("OrderFailed", client_order_id=cid)
@@ -231,8 +232,8 @@ async def perp_010(ctx: Ctx) -> None:
     await _assert_wallet(ctx)
 
 
-@perp_check("PERP-011", "unrealized PnL of a position follows the mark price", needs=(C.POSITIONS, C.MARKET_ORDERS))
-async def perp_011(ctx: Ctx) -> None:
+@perp_check("PERP-006", "unrealized PnL of a position follows the mark price", needs=(C.POSITIONS, C.MARKET_ORDERS))
+async def perp_006(ctx: Ctx) -> None:
     futures = Futures(ctx.venue)
     await _open(ctx, "BUY")
     futures.set_index(ctx.pair, _best(ctx)[1] * Decimal("1.01"))

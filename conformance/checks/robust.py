@@ -292,9 +292,25 @@ async def ws_106(ctx: Ctx) -> None:
     await assert_fills_match(ctx, cid)
 
 
-@check("WS-107", ROBUST, "user stream silent (no close frame) → detected; a fill made meanwhile is reported once",
+@check("WS-107", ROBUST, "market sockets closed every 0.3 s with a handshake budget (429 beyond it) → reconnects "
+                         "back off, honour Retry-After, and the book is right once the storm ends", needs=(C.ORDER_BOOK,),
        timeout=40)
 async def ws_107(ctx: Ctx) -> None:
+    await assert_book_matches(ctx, ctx.pair)
+    storm = scenes.shipped(ctx.venue, "reconnect-storm")
+    start = ctx.now()
+    await asyncio.sleep(4)  # the scenario's storm lasts 4 s
+    for fault in storm:
+        ctx.venue.control.clear_fault(fault["id"])
+    refused = [r for r in ctx.venue.requests if r.at >= start and r.status == 429 and not r.path.startswith("/api")]
+    ctx.expect(len(refused) <= 4, "handshakes refused 429 during the storm", "at most 4", len(refused))
+    await _move_book(ctx, ctx.pair)
+    await assert_book_matches(ctx, ctx.pair, timeout=ctx.recovery)
+
+
+@check("WS-108", ROBUST, "user stream silent (no close frame) → detected; a fill made meanwhile is reported once",
+       timeout=40)
+async def ws_108(ctx: Ctx) -> None:
     cid, order = await _resting_buy(ctx, "0.02")
     scenes.ws_silence(ctx.venue, ms=120_000, market_only=False)
     scenes.fill_by_counterparty(ctx.venue, order)
@@ -302,6 +318,17 @@ async def ws_107(ctx: Ctx) -> None:
                     timeout=ctx.recovery + ctx.config.timing.ws_silence_timeout)
     await ctx.events.settle()
     await assert_fills_match(ctx, cid)
+
+
+@check("BAL-101", ROBUST, "a fill's account update arrives out of step with its execution report → balances end "
+                          "equal to the exchange's")
+async def bal_101(ctx: Ctx) -> None:
+    cid, order = await _resting_buy(ctx, "0.02")
+    scenes.shipped(ctx.venue, "account-update-out-of-step")
+    scenes.fill_by_counterparty(ctx.venue, order)
+    await ctx.event("OrderCompleted", client_order_id=cid)
+    second, order = await _resting_buy(ctx, "0.01", below=70)  # the held-back update goes out behind these
+    await assert_balances_match(ctx)
 
 
 # --- rate limits, time, maintenance -------------------------------------------------------------------------

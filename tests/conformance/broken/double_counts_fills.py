@@ -5,7 +5,7 @@ from connector.exchange import BinanceExchange
 from tests.conformance.broken.base import variant
 
 LEVELS = ("core", "robust")
-TARGETS = {"FILL-003", "FILL-001", "FILL-002", "ORDER-003", "ORDER-005", "ORDER-011", "ORDER-012",
+TARGETS = {"FILL-003", "FILL-001", "FILL-002", "ORDER-003", "ORDER-005", "ORDER-020", "ORDER-012",
            "ORDER-014", "FILL-106"}
 
 

@@ -5,7 +5,7 @@ from connector.exchange import BinanceExchange
 from tests.conformance.broken.base import variant
 
 LEVELS = ("core", "robust")
-TARGETS = {"ORDER-003", "ORDER-005", "ORDER-011", "ORDER-014", "FILL-001", "FILL-003", "FILL-101", "REST-101",
+TARGETS = {"ORDER-003", "ORDER-005", "ORDER-020", "ORDER-014", "FILL-001", "FILL-003", "FILL-101", "REST-101",
            "PERSIST-101", "FILL-104"}
 
 

@@ -4,7 +4,7 @@ from connector.perpetual_derivative import BinancePerpetualDerivative
 from tests.conformance.broken.base import variant
 
 LEVELS = ("perpetual",)
-TARGETS = {"PERP-005"}
+TARGETS = {"PERP-004"}
 SWAP = {"LONG": "SHORT", "SHORT": "LONG"}
 
 
