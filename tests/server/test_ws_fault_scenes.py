@@ -7,6 +7,7 @@ attempts refused during a reconnect storm).
 Every wait has a timeout; time-driven effects move the simulator's (frozen) clock and wait for hub passes."""
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 import aiohttp
@@ -288,4 +289,16 @@ async def test_a_dropped_listen_key_expired_leaves_a_silent_dead_stream(server, 
     assert dropped.remaining == 0
     server.place(alice, "BUY", "50000", "0.01")
     await assert_silent(ws, 0.3)  # nothing more on the expired key, and its notice was lost
+    await ws.close()
+
+
+async def test_a_first_hit_window_on_an_account_starts_when_its_user_stream_is_subscribed(server, session, alice):
+    fault = add(server, kind="clock_skew", ms=1_000, accountId=alice, durationMs=1_000, window="firstHit")
+    ws = await connect(session, f"{server.ws_url}/ws")
+    advance(server, 5_000)
+    assert fault.first_hit_at is None
+    reply = await request(ws, {"method": "SUBSCRIBE", "params": [server.listen_key(alice)], "id": 1})
+    assert reply == {"result": None, "id": 1}
+    await hub_passes(server)
+    assert fault.first_hit_at == server.call(server.sim.clock.now_ms)
     await ws.close()

@@ -9,8 +9,9 @@ stream and all policing, and sweeping expired listenKeys.
 Faults (faults.py): every outgoing message goes through `Connection.send`, which hands it to the ws_* fault hooks
 only while the simulator has faults registered; ws_close, ws_lifetime and releasing reordered messages run in the
 100 ms pass; depth_gap in the interval pass; ws_connect_limit before the handshake (`admit`). A connection's
-opening and each frame it sends start the window of a fault that waits for its first hit (`ws_faults.arrived`). With `--journal`, every frame in and out (and each connection's open and close,
-and each message a fault dropped) is recorded with `Journal.ws`.
+opening and each frame it sends (once handled, so what it subscribes to counts) start the window of a fault that
+waits for its first hit (`ws_faults.arrived`). With `--journal`, every frame in and out (and each connection's
+open and close, and each message a fault dropped) is recorded with `Journal.ws`.
 """
 from __future__ import annotations
 
@@ -120,7 +121,6 @@ class StreamHub:
                 msg = await ws.receive()
                 if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
-                ws_faults.arrived(conn, self.sim.faults)  # a firstHit fault window starts with its traffic
                 if conn.journal is not None:
                     if msg.type is WSMsgType.TEXT:
                         conn.journal.ws("in", conn.conn_id, conn.path, msg.data)
@@ -139,6 +139,7 @@ class StreamHub:
                         conn.put(Pong(msg.data))
                 elif msg.type is WSMsgType.PONG:
                     conn.awaiting_pong_since = None
+                ws_faults.arrived(conn, self.sim.faults)  # a firstHit fault window starts with its traffic
         finally:
             self.forget(conn)
             if conn.closing_task is not None:  # the server is closing it: let that finish
