@@ -96,3 +96,17 @@ def test_trailing_stop_parameters_are_checked(long_one):
                 qty=a("1"), callback_rate=rate)
     rejects(Reject.INVALID_ORDER, engine.place_order, me, "BTCUSDT", "SELL", "STOP_MARKET", qty=a("1"),
             stop_price=a("40000"), callback_rate=10)
+
+
+def test_price_protect_holds_a_trigger_while_mark_and_last_diverge(long_one):
+    engine, liquidity, me = long_one  # last price 50,000
+    protected = engine.place_order(me, "BTCUSDT", "SELL", "STOP_MARKET", qty=a("0.5"), stop_price=a("47000"),
+                                   reduce_only=True, working_type="MARK_PRICE", price_protect=True).order
+    limit(engine, liquidity, "BUY", "46000", "2")
+    engine.set_index("BTCUSDT", a("46900"))  # 6.2 % under the last price: beyond triggerProtect 5 %
+    assert protected.status == "NEW" and protected.working_time < 0
+    other = trader(engine)
+    limit(engine, liquidity, "SELL", "47500", "0.1")
+    market(engine, other, "BUY", "0.1")  # last 47,500: within 5 % of the mark, so the stop fires now
+    assert protected.status == "FILLED"
+    assert_clean(engine)

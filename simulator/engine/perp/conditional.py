@@ -30,10 +30,12 @@ def trigger(engine, inst, book, now: int, trades: list, source: str) -> None:
             return
         mark, last = engine.mark(inst.symbol), market.last_price
         fired = []
+        guarded = mark is not None and last is not None and \
+            abs(mark - last) * inst.trigger_protect[1] > last * inst.trigger_protect[0]
         for order in book.stops.values():
             price = mark if order.working_type == MARK_PRICE else last
-            if price is None:
-                continue
+            if price is None or (order.price_protect and guarded):
+                continue  # priceProtect: no trigger while the mark and the last price are this far apart
             if order.type == TRAILING_STOP_MARKET:
                 if trails_back(order, price):
                     fired.append(order)

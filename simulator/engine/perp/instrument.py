@@ -75,6 +75,8 @@ class PerpSpec:
     # PERCENT_PRICE around the mark price, as exchangeInfo shows it (multiplierUp / multiplierDown)
     multiplier_up: Decimal = Decimal("1.05")
     multiplier_down: Decimal = Decimal("0.95")
+    # triggerProtect: a priceProtect conditional order does not fire while mark and last differ by more than this
+    trigger_protect: Decimal = Decimal("0.05")
 
 
 def build_brackets(max_leverage: int, first_rate: Decimal, unit: int) -> tuple[Bracket, ...]:
@@ -98,7 +100,7 @@ class PerpInstrument(Instrument):
 
     __slots__ = ("margin_asset", "max_leverage", "brackets", "funding_interval_hours", "funding_interval_ms",
                  "interest_rate", "funding_cap", "funding_floor", "up", "down", "perp_spec", "default_leverage",
-                 "max_notional_by_leverage")
+                 "max_notional_by_leverage", "trigger_protect")
 
     def __init__(self, spec: PerpSpec):
         super().__init__(InstrumentSpec(
@@ -121,6 +123,7 @@ class PerpInstrument(Instrument):
         self.funding_floor = spec.funding_floor
         self.up = spec.multiplier_up.as_integer_ratio()
         self.down = spec.multiplier_down.as_integer_ratio()
+        self.trigger_protect = spec.trigger_protect.as_integer_ratio()
         self.default_leverage = min(DEFAULT_LEVERAGE, spec.max_leverage)  # a new account's
         # maxNotionalValue per leverage 1..max (index 0 unused): read on every placement that opens exposure
         self.max_notional_by_leverage = [0] + [self.max_notional_at(lev) for lev in range(1, spec.max_leverage + 1)]
