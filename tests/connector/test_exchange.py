@@ -223,3 +223,25 @@ async def test_open_orders_and_last_prices_over_rest(exchange):
         assert [o["clientOrderId"] for o in await exchange.get_open_orders(PAIR)] == ["o1"]
         prices = await exchange.order_book_tracker.data_source.get_last_traded_prices([PAIR])
     assert prices == {PAIR: D("60123.45")}
+
+
+async def test_trading_rules_are_refreshed_periodically(tmp_path):
+    ex = BinanceExchange("k", "s", [PAIR], base_url=BASE, trading_rules_interval=0.05)
+    halted = {"symbols": [{**SPOT_INFO["symbols"][0], "status": "HALT"}]}
+    try:
+        with aioresponses() as m:
+            m.get(url(c.EXCHANGE_INFO), payload=SPOT_INFO)
+            m.get(url(c.EXCHANGE_INFO), payload=halted, repeat=True)
+            await ex._update_trading_rules()
+            assert ex.trading_rules[PAIR].is_trading
+            loop = asyncio.get_running_loop().create_task(ex._trading_rules_polling_loop())
+            try:
+                async with asyncio.timeout(5):
+                    while ex.trading_rules[PAIR].is_trading:
+                        await asyncio.sleep(0.01)
+            finally:
+                loop.cancel()
+        await ex.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000"), client_order_id="halted")
+        assert "HALT" in ex.events.history[-1].reason
+    finally:
+        await ex.stop_network()
