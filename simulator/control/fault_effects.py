@@ -1,7 +1,7 @@
 """What the state-changing fault kinds do to the simulator, kept in line with the live faults on every tick.
 
 `FaultEffects.sync(injector, now)` runs after every add, clear and tick: it works out what the live faults want
-(a skew, symbol statuses, a forced rate-limit refusal) and changes only what differs, remembering what was there
+(a skew, symbol statuses, a forced rate-limit refusal, listenKey lifetimes) and changes only what differs, remembering what was there
 before the first fault took hold so the last one to go restores it. One-shot kinds (listen_key_expire,
 partial_fill) fire here once they start. `before_cancel` is the cancel hook of fill_during_cancel.
 

@@ -26,6 +26,8 @@ scope "listenKey"); a connection carrying nothing is (None, None, "stream") on m
                 closed something (`FaultInjector.match_each`), so count 1 closes all the sockets it targets.
   ws_lifetime   per connection, on each pass: a connection older than the fault's `ms` (simulator clock) is
                 closed as at Binance's 24 h limit (policing.py).
+  ws_connect_limit  before the handshake: connection attempts of one IP over the fault's budget are refused
+                with HTTP 429 (admission.py).
 
 Message-level faults (ws_drop, ws_duplicate, ws_reorder, ws_delay) see the message's `details`: for user data,
 the event type `event` (the payload's `e`) and execution type `execType` (`x`), which their filters pick by.
