@@ -45,9 +45,7 @@ class ExsimControl:
         return (await self._call("POST", "/orders", body))["order"]
 
     async def orders(self, account_id: int, open_only: bool = False) -> list[dict[str, Any]]:
-        query = {"accountId": str(account_id)}
-        if open_only:
-            query["open"] = "true"
+        query = {"accountId": str(account_id), "open": "true" if open_only else "false"}
         return (await self._call("GET", "/orders", query=query))["orders"]
 
     async def take(self, order_id: int | str, qty: str) -> dict[str, Any]:

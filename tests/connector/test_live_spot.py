@@ -46,7 +46,7 @@ async def test_cancel_of_a_resting_order(make_exchange, control):
     cid, _ = await resting_buy(exchange)
     exchange.cancel(PAIR, cid)
     await exchange.events.wait_for(of("order_canceled", cid), WAIT)
-    assert not [o for o in await control.orders(DEMO_ACCOUNT, open_only=True) if o["clientOrderId"] == cid]
+    assert [o["status"] for o in await exchange_orders(control, cid)] == ["CANCELED"]
 
 
 async def test_a_cancel_that_races_a_fill_ends_filled_not_canceled(make_exchange, control):
