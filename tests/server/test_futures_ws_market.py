@@ -261,3 +261,18 @@ async def test_a_reset_closes_futures_streams_and_the_new_engine_feeds_them(fser
     fserver.place(maker, "SELL", "0.010", "50000.0")
     fserver.place(taker, "BUY", "0.010", "50000.0")
     assert (await recv_json(again))["a"] == 1  # the new engine's first aggregate trade
+
+
+async def test_all_market_streams(fserver, session):
+    ws = await connect(session, f"{fserver.ws_url}/market/stream?streams=!ticker@arr/!miniTicker@arr")
+    public = await connect(session, f"{fserver.ws_url}/public/ws/!bookTicker")
+    maker = fserver.trader()
+    fserver.place(maker, "SELL", "0.100", "50010.0")
+    top = await recv_json(public)
+    assert (top["e"], top["s"], top["a"]) == ("bookTicker", SYMBOL, "50010.00")
+    seen = {}
+    while len(seen) < 2:
+        message = await recv_json(ws)
+        seen[message["stream"]] = message["data"]
+    assert [item["s"] for item in seen["!ticker@arr"]] == ["BTCUSDT", "ETHUSDT"]
+    assert {item["e"] for item in seen["!miniTicker@arr"]} == {"24hrMiniTicker"}
