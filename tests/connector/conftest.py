@@ -7,6 +7,7 @@ by aioresponses has already been "sent", so aiohttp only reads `stream_writer.ou
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import inspect
 from types import SimpleNamespace
 
@@ -31,6 +32,16 @@ from tests.conftest import quiet_config  # noqa: E402
 from tests.live_server import LiveServer  # noqa: E402
 
 DEMO_KEY, DEMO_SECRET, DEMO_ACCOUNT = "demo-api-key", "demo-api-secret", 1
+HARD_TIMEOUT_S = 150  # per test, setup and teardown included: far beyond any test's own deadlines
+
+
+@pytest.fixture(autouse=True)
+def hard_timeout():
+    """Every test's own waits have deadlines; this is the backstop if one hangs anyway: the tracebacks of every
+    thread are dumped and the process exits, instead of a run that never ends."""
+    faulthandler.dump_traceback_later(HARD_TIMEOUT_S, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 # Short timings so that every recovery happens within a test's deadline.
 FAST = dict(request_timeout=2.0, ws_heartbeat=1.0, poll_interval=0.5, long_poll_interval=2.0, not_found_limit=3)
 
