@@ -16,6 +16,18 @@ A check is one mapping whose first key names what it looks at, the others its at
     {rateLimited: 429 | 418 | false}
     {audit: true}
     {event: FILTER, count: N}            engine events since the setup ended (FILTER as in `wait`)
+    {position: ACCOUNT, symbol: SYM, positionSide: BOTH|LONG|SHORT, amount: D, leverage: N, marginType: M}
+                          a perpetual position (positionSide defaults to BOTH; amount is signed, 0 when there
+                          is none; leverage and marginType are compared only while it is open)
+    {futuresOpenOrders: ACCOUNT, symbol: SYM, side: S, positionSide: P, reduceOnly: BOOL, type: T, count: N}
+                          the account's working futures orders that fit: exactly `count`, or at least one
+    {funding: ACCOUNT, sign: paid|received, count: N}
+                          the funding payments the account was sent (ACCOUNT_UPDATE reason FUNDING_FEE) since
+                          the setup ended, those it paid or received: exactly `count`, or at least one
+    {futuresAccount: ACCOUNT, dualSidePosition: BOOL, asset: A, walletBalance: D}
+                          the futures account's position mode, and its wallet balance of `asset`
+    {insuranceFund: ASSET, drained: BOOL}
+                          whether the insurance fund of ASSET holds less than when the setup ended
     {traffic: KIND, endpoint: PATTERN, stream: PATTERN, status: N, account: ACCOUNT,
      after: ANCHOR, before: ANCHOR, during: FAULT, count: N, min: N, max: N}
                           what the subject sent on the wire (simulator.control.traffic): KIND is request,
@@ -32,8 +44,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Protocol
 
+from simulator.control.scenario_futures import signed_amount
 from simulator.control.traffic import KINDS as TRAFFIC_KINDS, matches
 from simulator.engine.instrument import SYMBOL_STATUSES
+from simulator.engine.perp.order import PERP_ORDER_TYPES, POSITION_SIDES
+from simulator.engine.perp.position import MARGIN_TYPES
 from simulator.inputs import MAX_CLOCK_MS, MAX_COUNT, InputError, boolean, integer, one_of, text
 
 CHECKS = {
@@ -48,6 +63,11 @@ CHECKS = {
     "rateLimited": (),
     "audit": (),
     "event": ("count",),
+    "position": ("symbol", "positionSide", "amount", "leverage", "marginType"),
+    "futuresOpenOrders": ("symbol", "side", "positionSide", "reduceOnly", "type", "count"),
+    "funding": ("sign", "count"),
+    "futuresAccount": ("dualSidePosition", "asset", "walletBalance"),
+    "insuranceFund": ("drained",),
     "traffic": ("endpoint", "stream", "status", "account", "after", "before", "during", "count", "min", "max"),
 }
 FAULT_STATES = ("pending", "active", "exhausted", "expired")
@@ -71,6 +91,10 @@ class Refs(Protocol):
     def events(self, wanted: dict[str, Any]) -> list[dict[str, Any]]: ...
 
     def observations(self) -> list[dict[str, Any]]: ...
+
+    def futures_events(self, wanted: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    def insurance_before(self, asset: str) -> str: ...
 
 
 # --- reading a check from a scenario file ---------------------------------------------------------------
@@ -127,6 +151,35 @@ def parse_check(v, value: Any, path: str, line: int, amount, anchors: set[str]) 
     elif subject == "event":
         out["event"] = v.event_filter(m.data["event"], m.child("event"), m.line_of("event"))
         out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
+    elif subject == "position":
+        out["account"] = v.account(m, "position")
+        out["symbol"] = m.required("symbol", text).upper()
+        out["positionSide"] = m.optional("positionSide", one_of(POSITION_SIDES), "BOTH")
+        out["amount"] = m.optional("amount", signed_amount)
+        out["leverage"] = m.optional("leverage", integer, minimum=1, maximum=125)
+        out["marginType"] = m.optional("marginType", one_of(MARGIN_TYPES))
+    elif subject == "futuresOpenOrders":
+        out["account"] = v.account(m, "futuresOpenOrders")
+        out["symbol"] = m.optional("symbol", text, "").upper() or None
+        out["side"] = m.optional("side", one_of(("BUY", "SELL")))
+        out["positionSide"] = m.optional("positionSide", one_of(POSITION_SIDES))
+        out["reduceOnly"] = m.optional("reduceOnly", boolean)
+        out["type"] = m.optional("type", one_of(PERP_ORDER_TYPES))
+        out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
+    elif subject == "funding":
+        out["account"] = v.account(m, "funding")
+        out["sign"] = m.optional("sign", one_of(("paid", "received")))
+        out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
+    elif subject == "futuresAccount":
+        out["account"] = v.account(m, "futuresAccount")
+        out["dualSidePosition"] = m.optional("dualSidePosition", boolean)
+        out["asset"] = m.optional("asset", text)
+        out["walletBalance"] = m.optional("walletBalance", amount)
+        if (out["asset"] is None) != (out["walletBalance"] is None):
+            raise InputError(path, "asset and walletBalance go together", line)
+    elif subject == "insuranceFund":
+        out["asset"] = m.required("insuranceFund", text).upper()
+        out["drained"] = m.required("drained", boolean)
     else:  # traffic
         out["kind"] = m.required("traffic", one_of(TRAFFIC_KINDS))
         out["endpoint"] = m.optional("endpoint", text)
@@ -157,7 +210,9 @@ def describe(check: dict[str, Any]) -> str:
     """The check as a person reads it: `orders subject clientOrderId=lost-1 count=1`."""
     subject = check["subject"]
     head = {"order": "order", "orders": "account", "balance": "account", "openOrders": "account",
-            "fault": "fault", "listenKey": "listenKey", "symbol": "symbol", "traffic": "kind"}.get(subject)
+            "position": "account", "futuresOpenOrders": "account", "funding": "account", "futuresAccount": "account",
+            "insuranceFund": "asset", "fault": "fault", "listenKey": "listenKey", "symbol": "symbol",
+            "traffic": "kind"}.get(subject)
     parts = [subject] + ([str(check[head])] if head else [])
     parts += [f"{k}={v}" for k, v in check.items() if k not in ("subject", head) and v is not None]
     return " ".join(parts)
@@ -248,6 +303,8 @@ def run_check(target, refs: Refs, check: dict[str, Any]) -> tuple[str, list[str]
             problems.append(f"no event matching {check['event']}")
         compare("count", len(found), check["count"])
         summary = f"{len(found)} event(s) matching {check['event']}"
+    elif subject in FUTURES_CHECKS:
+        summary = FUTURES_CHECKS[subject](target, refs, check, compare, problems)
     else:
         found = traffic_matching(refs, check)
         low, high = check["min"], check["max"]
@@ -288,3 +345,63 @@ def traffic_matching(refs: Refs, check: dict[str, Any]) -> list[dict[str, Any]]:
     return [o for o in refs.observations() if matches(o, wanted)
             and (after_seq is None or o["seq"] > after_seq) and (before_seq is None or o["seq"] <= before_seq)
             and (start is None or o["at"] >= start) and (end is None or o["at"] < end)]
+
+
+# --- perpetuals ---------------------------------------------------------------------------------------------
+def _position(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
+    positions = target.futures_account(account_id=refs.account(check["account"]))["positions"]
+    found = next((p for p in positions if p["symbol"] == check["symbol"]
+                  and p["positionSide"] == check["positionSide"]), None)
+    amount = found["positionAmt"] if found else "0"
+    compare("amount", amount, check["amount"], True)
+    if found is not None:
+        compare("leverage", found["leverage"], check["leverage"])
+        compare("marginType", "ISOLATED" if found["marginType"] == "isolated" else "CROSSED", check["marginType"])
+    side = "" if check["positionSide"] == "BOTH" else f" {check['positionSide']}"
+    return f"{check['account']} {check['symbol']}{side} position {Decimal(amount).normalize():f}" + (
+        f" at {found['leverage']}x {found['marginType']}" if found else "")
+
+
+def _futures_open_orders(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
+    orders = target.futures_account(account_id=refs.account(check["account"]))["openOrders"]
+    fit = [o for o in orders if all(check[key] is None or o[key] == check[key]
+                                    for key in ("symbol", "side", "positionSide", "reduceOnly", "type"))]
+    if check["count"] is not None:
+        compare("count", len(fit), check["count"])
+    elif not fit:
+        problems.append("no such open futures order")
+    return f"{check['account']} has {len(fit)} such open futures order(s)"
+
+
+def _funding(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
+    updates = refs.futures_events({"kind": "account_update", "account": check["account"], "reason": "FUNDING_FEE"})
+    changes = [sum(row[3] for row in update["balances"]) for update in updates]
+    fit = [c for c in changes if check["sign"] is None or (c < 0) == (check["sign"] == "paid")]
+    if check["count"] is not None:
+        compare("count", len(fit), check["count"])
+    elif not fit:
+        problems.append(f"no funding {check['sign'] or 'payment'}")
+    paid = sum(1 for c in changes if c < 0)
+    return f"{check['account']}: {len(changes)} funding payment(s), {paid} paid, {len(changes) - paid} received"
+
+
+def _futures_account(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
+    account = target.futures_account(account_id=refs.account(check["account"]))
+    compare("dualSidePosition", account["dualSidePosition"], check["dualSidePosition"])
+    summary = f"{check['account']} {'hedge' if account['dualSidePosition'] else 'one-way'} mode"
+    if check["asset"] is not None:
+        wallet = account["wallet"].get(check["asset"], {}).get("walletBalance", "0")
+        compare("walletBalance", wallet, check["walletBalance"], True)
+        summary += f", {check['asset']} wallet {wallet}"
+    return summary
+
+
+def _insurance_fund(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
+    fund = target.funding()["insuranceFund"].get(check["asset"], "0")
+    before = refs.insurance_before(check["asset"])
+    compare("drained", Decimal(fund) < Decimal(before), check["drained"])
+    return f"{check['asset']} insurance fund {fund} (was {before})"
+
+
+FUTURES_CHECKS = {"insuranceFund": _insurance_fund, "position": _position, "futuresOpenOrders": _futures_open_orders,
+                  "funding": _funding, "futuresAccount": _futures_account}

@@ -56,6 +56,9 @@ subject, and everything it changed is undone when it ends (simulator.control.sce
       - listenKey: {account: trader, as: k1}
       - expect: {order: o1, status: PARTIALLY_FILLED, executedQty: "0.2"}   # the scene is as arranged
       - note: free text, printed in the timeline
+      - settle: BTCUSDT                                # perpetual steps (settle, fundingRate, markPrice,
+                                                       # futuresDeposit, futuresSettings, futuresPlace):
+                                                       # see simulator.control.scenario_futures
     verdict:                               # checks on exchange-side facts once the steps ran: all must hold
       - {orders: subject, clientOrderId: lost-1, count: 1}
       - {traffic: request, endpoint: "GET /api/v3/depth", after: gapped}
@@ -78,6 +81,7 @@ import yaml
 from simulator.control.errors import ControlError, bad_request
 from simulator.control.faults import FaultSpecError, validate_spec
 from simulator.control.scenario_checks import must_be_true, parse_check
+from simulator.control.scenario_futures import FUTURES_ACTIONS, FuturesStepReader
 from simulator.control.traffic import CONNECT, DISCONNECT, REQUEST, SUBSCRIBE, USER_STREAM
 from simulator.engine.instrument import SYMBOL_STATUSES
 from simulator.engine.order import ORDER_TYPES, SIDES, TIMES_IN_FORCE
@@ -213,7 +217,7 @@ def load_scenario_file(path: str | Path) -> Scenario:
 # --- validation ------------------------------------------------------------------------------------------
 _STEP_ACTIONS = ("await", "wait", "pause", "mark", "place", "cancel", "take", "fault", "clearFault", "advance", "skew",
                  "index", "walk", "status", "rules", "delist", "deposit", "withdraw", "feeTier", "listenKey", "expect",
-                 "note")
+                 "note", *FUTURES_ACTIONS)
 # await: the trigger keys, each with the traffic kind it waits for and how its value is read
 _TRIGGERS = ("request", "connect", "subscribe", "userStream", "disconnect", "arrival", "afterMs")
 _TRIGGER_KINDS = {"request": REQUEST, "connect": CONNECT, "subscribe": SUBSCRIBE, "userStream": USER_STREAM,
@@ -221,8 +225,10 @@ _TRIGGER_KINDS = {"request": REQUEST, "connect": CONNECT, "subscribe": SUBSCRIBE
 # How long a step waits for its subject by default: someone may be starting their client by hand.
 SUBJECT_TIMEOUT_MS = 120_000
 _FAILABLE = ("place", "cancel", "take", "fault", "withdraw", "deposit", "index", "walk", "status", "rules", "delist",
-             "feeTier", "listenKey", "clearFault")
-class _Validator:
+             "feeTier", "listenKey", "clearFault", *FUTURES_ACTIONS)
+
+
+class _Validator(FuturesStepReader):
     """Reads a scenario document with `simulator.inputs`, remembering the names defined so far (orders, faults,
     listenKeys, accounts) so a step can refer only to what an earlier step created."""
 
@@ -233,6 +239,10 @@ class _Validator:
         self.listen_keys: set[str] = set()
         self.accounts: set[str] = set()
         self.anchors: set[str] = set()  # marks and faults: what a traffic check's after/before/during names
+
+    @staticmethod
+    def amount(value: Any, path: str, positive: bool = False) -> str:
+        return _amount(value, path, positive)
 
     def scenario(self, data: Any) -> Scenario:
         try:

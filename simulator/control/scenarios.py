@@ -22,22 +22,24 @@ The outcome (`Result.verdict`):
   ERROR  the scene itself could not be arranged (a control-plane refusal, an `expect` not met).
 
 Whatever the outcome, and when the run is interrupted, the exchange is left clean: faults cleared, the clock's
-skew and any advance given back, the market maker running again (if it was), symbol statuses and trading rules as
-they were, and every open order of the scenario's own accounts canceled (a delisting has no undo: after one, the
-simulator is reset to its config). Every step, and each part of the clean-up, becomes a
-timeline entry {index, line, action, ok, summary}.
+skew and any advance given back, the market maker running again (if it was), index prices, symbol statuses and
+trading rules as they were, funding rates and mark premiums too (scenario_futures), every open order of the
+scenario's own accounts canceled and their perpetual positions closed (a delisting has no undo, nor an own futures
+order or a position the book cannot close: after one, the simulator is reset to its config). Every step, and each
+part of the clean-up, becomes a timeline entry {index, line, action, ok, summary}.
 """
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from simulator.control.errors import ControlError
 from simulator.control.scenario_checks import describe, run_check
+from simulator.control.scenario_futures import FuturesStepPlayer
+from simulator.control.scenario_timeline import ERROR, FAIL, Entry, Result, fault_window, observation_text, trigger_text
 from simulator.control.scenario_schema import (Scenario, ScenarioError, Step, load_scenario_file,
                                                load_scenario_text, resolve, shipped_files, shipped_scenarios)
 from simulator.control.traffic import matches
@@ -45,52 +47,7 @@ from simulator.control.traffic import matches
 __all__ = ["Entry", "Player", "Result", "Scenario", "ScenarioError", "Step", "drive", "drive_async", "load_scenario_file",
            "load_scenario_text", "play_in_process", "play_remote", "resolve", "shipped_files", "shipped_scenarios"]
 
-PASS, FAIL, ERROR = "PASS", "FAIL", "ERROR"
 SUBJECT = "subject"  # the account name that stands for the subject's (first) account
-
-
-@dataclass
-class Entry:
-    index: int
-    line: int
-    action: str
-    ok: bool
-    summary: str
-    pending: bool = False  # "waiting for ...": printed, not kept in the timeline
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "line": self.line, "action": self.action, "ok": self.ok,
-                "summary": self.summary}
-
-    def render(self) -> str:
-        where = f"step {self.index:>2}" if self.index >= 0 else {-1: "setup  ", -2: "verdict", -3: "cleanup"}.get(
-            self.index, "       ")
-        mark = "... " if self.pending else "ok  " if self.ok else "FAIL"
-        return f"{mark} {where} (line {self.line:>3}) {self.action:<10} {self.summary}"
-
-
-@dataclass
-class Result:
-    name: str
-    verdict: str = PASS
-    timeline: list[Entry] = field(default_factory=list)
-    checks: list[dict[str, Any]] = field(default_factory=list)
-    failure: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == PASS
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "verdict": self.verdict, "ok": self.ok, "failure": self.failure,
-                "checks": self.checks, "timeline": [e.to_dict() for e in self.timeline]}
-
-    def render_verdict(self) -> str:
-        lines = [f"VERDICT {self.verdict}: scenario {self.name}" + (f" - {self.failure}" if self.failure else "")]
-        for check in self.checks:
-            lines.append(f"  {'ok  ' if check['ok'] else 'FAIL'} {check['check']}: {check['summary']}"
-                         + (f" ({'; '.join(check['problems'])})" if check["problems"] else ""))
-        return "\n".join(lines)
 
 
 class _Stop(Exception):
@@ -101,7 +58,7 @@ class _Stop(Exception):
         self.verdict = verdict
 
 
-class Player:
+class Player(FuturesStepPlayer):
     def __init__(self, scenario: Scenario, target, on_entry: Callable[[Entry], None] | None = None):
         self.scenario = scenario
         self.target = target
@@ -125,7 +82,9 @@ class Player:
         self._advanced = 0
         self._walks_off: set[str | None] = set()
         self._rules_changed: set[str] = set()
+        self._indexed: set[str] = set()  # symbols whose index the scenario set: put back at the end
         self._delisted = False
+        self._futures_init()
         self._cleaned = False
 
     # --- the run -----------------------------------------------------------------------------------------
@@ -176,7 +135,8 @@ class Player:
             self._before = {"skew": clock["skewMs"], "statuses": {sym: v["status"] for sym, v in symbols.items()},
                             "rules": {sym: {key: v.get(key) for key in ("tickSize", "stepSize", "minNotional")}
                                       for sym, v in symbols.items()},
-                            "maker": prices["marketMaker"] is not None and not prices["marketMaker"]["paused"]}
+                            "maker": prices["marketMaker"] is not None and not prices["marketMaker"]["paused"],
+                            "index": {sym: v["index"] for sym, v in prices["prices"].items()}}
             if prices["marketMaker"] is not None:
                 wanted = s.market_maker is not False
                 if prices["marketMaker"]["paused"] != (not wanted):
@@ -187,6 +147,7 @@ class Player:
             elif s.market_maker is True:
                 self._fail(None, "market", "the scenario wants the market maker, which is disabled", ERROR)
             self._subject()
+            self._futures_setup()
             for item in s.instruments:
                 symbols = t.symbols()["symbols"]
                 if item["symbol"] not in symbols:
@@ -195,6 +156,7 @@ class Player:
                 if item["status"] is not None:
                     t.set_symbol_status(symbol=item["symbol"], status=item["status"])
                 if item["index"] is not None:
+                    self._indexed.add(item["symbol"])
                     t.set_index(symbol=item["symbol"], price=item["index"])
                 self._entry(None, "instrument", True, f"{item['symbol']}" +
                             (f" status {item['status']}" if item["status"] else "") +
@@ -249,7 +211,7 @@ class Player:
         end; None: not ended yet)."""
         if anchor in self.fault_windows:
             return self.fault_windows[anchor]
-        return _fault_window(self.target.get_fault(fault_id=self.faults[anchor]), self.target.clock()["now"])
+        return fault_window(self.target.get_fault(fault_id=self.faults[anchor]), self.target.clock()["now"])
 
     def mark_seq(self, anchor: str) -> int | None:
         """The traffic seq a mark stands at (what came after it is after it), or None for a fault."""
@@ -351,7 +313,7 @@ class Player:
         now = self.target.clock()["now"]
         names = [n for n in self.faults if n not in self.fault_windows] if name == "all" else [name]
         for ref in names:  # keep their windows: a verdict may ask what happened during them
-            self.fault_windows[ref] = _fault_window(self.target.get_fault(fault_id=self.faults[ref]), now)
+            self.fault_windows[ref] = fault_window(self.target.get_fault(fault_id=self.faults[ref]), now)
         if name == "all":
             return f"cleared {len(self.target.clear_faults()['cleared'])} fault(s)"
         self.target.clear_fault(fault_id=self.faults[name])
@@ -366,8 +328,10 @@ class Player:
         return f"server clock skew {self.target.set_skew(ms=ms)['skewMs']} ms"
 
     def _do_index(self, step: Step, a: dict[str, Any]) -> str:
+        self._indexed.add(a["symbol"])
         prices = self.target.set_index(symbol=a["symbol"], price=a["price"])
-        return f"{a['symbol']} index {prices['prices'][a['symbol']]['index']}, maker requoted"
+        liquidated = f", {len(prices['liquidated'])} liquidation(s)" if prices.get("liquidated") else ""
+        return f"{a['symbol']} index {prices['prices'][a['symbol']]['index']}, maker requoted{liquidated}"
 
     def _do_walk(self, step: Step, a: dict[str, Any]) -> str:
         self.target.set_walk(enabled=a["enabled"], symbol=a["symbol"])
@@ -444,7 +408,7 @@ class Player:
 
     def _await(self, step: Step) -> Generator[int, None, str]:
         a = step.args
-        what = _trigger_text(a)
+        what = trigger_text(a)
         self._say_waiting(step, f"waiting up to {a['timeoutMs'] / 1000:g} s for {what}")
         waited = 0
         while True:
@@ -477,7 +441,7 @@ class Player:
                         return None  # not answered yet: look again
                     continue
                 self.traffic_cursor = observation["seq"]
-                return _observation_text(observation)
+                return observation_text(observation)
         return None
 
     # --- the end -----------------------------------------------------------------------------------------
@@ -505,12 +469,14 @@ class Player:
             return
         self._cleaned = True
         t = self.target
-        if self._delisted:  # no undo for a delisting: back to the config, which lists it
-            tasks: list[tuple[str, Callable[[], str | None]]] = [("reset", lambda: t.reset() and (
-                "a delisting has no undo: the simulator is reset to its config"))]
-            self._run_cleanup(tasks)
+        try:
+            no_undo = "a delisting has no undo" if self._delisted else self._futures_leftovers()
+        except Exception as exc:  # noqa: BLE001 - an unreachable server: the reset below says so too
+            no_undo = f"the scenario's own positions could not be closed ({exc})"
+        if no_undo:  # back to the config, which lists every symbol and holds none of the scene's positions
+            self._run_cleanup([("reset", lambda: t.reset() and f"{no_undo}: the simulator is reset to its config")])
             return
-        tasks = [("faults", lambda: (
+        tasks: list[tuple[str, Callable[[], str | None]]] = [("faults", lambda: (
             f"cleared {len(t.clear_faults()['cleared'])} fault(s)"))]
         if "skew" in self._before:
             tasks.append(("clock", lambda: f"skew back to {t.set_skew(ms=self._before['skew'])['skewMs']} ms"))
@@ -523,6 +489,9 @@ class Player:
         if self._before.get("maker"):
             tasks.append(("market", lambda: None if not t.prices()["marketMaker"]["paused"] else
                           t.set_market_maker(enabled=True) and "market maker running again"))
+        for symbol in sorted(self._indexed):
+            tasks.append(("market", lambda symbol=symbol: self._restore_index(symbol)))
+        tasks += self._futures_cleanup_tasks()
         for symbol, status in self._before.get("statuses", {}).items():
             tasks.append(("symbol", lambda symbol=symbol, status=status: self._restore_status(symbol, status)))
         for symbol in sorted(self._rules_changed):
@@ -543,6 +512,13 @@ class Player:
                 if summary:
                     self._entry(None, action, True, summary, index=-3)
 
+    def _restore_index(self, symbol: str) -> str | None:
+        before = self._before.get("index", {}).get(symbol)
+        if before is None:
+            return None
+        self.target.set_index(symbol=symbol, price=before)
+        return f"{symbol} index back to {before}"
+
     def _restore_status(self, symbol: str, status: str) -> str | None:
         symbols = self.target.symbols()["symbols"]
         if symbol not in symbols or symbols[symbol]["status"] == status:
@@ -561,33 +537,6 @@ class Player:
         for order in orders:
             self.target.cancel_order(order_id=order["orderId"])
         return f"canceled {len(orders)} open order(s) of account {account_id}" if orders else None
-
-
-def _fault_window(fault: dict[str, Any], now: int) -> tuple[int | None, int | None]:
-    start = fault.get("firstHitAt") or fault.get("startsAt")
-    end = fault.get("endsAt")
-    return start, end if end is not None and end <= now else now
-
-
-def _trigger_text(a: dict[str, Any]) -> str:
-    trigger = a["trigger"]
-    if trigger == "request":
-        return f"the subject's next {a['endpoint']}" + (f" answered {a['status']}" if a["status"] else "")
-    if trigger == "subscribe":
-        return f"the subject subscribing to {a['stream']}"
-    if trigger == "afterMs":
-        return f"{a['ms'] / 1000:g} s after the subject's arrival"
-    return {"connect": "the subject opening a WebSocket connection", "userStream": "the subject's user data stream",
-            "disconnect": "the subject closing a WebSocket connection",
-            "arrival": "the subject's first request or connection"}[trigger]
-
-
-def _observation_text(o: dict[str, Any]) -> str:
-    if o["kind"] == "request":
-        return f"{o['endpoint']}" + (f" -> {o['status']}" if o.get("status") else "")
-    if o["kind"] == "subscribe":
-        return f"connection {o['connection']} subscribed to {o['stream']}"
-    return f"connection {o['connection']}" + (f" {o['path']}" if o.get("path") else "")
 
 
 # --- drivers --------------------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from tests.scenarios.subject import Refused, Subject
+import aiohttp
+
+from tests.scenarios.futures_subject import POLL_S, FuturesSubject
+from tests.scenarios.subject import FINAL, Refused, Subject
 
 FAR_BELOW = Decimal("0.9")  # a resting BUY sits 10 % under the best bid: nothing trades it but the scenario
 
@@ -87,6 +90,40 @@ async def trade_before_new(s: Subject) -> None:
     await _until(lambda: order["status"] == "FILLED")
     await s.place("SELL", str(order["executed"]), type_="MARKET")
     await _idle()
+
+
+async def stp_expiry(s: Subject) -> None:
+    """A resting BUY, then a SELL that would trade with it; cancel the BUY 2 s later unless it has ended."""
+    if s.careful:
+        s.spawn(s.user_stream_forever())
+        await asyncio.sleep(0.3)
+    buy = await _quiet_buy(s, "0.001")
+    await s.place("SELL", "0.001", "30000", ack=True)
+    await asyncio.sleep(2)
+    if s.orders[buy]["status"] not in FINAL:
+        await s.cancel(buy)
+    await _idle()
+
+
+async def account_update_out_of_step(s: Subject) -> None:
+    s.spawn(s.user_stream_forever())
+    await _quiet_buy(s, "0.001")
+    await _idle()
+
+
+async def reconnect_storm(s: Subject) -> None:
+    """careful: the book's reconnect loop backs off; naive: straight back in, again and again."""
+    if s.careful:
+        await s.book_forever()
+        return
+    while True:
+        try:
+            async with s.session.ws_connect(f"{s.ws_base}/ws/btcusdt@depth@100ms") as ws:
+                async for _ in ws:
+                    pass
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.01)
 
 
 async def missing_trade_report(s: Subject) -> None:
@@ -178,6 +215,91 @@ async def unaffordable(s: Subject) -> None:
     await _idle()
 
 
+# --- perpetuals (FuturesSubject) ------------------------------------------------------------------------
+LOT = Decimal("0.01")  # BTCUSDT perpetual: 650 USDT of notional, above its 100 minimum
+
+
+async def funding_harvest(s: FuturesSubject) -> None:
+    """funding-flip: hold a long while funding pays longs; close it once the announced rate says longs pay."""
+    await s.start()
+    rate = Decimal((await s.premium_index())["lastFundingRate"])
+    if rate < 0:
+        await s.order("BUY", LOT)
+    while True:
+        await asyncio.sleep(POLL_S)
+        if s.careful:  # naive: the rate read at the start is the rate
+            rate = Decimal((await s.premium_index())["lastFundingRate"])
+        if rate > 0 and await s.held() > 0:
+            await s.close()
+
+
+async def hold_then_close(s: FuturesSubject) -> None:
+    """liquidation-cascade: a 50x isolated long, closed 3 s later."""
+    await s.start(isolated_leverage=50)
+    await s.order("BUY", LOT)
+    await asyncio.sleep(3)
+    await s.close()
+    await _idle()
+
+
+async def cut_loss(s: FuturesSubject) -> None:
+    """mark-index-divergence: close the long when it has lost 1 % (at the price this client values it at)."""
+    await s.start()
+    await s.order("BUY", LOT)
+    entry = await s.entry_price()
+    while True:
+        await asyncio.sleep(POLL_S)
+        if await s.valuation_price() <= entry * Decimal("0.99") and await s.held() > 0:
+            await s.close()
+
+
+async def hedge_after_opening(s: FuturesSubject) -> None:
+    """position-mode-refused: open a long, switch to hedge mode, then place its take-profit 5 % above."""
+    await s.start()
+    await s.order("BUY", LOT)
+    hedge = await s.set_hedge_mode()
+    take_profit = Decimal((await s.premium_index())["markPrice"]) * Decimal("1.05")
+    for _ in range(1 if s.careful else 3):
+        try:
+            if hedge:
+                await s.order("SELL", LOT, type_="LIMIT", price=take_profit, position_side="LONG")
+            else:
+                await s.order("SELL", LOT, type_="LIMIT", price=take_profit, reduce_only=True)
+            break
+        except Refused:
+            await asyncio.sleep(0.2)
+    await _idle()
+
+
+async def stop_then_close(s: FuturesSubject) -> None:
+    """reduce-only-after-close: a long with a stop 1 % under the mark; 3 s later, close what is left."""
+    await s.start()
+    await s.order("BUY", LOT)
+    await s.stop_loss(Decimal((await s.premium_index())["markPrice"]) * Decimal("0.99"))
+    await asyncio.sleep(3)
+    await s.close()
+    await _idle()
+
+
+async def sweep_after_liquidation(s: FuturesSubject) -> None:
+    """insurance-fund-drain: a 50x isolated long; once it is gone, move the whole futures wallet to spot."""
+    await s.start(isolated_leverage=50)
+    await s.order("BUY", LOT)
+    while await s.exchange_position():
+        await asyncio.sleep(POLL_S)
+    await s.sweep_to_spot()
+    await _idle()
+
+
+FUTURES_SCENES = {
+    "funding-flip": funding_harvest,
+    "liquidation-cascade": hold_then_close,
+    "mark-index-divergence": cut_loss,
+    "position-mode-refused": hedge_after_opening,
+    "reduce-only-after-close": stop_then_close,
+    "insurance-fund-drain": sweep_after_liquidation,
+}
+
 SCENES = {
     "order-response-lost": one_order,
     "order-unknown-status": one_order,
@@ -186,6 +308,9 @@ SCENES = {
     "partial-fills": partial_fills,
     "partial-fill-then-cancel": partial_fill_then_cancel,
     "missing-trade-report": missing_trade_report,
+    "stp-expiry": stp_expiry,
+    "account-update-out-of-step": account_update_out_of_step,
+    "reconnect-storm": reconnect_storm,
     "trade-before-new": trade_before_new,
     "venue-cancel": venue_cancel,
     "depth-gap": keep_book,
@@ -204,4 +329,5 @@ SCENES = {
     "rule-change": keep_trading,
     "symbol-delisted": keep_trading,
     "insufficient-balance": unaffordable,
+    **FUTURES_SCENES,
 }

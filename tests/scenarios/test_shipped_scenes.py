@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from simulator.control.scenarios import shipped_files
-from tests.scenarios.scenes import SCENES
+from tests.scenarios.futures_subject import FuturesSubject
+from tests.scenarios.scenes import FUTURES_SCENES, SCENES
 from tests.scenarios.subject import Subject
 
 EXSIM = [sys.executable, "-m", "simulator.cli"]
@@ -48,8 +49,17 @@ NAIVE_FAILS_ON = {
     "halted-symbol": "POST /api/v3/order",
     "rule-change": "POST /api/v3/order",
     "symbol-delisted": "POST /api/v3/order",
+    "stp-expiry": "DELETE /api/v3/order",
+    "account-update-out-of-step": "GET /api/v3/account",
+    "reconnect-storm": "status=429",
     "trade-before-new": "sameQtyAs",
     "insufficient-balance": "POST /api/v3/order",
+    "funding-flip": "funding subject sign=paid",
+    "liquidation-cascade": "position subject symbol=BTCUSDT positionSide=BOTH amount=0: amount is '-0.01",
+    "mark-index-divergence": "position subject symbol=BTCUSDT positionSide=BOTH amount=0: amount is '0.01",
+    "position-mode-refused": "POST /fapi/v1/order",
+    "reduce-only-after-close": "position subject symbol=BTCUSDT positionSide=BOTH amount=0: amount is '-0.01",
+    "insurance-fund-drain": "walletBalance is",
 }
 
 
@@ -75,7 +85,8 @@ async def _run(name: str, careful: bool, tmp: Path) -> dict:
             if line.startswith("PORT="):
                 port = int(line.strip().partition("=")[2])
         await asyncio.sleep(ATTACH_AFTER_S)
-        async with Subject(f"http://127.0.0.1:{port}", careful=careful) as subject:
+        client = FuturesSubject if name in FUTURES_SCENES else Subject
+        async with client(f"http://127.0.0.1:{port}", careful=careful) as subject:
             scene = asyncio.ensure_future(SCENES[name](subject))
             reading = asyncio.ensure_future(_read_all(server, output))
             try:
