@@ -53,3 +53,11 @@ async def test_cancel_all_algo_orders_leaves_plain_orders(fapi):
     done = await fapi.signed("DELETE", "/fapi/v1/algoOpenOrders", symbol=SYMBOL)
     assert done.body == {"code": 200, "msg": "The operation of cancel all open order is done."}
     assert [o["orderId"] for o in (await fapi.signed("GET", "/fapi/v1/openOrders")).body] == [plain.body["orderId"]]
+
+
+async def test_trailing_stop_through_the_algo_api(fapi):
+    placed = await fapi.signed("POST", "/fapi/v1/algoOrder", algoType="CONDITIONAL", symbol=SYMBOL, side="SELL",
+                               type="TRAILING_STOP_MARKET", quantity="0.010", callbackRate="1", activatePrice="51000")
+    assert placed.status == 200
+    assert (placed.body["orderType"], placed.body["activatePrice"], placed.body["callbackRate"]) == (
+        "TRAILING_STOP_MARKET", "51000.00", "1")

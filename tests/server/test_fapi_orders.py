@@ -208,3 +208,19 @@ async def test_signing_and_keys_as_on_spot(fapi):
         400, -1021, "Timestamp for this request is outside of the recvWindow.")
     assert (await fapi.signed("GET", "/fapi/v1/openOrders", key="unknown-key")).error == (
         401, -2015, "Invalid API-key, IP, or permissions for action.")
+
+
+async def test_trailing_stop_market(fapi):
+    placed = await fapi.order(side="SELL", type="TRAILING_STOP_MARKET", quantity="0.010", callbackRate="0.5",
+                              activationPrice="52000", newOrderRespType="RESULT")
+    assert placed.status == 200
+    body = placed.body
+    assert (body["type"], body["status"], body["activatePrice"], body["priceRate"]) == (
+        "TRAILING_STOP_MARKET", "NEW", "52000.00", "0.5")
+    listed = (await fapi.signed("GET", "/fapi/v1/openOrders", symbol=SYMBOL)).body
+    assert [o["priceRate"] for o in listed] == ["0.5"]
+    for rate in ("0", "10.1", "0.25"):
+        refused = await fapi.order(side="SELL", type="TRAILING_STOP_MARKET", quantity="0.010", callbackRate=rate)
+        assert refused.error == (400, -1130, "Data sent for parameter 'callbackRate' is not valid.")
+    missing = await fapi.order(side="SELL", type="TRAILING_STOP_MARKET", quantity="0.010")
+    assert missing.error[:2] == (400, -1102)

@@ -159,3 +159,14 @@ async def test_transfer_out_and_isolated_margin_are_account_updates(fserver, ses
     added = await wait_for(ws, lambda m: m.get("e") == "ACCOUNT_UPDATE" and m["a"]["m"] == "MARGIN_TRANSFER")
     [position] = added["a"]["P"]
     assert (position["s"], position["mt"]) == (SYMBOL, "isolated")
+
+
+async def test_trailing_stop_order_update_carries_activation_and_callback(fserver, session, alice):
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")
+    inst = fserver.sim.futures.instruments[SYMBOL]
+    fserver.call(lambda: fserver.sim.futures.place_order(
+        alice, SYMBOL, "SELL", "TRAILING_STOP_MARKET", qty=inst.parse_qty("0.010"), callback_rate=5,
+        activation_price=inst.parse_price("52000")))
+    update = (await recv_json(ws))["o"]
+    assert (update["o"], update["x"], update["AP"], update["cr"]) == ("TRAILING_STOP_MARKET", "NEW", "52000.00",
+                                                                      "0.5")

@@ -9,6 +9,8 @@ Futures listenKeys are the futures venue's own (`sim.wire.futures_listen_keys`).
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from simulator.dialects.binance.streams.user import UserSink, dumps
 from simulator.dialects.binance.wire.futures_amounts import Formats, computed, money
 from simulator.engine.events import OrderUpdate
@@ -43,7 +45,9 @@ def render_order_update(event: OrderUpdate, fmt: Formats) -> dict:
         "m": maker, "R": order.reduce_only, "wt": order.working_type, "ot": order.orig_type,
         "ps": order.position_side, "cp": order.close_position, "rp": money(precision, pnl),
         "pP": order.price_protect, "si": 0, "ss": 0, "V": order.stp or "NONE", "pm": "NONE", "gtd": 0,
-        "er": EXPIRY_CODES.get(order.expiry_reason, "0") if expired else "0"}}
+        "er": EXPIRY_CODES.get(order.expiry_reason, "0") if expired else "0",
+        **({"AP": fmt.format_price(order.activation_price), "cr": f"{Decimal(order.callback_rate) / 10:f}"}
+           if order.orig_type == "TRAILING_STOP_MARKET" else {})}}
 
 
 def render_account_update(event, instruments, precision: int) -> dict:

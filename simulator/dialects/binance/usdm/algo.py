@@ -18,17 +18,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.dialects.binance.usdm import orders as usdm_orders, params as usdm_params, rejects
+from simulator.dialects.binance.usdm import orders as usdm_orders, params as usdm_params, payloads, rejects
 from simulator.dialects.binance.usdm.errors import invalid_order_type
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.futures_amounts import Formats
 from simulator.dialects.binance.wire.params import Params
 from simulator.dialects.binance.wire.rest import FUTURES, TRADE, USER_DATA, Call, Endpoint
-from simulator.engine.perp.order import CONDITIONAL
+from simulator.engine.perp.order import CONDITIONAL, TRAILING_STOP_MARKET
 from simulator.engine.rejection import Rejected
 
 ALGO_TYPES = ("CONDITIONAL",)
-RENAMED = {"triggerPrice": "stopPrice", "clientAlgoId": "newClientOrderId"}
+RENAMED = {"triggerPrice": "stopPrice", "clientAlgoId": "newClientOrderId", "activatePrice": "activationPrice"}
 CANCEL_ALL_DONE = {"code": 200, "msg": "The operation of cancel all open order is done."}
 
 
@@ -40,7 +40,7 @@ def _status(order) -> str:
 
 def algo_order(inst, order) -> dict[str, Any]:
     fmt = Formats(inst)
-    return {
+    out = {
         "algoId": order.order_id,
         "clientAlgoId": order.client_id,
         "algoType": "CONDITIONAL",
@@ -65,6 +65,9 @@ def algo_order(inst, order) -> dict[str, Any]:
         "triggerTime": max(order.working_time, 0),
         "goodTillDate": 0,
     }
+    if order.orig_type == TRAILING_STOP_MARKET:
+        out.update(activatePrice=fmt.format_price(order.activation_price), callbackRate=payloads.callback_rate(order))
+    return out
 
 
 def new_algo_order(call: Call) -> dict[str, Any]:
@@ -72,7 +75,8 @@ def new_algo_order(call: Call) -> dict[str, Any]:
     params.enum("algoType", ALGO_TYPES, required=True)
     if params.optional("type") is not None and params.optional("type") not in CONDITIONAL:
         raise invalid_order_type()
-    params.required("triggerPrice")  # named as this API spells it (every conditional type needs one)
+    if params.optional("type") != TRAILING_STOP_MARKET:
+        params.required("triggerPrice")  # named as this API spells it (every stop-triggered type needs one)
     values = {RENAMED.get(name, name): value for name, value in params.items() if name not in ("algoType",)}
     order = usdm_orders.parse(call.sim, Params(values))
     call.charge_order()

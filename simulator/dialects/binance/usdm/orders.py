@@ -7,6 +7,8 @@ order (reference §7.3):
 2. what the type needs present (-1102): LIMIT price + quantity + timeInForce; MARKET quantity; STOP and
    TAKE_PROFIT price + quantity + stopPrice; STOP_MARKET and TAKE_PROFIT_MARKET stopPrice and a quantity unless
    closePosition=true; closePosition only on those two, and never with a quantity or reduceOnly (-1106);
+   TRAILING_STOP_MARKET quantity + callbackRate (0.1 to 10, in steps of 0.1: -1130 otherwise), activationPrice
+   optional;
 3. numbers: decimal syntax (-1100), no more decimals than the symbol's precision (-1111), a quantity above 0
    (-4003); a client order id of Binance's shape (-4015).
 
@@ -23,9 +25,9 @@ from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.params import Params
 from simulator.engine.order import LIMIT, MARKET, SIDES
 from simulator.engine.perp.instrument import PerpInstrument
-from simulator.engine.perp.order import (BOTH, CONTRACT_PRICE, PERP_ORDER_TYPES, PERP_TIMES_IN_FORCE,
-                                         POSITION_SIDES, PRICED, STOP_MARKET, TAKE_PROFIT_MARKET, WORKING_TYPES,
-                                         is_market_type)
+from simulator.engine.perp.order import (BOTH, CALLBACK_RATES, CONTRACT_PRICE, PERP_ORDER_TYPES,
+                                         PERP_TIMES_IN_FORCE, POSITION_SIDES, PRICED, STOP_MARKET, TAKE_PROFIT_MARKET,
+                                         TRAILING_STOP_MARKET, WORKING_TYPES, is_market_type)
 from simulator.engine.rejection import Rejected
 
 RESPONSE_TYPES = ("ACK", "RESULT")
@@ -51,12 +53,17 @@ class NewOrder:
     close_position: bool
     working_type: str
     price_protect: bool
+    activation_price: int = 0
+    callback_rate: int = 0  # tenths of a percent
 
     def engine_kwargs(self) -> dict[str, Any]:
-        return {"qty": self.qty, "price": self.price, "tif": self.tif, "stop_price": self.stop_price,
-                "client_id": self.client_id, "stp": self.stp, "position_side": self.position_side,
-                "reduce_only": self.reduce_only, "close_position": self.close_position,
-                "working_type": self.working_type, "price_protect": self.price_protect}
+        kwargs = {"qty": self.qty, "price": self.price, "tif": self.tif, "stop_price": self.stop_price,
+                  "client_id": self.client_id, "stp": self.stp, "position_side": self.position_side,
+                  "reduce_only": self.reduce_only, "close_position": self.close_position,
+                  "working_type": self.working_type, "price_protect": self.price_protect}
+        if self.type == TRAILING_STOP_MARKET:
+            kwargs.update(activation_price=self.activation_price, callback_rate=self.callback_rate)
+        return kwargs
 
     def place(self, futures, account_id: int):
         """The engine's PlaceResult, or the /fapi answer for its refusal."""
@@ -96,6 +103,9 @@ def parse(sim, params: Params) -> NewOrder:
             params.required(name)
     elif type_ == MARKET:
         params.required("quantity")
+    elif type_ == TRAILING_STOP_MARKET:
+        params.required("quantity")
+        params.required("callbackRate")
     else:
         params.required("stopPrice")
         if type_ in PRICED:
@@ -119,9 +129,19 @@ def parse(sim, params: Params) -> NewOrder:
     price = usdm_params.amount(params, "price", fmt.price_places, inst.parse_price)
     stop_price = usdm_params.amount(params, "stopPrice", fmt.price_places, inst.parse_price)
     client_id = usdm_params.client_order_id(params, "newClientOrderId")
+    activation_price = usdm_params.amount(params, "activationPrice", fmt.price_places, inst.parse_price)
+    callback_rate = _callback_rate(params) if type_ == TRAILING_STOP_MARKET else 0
     if type_ in PRICED and tif is None:
         tif = "GTC"
     elif type_ not in PRICED:
         tif = None  # a market order has none (its answers say GTC, as Binance's do)
     return NewOrder(inst, side, type_, tif, qty, price, stop_price, client_id, stp, resp_type, position_side,
-                    reduce_only, close_position, working_type, price_protect)
+                    reduce_only, close_position, working_type, price_protect, activation_price, callback_rate)
+
+
+def _callback_rate(params: Params) -> int:
+    """callbackRate, a percentage with one decimal (0.1 .. 10), as the engine's tenths of a percent."""
+    rate = params.decimal("callbackRate", required=True) * 10
+    if rate != rate.to_integral_value() or int(rate) not in CALLBACK_RATES:
+        raise errors.invalid_parameter("callbackRate")
+    return int(rate)

@@ -16,7 +16,8 @@ from simulator.engine.perp.instrument import PerpInstrument
 
 PERPETUAL_DELIVERY_DATE = 4133404800000  # what Binance sends for a perpetual (ccxt reads it as "no expiry")
 ONBOARD_DATE = 1569398400000
-ORDER_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET")
+ORDER_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET",
+               "TRAILING_STOP_MARKET")
 TIMES_IN_FORCE = ("GTC", "IOC", "FOK", "GTX")
 SYSTEM_PRECISION = 8
 MAX_NUM_ALGO_ORDERS = 10
@@ -129,7 +130,15 @@ def order_object(inst: PerpInstrument, order, *, cum_qty: bool = False, time: bo
     if time:
         out["time"] = order.time
     out["updateTime"] = order.update_time
+    if order.orig_type == "TRAILING_STOP_MARKET":
+        out["activatePrice"] = fmt.format_price(order.activation_price)
+        out["priceRate"] = callback_rate(order)
     return out
+
+
+def callback_rate(order) -> str:
+    """A trailing stop's callback rate as Binance writes it: a percentage ("0.3")."""
+    return f"{Decimal(order.callback_rate) / 10:f}"
 
 
 def acknowledged(inst: PerpInstrument, order) -> dict[str, Any]:
