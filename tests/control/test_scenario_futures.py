@@ -7,9 +7,13 @@ from decimal import Decimal
 
 import pytest
 
+from simulator.config import load_config
 from simulator.control.api import Control
+from simulator.control.client import ControlClient
 from simulator.control.scenario_schema import ScenarioError, load_scenario_text
-from simulator.control.scenarios import play_in_process
+from simulator.control.scenarios import play_in_process, play_remote
+from simulator.server import build_simulator
+from tests.live_server import LiveServer
 
 HEAD = "name: t\ndescription: d\n"
 
@@ -64,6 +68,8 @@ def _play(sim, body: str):
 
 SCENE = """setup:
   reset: false
+  instruments:
+    - {symbol: BTCUSDT, index: "65000"}
   accounts:
     - {name: whale}
 steps:
@@ -100,6 +106,18 @@ def test_a_perpetual_scene_plays_and_the_exchange_is_put_back(msim):
     assert control.prices()["prices"]["BTCUSDT"]["index"] == index_before
     cleanup = [e.summary for e in result.timeline if e.index == -3]
     assert any("index back" in s for s in cleanup) and any("computed again" in s for s in cleanup), cleanup
+
+
+def test_the_same_scene_plays_over_http_against_a_running_server():
+    server = LiveServer(build_simulator(load_config())).start()  # running clock, market maker quoting
+    try:
+        client = ControlClient(server.base_url)
+        result = play_remote(load_scenario_text(HEAD + SCENE, "perp.yaml"), client)
+        assert result.verdict == "PASS", result.render_verdict() + "\n".join(e.render() for e in result.timeline)
+        assert client.funding()["perpetuals"]["BTCUSDT"]["rateSet"] is False
+        assert any("BTCUSDT index back to" in e.summary for e in result.timeline if e.index == -3)
+    finally:
+        server.stop()
 
 
 def test_an_own_position_left_open_is_closed_and_a_resting_futures_order_means_a_reset(msim):

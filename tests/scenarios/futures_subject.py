@@ -23,11 +23,13 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from tests.scenarios.subject import KEY, REQUEST_TIMEOUT_S, SECRET, Refused
+from tests.scenarios.subject import KEY, SECRET, Refused
 
 SYMBOL = "BTCUSDT"
 ASSET = "USDT"
 POLL_S = 0.25
+REQUEST_TIMEOUT_S = 3  # no perpetual scene loses an answer on purpose: a slow one is a loaded machine
+TRANSIENT = (aiohttp.ClientError, asyncio.TimeoutError)  # a poll that failed is tried again at the next turn
 
 
 class FuturesSubject:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import aiohttp
 
-from tests.scenarios.futures_subject import POLL_S, FuturesSubject
+from tests.scenarios.futures_subject import POLL_S, TRANSIENT, FuturesSubject
 from tests.scenarios.subject import FINAL, Refused, Subject
 
 FAR_BELOW = Decimal("0.9")  # a resting BUY sits 10 % under the best bid: nothing trades it but the scenario
@@ -227,10 +227,13 @@ async def funding_harvest(s: FuturesSubject) -> None:
         await s.order("BUY", LOT)
     while True:
         await asyncio.sleep(POLL_S)
-        if s.careful:  # naive: the rate read at the start is the rate
-            rate = Decimal((await s.premium_index())["lastFundingRate"])
-        if rate > 0 and await s.held() > 0:
-            await s.close()
+        try:
+            if s.careful:  # naive: the rate read at the start is the rate
+                rate = Decimal((await s.premium_index())["lastFundingRate"])
+            if rate > 0 and await s.held() > 0:
+                await s.close()
+        except TRANSIENT:
+            pass
 
 
 async def hold_then_close(s: FuturesSubject) -> None:
@@ -249,8 +252,11 @@ async def cut_loss(s: FuturesSubject) -> None:
     entry = await s.entry_price()
     while True:
         await asyncio.sleep(POLL_S)
-        if await s.valuation_price() <= entry * Decimal("0.99") and await s.held() > 0:
-            await s.close()
+        try:
+            if await s.valuation_price() <= entry * Decimal("0.99") and await s.held() > 0:
+                await s.close()
+        except TRANSIENT:
+            pass
 
 
 async def hedge_after_opening(s: FuturesSubject) -> None:
@@ -285,8 +291,13 @@ async def sweep_after_liquidation(s: FuturesSubject) -> None:
     """insurance-fund-drain: a 50x isolated long; once it is gone, move the whole futures wallet to spot."""
     await s.start(isolated_leverage=50)
     await s.order("BUY", LOT)
-    while await s.exchange_position():
+    while True:
         await asyncio.sleep(POLL_S)
+        try:
+            if not await s.exchange_position():
+                break
+        except TRANSIENT:
+            pass
     await s.sweep_to_spot()
     await _idle()
 
