@@ -155,3 +155,17 @@ def test_a_position_check_fails_with_what_it_saw(msim):
     result = play_in_process(load_scenario_text(HEAD + body, "p.yaml"), control)
     assert result.verdict == "FAIL" and "amount is '0', expected '0.5'" in result.failure
     assert Decimal(result.checks[0]["summary"].split()[-1]) == 0
+
+
+def test_a_refused_perpetual_step_is_an_error_naming_its_line_unless_expected(msim):
+    control = Control(msim)
+    body = ("setup:\n  reset: false\n  accounts:\n    - {name: broke}\nsteps:\n"
+            "  - futuresPlace: {account: broke, symbol: BTCUSDT, side: BUY, price: '60000', quantity: '0.01'}\n"
+            "    expectError: MARGIN_INSUFFICIENT\n"
+            "  - settle: DOGEUSDT\n")
+    result = play_in_process(load_scenario_text(HEAD + body, "r.yaml"), control)
+    assert result.verdict == "ERROR"
+    assert result.failure.startswith("r.yaml:10: steps[1]: unknown_perpetual: symbol: no perpetual DOGEUSDT"), \
+        result.failure
+    assert any(e.action == "futuresPlace" and "failed as expected: order_rejected (MARGIN_INSUFFICIENT)" in e.summary
+               for e in result.timeline)
