@@ -170,3 +170,12 @@ async def test_trailing_stop_order_update_carries_activation_and_callback(fserve
     update = (await recv_json(ws))["o"]
     assert (update["o"], update["x"], update["AP"], update["cr"]) == ("TRAILING_STOP_MARKET", "NEW", "52000.00",
                                                                       "0.5")
+
+
+async def test_private_events_filter(fserver, session, alice):
+    key = fserver.listen_key(alice)
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={key}&events=ACCOUNT_CONFIG_UPDATE")
+    fserver.place(fserver.trader(), "SELL", "0.010", "50000.0")
+    fserver.place(alice, "BUY", "0.010", "50000.0")  # ORDER_TRADE_UPDATE and ACCOUNT_UPDATE: filtered out
+    fserver.call(lambda: fserver.sim.futures.set_leverage(alice, SYMBOL, 3))
+    assert (await recv_json(ws))["e"] == "ACCOUNT_CONFIG_UPDATE"

@@ -2,7 +2,7 @@
 
   /public/ws[/<name>...], /public/stream?streams=   depth, bookTicker (Binance's 2026 split)
   /market/ws[/<name>...], /market/stream?streams=   aggTrade, markPrice, kline, tickers, forceOrder
-  /private/ws?listenKey=<key>, /private/stream?listenKey=<key>   user data (`events=` is accepted and ignored)
+  /private/ws?listenKey=<key>, /private/stream?listenKey=<key>   user data (`&events=A/B`: only those event types)
   /fstream/ws[/<name>...], /fstream/stream          the old root (`/ws`, `/stream` on fstream.binance.com),
                                                     which spot's /ws holds on this port: give clients that
                                                     append /ws themselves (binance-futures-connector's
@@ -22,7 +22,7 @@ from simulator.app_keys import SIMULATOR, add_background_job
 from simulator.dialects.binance.streams.futures_hub import FUTURES_HUB, FuturesHub
 from simulator.dialects.binance.streams.futures_market import parse_stream
 from simulator.dialects.binance.streams.routes import MAX_MESSAGE_BYTES, StreamNames, control_frame_handler
-from simulator.dialects.binance.streams.user import UserSink
+from simulator.dialects.binance.streams.futures_user import FuturesUserSink
 
 PREFIXES = ("/public", "/market", "/private", "/fstream")
 _LISTEN_KEY = re.compile(r"[A-Za-z0-9]{1,128}")
@@ -59,9 +59,13 @@ async def handler(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     conn = hub.open(ws, request, combined=combined, market=True)
     names = request.match_info.get("names") if not combined else request.query.get("streams", "")
-    for name in [*(names or "").split("/"), request.query.get("listenKey", "")]:
+    for name in (names or "").split("/"):
         if name:
             _subscribe(hub, conn, name)  # names that are no stream (ccxt's `/ws/0` bucket) are ignored
+    key = request.query.get("listenKey", "")
+    events = request.query.get("events")
+    if key:
+        _subscribe(hub, conn, key, frozenset(events.split("/")) if events else None)
     await hub.serve(conn, _on_control_frame)
     return ws
 
@@ -76,14 +80,14 @@ def _is_stream(hub: FuturesHub, name: str) -> bool:
     return parse_stream(name) is not None or _live_listen_key(hub, name) is not None
 
 
-def _subscribe(hub: FuturesHub, conn, name: str) -> None:
+def _subscribe(hub: FuturesHub, conn, name: str, events: frozenset[str] | None = None) -> None:
     spec = parse_stream(name)
     if spec is not None:
         hub.subscribe(conn, name, spec)
         return
     account_id = _live_listen_key(hub, name)
     if account_id is not None:
-        hub.subscribe_user(conn, UserSink(conn, account_id, listen_key=name))
+        hub.subscribe_user(conn, FuturesUserSink(conn, account_id, name, events))
 
 
 FUTURES_NAMES = StreamNames(_is_stream, _subscribe)

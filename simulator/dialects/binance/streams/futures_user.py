@@ -83,17 +83,31 @@ def render_margin_call(event, instruments, precision: int) -> dict:
 
 
 # --- delivery ------------------------------------------------------------------------------------------------
+class FuturesUserSink(UserSink):
+    """A futures user data destination; `events` (from `/private/...?events=A/B`) keeps only those event types
+    (listenKeyExpired always comes through)."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, conn, account_id: int, listen_key: str, events: frozenset[str] | None = None):
+        super().__init__(conn, account_id, listen_key=listen_key)
+        self.events = events
+
+    def wants(self, event_type: str | None) -> bool:
+        return self.events is None or event_type in self.events
+
+
 class FuturesUserStreams:
     """Which connections want which account's futures events, and their translation."""
 
     def __init__(self, sim):
         self.sim = sim
-        self.sinks: dict[int, dict[UserSink, None]] = {}  # account id -> sinks, in subscription order
+        self.sinks: dict[int, dict[FuturesUserSink, None]] = {}  # account id -> sinks, in subscription order
 
-    def add(self, sink: UserSink) -> None:
+    def add(self, sink: FuturesUserSink) -> None:
         self.sinks.setdefault(sink.account_id, {})[sink] = None
 
-    def remove(self, sink: UserSink) -> None:
+    def remove(self, sink: FuturesUserSink) -> None:
         sinks = self.sinks.get(sink.account_id)
         if sinks is not None:
             sinks.pop(sink, None)
@@ -116,6 +130,8 @@ class FuturesUserStreams:
             if keys.account_of(sink.listen_key, now) != account_id:
                 self.remove(sink)  # closed or expired: nothing more on this key
                 sink.conn.user_sinks.pop(sink.listen_key, None)
+                continue
+            if not sink.wants(details["event"]):
                 continue
             text = text if text is not None else dumps(payload)
             sink.conn.send(sink.frame(text), sink.listen_key, account_id, details)
