@@ -57,7 +57,8 @@ def to_markdown(results: list[Result], meta: dict[str, Any]) -> str:
              "", f"Declared capabilities: {', '.join(meta['capabilities']) or 'none'}.", "",
              "| level | passed | failed | skipped |", "|---|---|---|---|"]
     for level, counts in meta["by_level"].items():
-        lines.append(f"| {level} | {counts.get('passed', 0)} | {counts.get('failed', 0)} | {counts.get('skipped', 0)} |")
+        row = " | ".join(str(counts.get(status, 0)) for status in ("passed", "failed", "skipped"))
+        lines.append(f"| {level} | {row} |")
     lines += ["", "| id | level | statement | status | evidence |", "|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r.id} | {r.level} | {_cell(r.statement)} | {MARK[r.status]} | {_cell(r.evidence)} |")

@@ -1,7 +1,8 @@
 """Perpetual checks (USD-M): leverage, position mode, positions after every fill, reduce-only, funding, margin type,
-liquidation. Ids follow the catalog; PERP-011 (a stop-market closePosition order triggered by the mark price) is
-not written: the adapter protocol places LIMIT, MARKET and LIMIT_MAKER orders only. Written against the reference wire contract; each skips, naming what is missing, while the
-simulator does not serve perpetuals (no /fapi/v1/exchangeInfo symbols) or lacks an engine operation.
+liquidation. Written against the reference wire contract; each skips, naming what is missing, while the simulator
+does not serve perpetuals (no /fapi/v1/exchangeInfo symbols) or lacks an engine operation. Ids follow the catalog;
+PERP-011 (a stop-market closePosition order triggered by the mark price) is not written: the adapter protocol
+places LIMIT, MARKET and LIMIT_MAKER orders only.
 """
 from __future__ import annotations
 

@@ -293,8 +293,8 @@ async def ws_106(ctx: Ctx) -> None:
 
 
 @check("WS-107", ROBUST, "market sockets closed every 0.3 s with a handshake budget (429 beyond it) → reconnects "
-                         "back off, honour Retry-After, and the book is right once the storm ends", needs=(C.ORDER_BOOK,),
-       timeout=40)
+                         "back off, honour Retry-After, and the book is right once the storm ends",
+       needs=(C.ORDER_BOOK,), timeout=40)
 async def ws_107(ctx: Ctx) -> None:
     await assert_book_matches(ctx, ctx.pair)
     storm = scenes.shipped(ctx.venue, "reconnect-storm")
@@ -533,6 +533,7 @@ async def load_101(ctx: Ctx) -> None:
     for cid in ids:
         await ctx.event("OrderCanceled", client_order_id=cid, timeout=20)
     await ctx.events.settle()
-    twice = [c for c in ids if len(ctx.for_order(c, "OrderCreated")) != 1 or len(ctx.for_order(c, "OrderCanceled")) != 1]
+    twice = [c for c in ids
+             if len(ctx.for_order(c, "OrderCreated")) != 1 or len(ctx.for_order(c, "OrderCanceled")) != 1]
     ctx.expect(not twice, "orders reported other than once created, once canceled", [], twice)
     await assert_open_orders_match(ctx)

@@ -7,7 +7,8 @@ from tests.conformance.broken.base import variant
 
 LEVELS = ("core", "robust")
 TARGETS = {"FILL-001", "FILL-002", "ORDER-003", "ORDER-012", "ORDER-014", "ORDER-015", "FILL-101", "FILL-102",
-           "FILL-104", "FILL-105", "FILL-106", "WS-103", "WS-104", "WS-105", "WS-106", "WS-108", "PERSIST-101", "PERSIST-102", "REST-101",
+           "FILL-104", "FILL-105", "FILL-106", "WS-103", "WS-104", "WS-105", "WS-106", "WS-108", "PERSIST-101",
+           "PERSIST-102", "REST-101",
            "ORDER-005", "FILL-003"}
 
 
