@@ -35,12 +35,14 @@ async def test_a_fill_then_its_account_update(fserver, session, alice):
     new, fill, account = [await recv_json(ws) for _ in range(3)]
     assert (new["e"], new["o"]["x"], new["o"]["X"], new["o"]["c"], new["o"]["t"]) == (
         "ORDER_TRADE_UPDATE", "NEW", "NEW", "mine-1", 0)
+    assert (new["o"]["b"], new["o"]["a"]) == ("500.00000000", "0.00000000")  # open bids' notional: 0.01 x 50000
     order = fill["o"]
     assert {k: order[k] for k in ("s", "S", "o", "f", "q", "p", "ap", "x", "X", "l", "z", "L", "N", "n", "t", "m",
                                   "R", "ps", "rp", "er")} == {
         "s": SYMBOL, "S": "BUY", "o": "LIMIT", "f": "GTC", "q": "0.010", "p": "50000.00", "ap": "50000.00000000",
         "x": "TRADE", "X": "FILLED", "l": "0.010", "z": "0.010", "L": "50000.00", "N": "USDT", "n": "0.25000000",
         "t": 1, "m": False, "R": False, "ps": "BOTH", "rp": "0.00000000", "er": "0"}
+    assert (order["b"], order["a"]) == ("0.00000000", "0.00000000")  # filled: nothing left open
     assert (fill["E"], fill["T"]) == (FROZEN, FROZEN)
     assert account["e"] == "ACCOUNT_UPDATE" and account["a"]["m"] == "ORDER"
     assert account["a"]["B"] == [{"a": "USDT", "wb": "99999.75000000", "cw": "99999.75000000",

@@ -57,9 +57,11 @@ class FuturesFanout:
             elif kind is TradeEvent:
                 self._on_trade(event)
             elif kind is OrderUpdate:
-                if self.user.wants(event.order.account_id):
-                    self.user.deliver(event.order.account_id,
-                                      fu.render_order_update(event, self.formats(event.order.symbol)))
+                order = event.order
+                if self.user.wants(order.account_id):
+                    notional = fu.open_notional(self.sim.futures, order.account_id, order.symbol)
+                    self.user.deliver(order.account_id,
+                                      fu.render_order_update(event, self.formats(order.symbol), notional))
             elif kind is AccountUpdate:
                 if self.user.wants(event.account_id):
                     self.user.deliver(event.account_id, fu.render_account_update(

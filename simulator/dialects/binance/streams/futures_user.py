@@ -24,7 +24,21 @@ EXEC_TYPES = {"TRADE_PREVENTION": "EXPIRED"}  # futures has no TRADE_PREVENTION 
 
 
 # --- rendering -----------------------------------------------------------------------------------------------
-def render_order_update(event: OrderUpdate, fmt: Formats) -> dict:
+def open_notional(futures, account_id: int, symbol: str) -> tuple[int, int]:
+    """(bids, asks) notional of the account's priced open orders on a symbol (ORDER_TRADE_UPDATE's `b`, `a`), in
+    margin-asset atoms: what is left of each at its limit price."""
+    bids = asks = 0
+    for order in futures.open_orders(account_id, symbol):
+        if order.price:
+            value = order.price * (order.qty - order.executed) // futures.instruments[symbol].base_unit
+            if order.is_buy:
+                bids += value
+            else:
+                asks += value
+    return bids, asks
+
+
+def render_order_update(event: OrderUpdate, fmt: Formats, notional: tuple[int, int] = (0, 0)) -> dict:
     order, trade, inst = event.order, event.trade, fmt.inst
     precision = inst.quote_precision
     if trade is not None:
@@ -41,7 +55,8 @@ def render_order_update(event: OrderUpdate, fmt: Formats) -> dict:
         "ap": computed(ratio(event.cum_quote * inst.base_unit, event.executed, precision)),
         "sp": fmt.format_price(order.stop_price), "x": exec_type, "X": event.status, "i": order.order_id,
         "l": fmt.format_qty(last_qty), "z": fmt.format_qty(event.executed), "L": fmt.format_price(last_price),
-        "N": fee_asset, "n": money(precision, fee), "T": event.time, "t": trade_id, "b": "0", "a": "0",
+        "N": fee_asset, "n": money(precision, fee), "T": event.time, "t": trade_id,
+        "b": money(precision, notional[0]), "a": money(precision, notional[1]),
         "m": maker, "R": order.reduce_only, "wt": order.working_type, "ot": order.orig_type,
         "ps": order.position_side, "cp": order.close_position, "rp": money(precision, pnl),
         "pP": order.price_protect, "si": 0, "ss": 0, "V": order.stp or "NONE", "pm": "NONE", "gtd": 0,
