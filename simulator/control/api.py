@@ -548,7 +548,7 @@ class Control(RuleChanges, FuturesControl):
             "klines": sum(len(data.klines) for data in engine.market.values()),
             "recentEvents": len(self.sim.recent_events), "accounts": len(engine.accounts),
             "nextOrderId": engine.next_order_id, "seq": engine.seq,
-            "retention": asdict(self.sim.config.retention),
+            "retention": asdict(self.sim.config.retention), "futures": self.futures_stats(),
         }
 
 

@@ -276,6 +276,24 @@ class FuturesControl:
                 "trades": [{"tradeId": t.trade_id, "price": inst.format_price(t.price),
                             "qty": inst.format_qty(t.qty)} for t in result.trades]}
 
+    def futures_stats(self) -> dict[str, Any]:
+        """How much the futures engine holds (GET /stats' "futures"): bounded by the same retention as spot."""
+        futures = self.futures
+        accounts = futures.accounts.values()
+        open_orders = sum(len(account.open_orders) for account in accounts)
+        return {
+            "orders": len(futures.orders), "openOrders": open_orders,
+            "accountTrades": sum(len(history) for account in accounts for history in account.trades.values()),
+            "marketTrades": sum(len(data.trades) for data in futures.market.values()),
+            "klines": sum(len(data.klines) for data in futures.market.values()),
+            "priceKlines": sum(len(k.rows) for kinds in futures.price_klines.values() for k in kinds.values()),
+            "incomeRows": sum(len(rows) for rows in futures.income.rows.values()),
+            "fundingHistory": sum(len(f.history) for f in futures.funding.values()),
+            "forceOrders": len(futures.force_orders), "positions": len(futures.positions),
+            "openPositions": sum(len(p) for p in futures.open_positions.values()),
+            "recentEvents": len(self.sim.recent_futures_events), "seq": futures.seq,
+        }
+
     def futures_events(self, after: int = 0, limit: int = 1000, kind: str | None = None) -> dict[str, Any]:
         """Recent futures engine events with seq > after (its own sequence), oldest first."""
         after = integer(after, "after", 0)

@@ -134,3 +134,11 @@ def test_futures_order_refusal_names_the_reason(control):
     poor = control.create_account(name="poor")["id"]
     error = refused(control.futures_order, poor, "BTCUSDT", "BUY", "MARKET", quantity="1")
     assert error.status == 400 and error.extra["reason"] == "MARGIN_INSUFFICIENT"
+
+
+def test_stats_count_what_the_futures_engine_holds(control):
+    demo = _demo(control)
+    control.futures_order(demo, "BTCUSDT", "BUY", "MARKET", quantity="0.1")
+    stats = control.stats()["futures"]
+    assert stats["openPositions"] >= 2 and stats["incomeRows"] >= 2 and stats["openOrders"] > 0
+    assert stats["seq"] == control.sim.futures.seq
