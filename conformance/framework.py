@@ -144,6 +144,13 @@ class Ctx:
                               self.events.items[after:][-8:] or "no event at all")
         return found
 
+    async def wait_count(self, name: str, count: int, timeout: Optional[float] = None) -> None:
+        """Until `count` events of that class name were recorded (or the check fails saying how many came)."""
+        found = await self.events.wait(lambda e: len(self.events.of(name)) >= count,
+                                       self.patience if timeout is None else timeout)
+        if found is None and len(self.events.of(name)) < count:
+            raise CheckFailed(f"{name} events", count, self.events.of(name) or "none")
+
     async def terminal(self, client_order_id: str, timeout: Optional[float] = None) -> Any:
         """The first terminal event (completed, canceled, failed) of an order."""
         names = ("OrderCompleted", "OrderCanceled", "OrderFailed")

@@ -135,6 +135,13 @@ class Futures:
         self.venue.control.advance_clock(max(0, view.next_funding_time - now) + 1)
         self.venue.sim.tick()
 
+    def flip_funding_rate(self, pair: str) -> Decimal:
+        """funding-flip.yaml's first rate (negative: longs are paid) becomes the symbol's next funding rate."""
+        from conformance.scenes import scenario_step
+        rate = Decimal(scenario_step("funding-flip", "fundingRate")["rate"])
+        self.need("set_funding_rate")(self.venue.symbol(pair), rate)
+        return rate
+
     def set_index(self, pair: str, price: Decimal) -> Any:
         """The index (and so the mark) moves to `price`: positions are marked, and liquidated if need be."""
         inst = self.inst(pair)

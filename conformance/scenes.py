@@ -93,18 +93,21 @@ def _control_op(venue: Venue, name: str):
     return op
 
 
+def scenario_step(scenario: str, action: str) -> Any:
+    """The arguments of a shipped scenario's first step doing `action`."""
+    return next(s for s in _scenario(scenario).steps if s.action == action).args
+
+
 def rule_change(venue: Venue) -> dict[str, Any]:
     """rule-change.yaml's `rules` step: the symbol's tick size and minimum notional change at once."""
-    step = next(s for s in _scenario("rule-change").steps if s.action == "rules")
-    a = step.args
+    a = scenario_step("rule-change", "rules")
     return _control_op(venue, "change_symbol_rules")(symbol=a["symbol"], tick_size=a.get("tickSize"),
                                                      step_size=a.get("stepSize"), min_notional=a.get("minNotional"))
 
 
 def delisting(venue: Venue) -> dict[str, Any]:
     """symbol-delisted.yaml's `delist` step: the venue cancels the symbol's orders and stops listing it."""
-    step = next(s for s in _scenario("symbol-delisted").steps if s.action == "delist")
-    return _control_op(venue, "delist_symbol")(symbol=step.args)
+    return _control_op(venue, "delist_symbol")(symbol=scenario_step("symbol-delisted", "delist"))
 
 
 def order_not_applied(venue: Venue) -> dict[str, Any]:

@@ -183,16 +183,19 @@ async def perp_007(ctx: Ctx) -> None:
     await ctx.eventually(probe, "funding info (mark, index, rate, next funding time ms)")
 
 
-@perp_check("PERP-008", "funding settlement → one funding payment event with the exchange's amount and sign",
-            needs=(C.FUNDING, C.MARKET_ORDERS))
+@perp_check("PERP-008", "funding settlements of either sign → one funding payment event each, with the exchange's "
+                        "amount and sign", needs=(C.FUNDING, C.MARKET_ORDERS))
 async def perp_008(ctx: Ctx) -> None:
     futures = Futures(ctx.venue)
     await _open(ctx, "BUY")
-    futures.settle_funding(ctx.pair)
-    incomes = futures.funding_incomes()
-    if not incomes:
+    futures.settle_funding(ctx.pair)  # the default positive rate: the long pays
+    if not futures.funding_incomes():
         ctx.skip("the exchange recorded no funding fee for the open position (zero rate)")
     await ctx.event("FundingPayment", trading_pair=ctx.pair)
+    futures.flip_funding_rate(ctx.pair)  # funding-flip.yaml's negative rate: the long is paid
+    futures.settle_funding(ctx.pair)
+    incomes = futures.funding_incomes()
+    await ctx.wait_count("FundingPayment", len(incomes))
     await ctx.events.settle()
     seen = [(e.trading_pair, Decimal(e.amount)) for e in ctx.events.of("FundingPayment")]
     ctx.expect(seen == incomes, "funding payments (pair, signed amount)", incomes, seen)
