@@ -352,14 +352,10 @@ class Control(RuleChanges, FuturesControl):
         enabled = boolean(enabled, "enabled")
         if not enabled and not self.sim.market_paused:
             self.sim.market_paused = True
-            for symbol in mm.symbols:
-                if any(o.symbol == symbol for o in self.engine.accounts[mm.account_id].open_orders.values()):
-                    self.engine.cancel_all(mm.account_id, symbol)
-                mm.quotes[symbol] = {}
+            mm.pause()  # spot and perpetual quotes alike
         elif enabled and self.sim.market_paused:
             self.sim.market_paused = False
-            for symbol in mm.symbols:
-                mm.requote(symbol)
+            mm.resume()
         return self.prices()
 
     # --- orders ----------------------------------------------------------------------------------------

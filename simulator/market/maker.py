@@ -147,6 +147,21 @@ class MarketMaker:
         except Rejected:
             pass  # an empty side or a filter: the next tick tries again
 
+    def pause(self) -> None:
+        """Take every quote off the books (the perpetuals' too); nothing requotes until `resume`."""
+        for quoter in (self, self.perp) if self.perp is not None else (self,):
+            for symbol in quoter.symbols:
+                own = quoter.engine.accounts[quoter.account_id].open_orders.values()
+                if any(o.symbol == symbol for o in own):
+                    quoter.engine.cancel_all(quoter.account_id, symbol)
+                quoter.quotes[symbol] = {}
+
+    def resume(self) -> None:
+        """Quote every book again now."""
+        for quoter in (self, self.perp) if self.perp is not None else (self,):
+            for symbol in quoter.symbols:
+                quoter.requote(symbol)
+
     def tick(self, now: int) -> None:
         """Advance the market to `now`: walk and re-quote every refill_ms, trade every trade_every_ms; the
         perpetual books follow the same index in the same steps."""

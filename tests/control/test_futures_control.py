@@ -142,3 +142,12 @@ def test_stats_count_what_the_futures_engine_holds(control):
     stats = control.stats()["futures"]
     assert stats["openPositions"] >= 2 and stats["incomeRows"] >= 2 and stats["openOrders"] > 0
     assert stats["seq"] == control.sim.futures.seq
+
+
+def test_pausing_the_market_maker_empties_the_perpetual_books_too(control):
+    control.set_market_maker(False)
+    assert control.sim.futures.depth("BTCUSDT", 5)[1:] == ([], [])
+    assert control.sim.engine.depth("BTCUSDT", 5)[1:] == ([], [])
+    control.set_market_maker(True)
+    assert control.sim.futures.depth("BTCUSDT", 5)[1] and control.sim.engine.depth("BTCUSDT", 5)[1]
+    assert control.audit()["ok"]
