@@ -7,6 +7,7 @@ attempts refused during a reconnect storm).
 Every wait has a timeout; time-driven effects move the simulator's (frozen) clock and wait for hub passes."""
 from __future__ import annotations
 
+import asyncio
 import json
 from urllib.parse import urlencode
 
@@ -17,7 +18,9 @@ from simulator.control.faults import FaultSpecError, validate_spec
 from simulator.dialects.binance.streams.faults import REORDER_HOLD_MS
 from simulator.dialects.binance.streams.hub import STREAM_HUB
 from simulator.dialects.binance.streams.policing import LIFETIME_REASON
+from simulator.dialects.binance.wire import auth
 from tests.live_server import LiveServer
+from tests.server.rest_helpers import DEMO_SECRET
 from tests.server.test_ws_api import signed
 from tests.server.test_ws_faults import add, assert_silent, clear, hub_passes
 from tests.server.ws_helpers import assert_closed, connect, recv_json, request, wait_for
@@ -301,4 +304,26 @@ async def test_a_first_hit_window_on_an_account_starts_when_its_user_stream_is_s
     assert reply == {"result": None, "id": 1}
     await hub_passes(server)
     assert fault.first_hit_at == server.call(server.sim.clock.now_ms)
+    await ws.close()
+
+
+async def test_the_execution_report_arrives_before_the_rest_answer(full_server, session):
+    server = full_server
+    async with session.post(f"{server.base_url}/api/v3/userDataStream",
+                            headers={"X-MBX-APIKEY": "demo-api-key"}) as answer:
+        key = (await answer.json())["listenKey"]
+    ws = await connect(session, f"{server.ws_url}/ws/{key}")
+    add(server, kind="http_latency", ms=1_500, phase="after", endpoint="POST /api/v3/order", count=1)
+    query = urlencode({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                       "quantity": "0.001", "price": "50000", "newClientOrderId": "racing",
+                       "timestamp": server.call(server.sim.clock.server_time_ms)})
+    signed_query = f"{query}&signature={auth.sign(DEMO_SECRET, query)}"
+    answer_task = asyncio.ensure_future(session.post(f"{server.base_url}/api/v3/order?{signed_query}",
+                                                     headers={"X-MBX-APIKEY": "demo-api-key"}))
+    report = await wait_for(ws, lambda m: isinstance(m, dict) and m.get("e") == "executionReport")
+    assert (report["x"], report["c"]) == ("NEW", "racing")
+    assert not answer_task.done()  # the order is live and streamed; its answer is still on its way
+    answer = await asyncio.wait_for(answer_task, 10)
+    assert answer.status == 200 and (await answer.json())["orderId"] == report["i"]
+    answer.release()
     await ws.close()
