@@ -48,14 +48,7 @@ def validate_placement(venue: Venue, account_id: int, symbol: str, side: str, ty
     `plan` is what the order takes now (None for an order that does not take: LIMIT_MAKER, stop orders);
     `need` is what it must lock.
     """
-    inst = venue.instruments.get(symbol)
-    if inst is None:
-        raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
-    account = venue.accounts.get(account_id)
-    if account is None:
-        raise Rejected(Reject.UNKNOWN_ACCOUNT, str(account_id))
-    if inst.status != "TRADING":
-        raise Rejected(Reject.MARKET_CLOSED)
+    inst, account = trading_parties(venue, symbol, account_id)
     if side not in SIDES or type_ not in ORDER_TYPES:
         raise Rejected(Reject.INVALID_ORDER, f"side {side!r} / type {type_!r}")
     if type(qty) is not int or type(price) is not int or type(quote_qty) is not int or \
@@ -111,6 +104,19 @@ def validate_placement(venue: Venue, account_id: int, symbol: str, side: str, ty
     if account.free(inst.quote if is_buy else inst.base) < need:
         raise Rejected(Reject.INSUFFICIENT_BALANCE)
     return inst, account, tif, stp, plan, need, now
+
+
+def trading_parties(venue: Venue, symbol: str, account_id: int) -> tuple[Instrument, Account]:
+    """The symbol's instrument and the account, if both exist and the symbol trades (any market's first checks)."""
+    inst = venue.instruments.get(symbol)
+    if inst is None:
+        raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
+    account = venue.accounts.get(account_id)
+    if account is None:
+        raise Rejected(Reject.UNKNOWN_ACCOUNT, str(account_id))
+    if inst.status != "TRADING":
+        raise Rejected(Reject.MARKET_CLOSED)
+    return inst, account
 
 
 def check_replacement_filters(venue: Venue, account_id: int, symbol: str, side: str, type_: str, qty: int,

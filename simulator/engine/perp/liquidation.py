@@ -17,7 +17,7 @@ from __future__ import annotations
 from simulator.engine.order import BUY, IOC, SELL
 from simulator.engine.perp.events import ForceOrder, MarginCall, MarginCallRow
 from simulator.engine.perp.income import INSURANCE_CLEAR
-from simulator.engine.perp.margin import risk
+from simulator.engine.perp.margin import cross_totals, risk
 from simulator.engine.perp.order import LIQUIDATION, PerpOrder
 from simulator.engine.perp.position import ISOLATED
 from simulator.engine.taker_plan import plan_taker
@@ -38,28 +38,12 @@ def check(engine, symbol: str, now: int) -> list[PerpOrder]:
 
 def _safe(engine, account_id: int, asset: str) -> bool:
     """Whether the account is far from any warning: only cross positions, and its cross margin balance above
-    maintenance / WARN_PERCENT. The common case on every mark move, so computed lean (no Risk)."""
+    maintenance / WARN_PERCENT (the common case on every mark move)."""
+    unrealized, _, maint, isolated = cross_totals(engine, account_id, asset)
+    if isolated:
+        return False
     free, locked = engine.accounts[account_id].balances.get(asset, (0, 0))
-    balance, maint = free + locked, 0
-    instruments, prices = engine.instruments, engine.prices
-    for position in engine.account_positions[account_id].values():
-        amt = position.amt
-        if not amt:
-            continue
-        if position.margin_type == ISOLATED:
-            return False
-        inst = instruments[position.symbol]
-        mark = prices[position.symbol].mark
-        if mark is None:
-            return False
-        if amt > 0:
-            notional = amt * mark // inst.base_unit
-            balance += notional - position.cost
-        else:
-            notional = -amt * mark // inst.base_unit
-            balance += position.cost - notional
-        maint += inst.maint_margin(notional)
-    return maint * 100 < balance * WARN_PERCENT
+    return maint * 100 < (free + locked + unrealized) * WARN_PERCENT
 
 
 def _check_account(engine, account_id: int, asset: str, now: int) -> list[PerpOrder]:

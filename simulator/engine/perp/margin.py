@@ -125,18 +125,23 @@ def risk(engine, account_id: int, asset: str) -> Risk:
     return out
 
 
-def available(engine, account_id: int, asset: str) -> int:
-    """What new orders may use (may be negative): free + cross unrealized PnL - cross positions' initial
-    margin. The hot path of every placement, so it computes only these."""
-    free = engine.accounts[account_id].balances.get(asset, (0, 0))[0]
+def cross_totals(engine, account_id: int, asset: str) -> tuple[int, int, int, bool]:
+    """(cross unrealized PnL, cross initial margin, cross maintenance margin, whether an isolated position is
+    open) of the account's positions in `asset`, at the marks: what every placement and every mark move asks,
+    so computed lean (no Risk)."""
+    unrealized = initial = maint = 0
+    isolated = False
     positions = engine.account_positions.get(account_id)
     if not positions:
-        return free
+        return 0, 0, 0, False
     leverage = (engine.settings.get(account_id) or NO_SETTINGS).leverage
     instruments, prices = engine.instruments, engine.prices
     for position in positions.values():
         amt = position.amt
-        if not amt or position.margin_type == ISOLATED:
+        if not amt:
+            continue
+        if position.margin_type == ISOLATED:
+            isolated = True
             continue
         inst = instruments[position.symbol]
         if inst.margin_asset != asset:
@@ -146,9 +151,16 @@ def available(engine, account_id: int, asset: str) -> int:
             mark = engine.mark_or_entry(position)
         if amt > 0:
             notional = amt * mark // inst.base_unit
-            free += notional - position.cost
+            unrealized += notional - position.cost
         else:
             notional = -amt * mark // inst.base_unit
-            free += position.cost - notional
-        free -= -(-notional // (leverage.get(position.symbol) or inst.default_leverage))
-    return free
+            unrealized += position.cost - notional
+        initial += -(-notional // (leverage.get(position.symbol) or inst.default_leverage))
+        maint += inst.maint_margin(notional)
+    return unrealized, initial, maint, isolated
+
+
+def available(engine, account_id: int, asset: str) -> int:
+    """What new orders may use (may be negative): free + cross unrealized PnL - cross positions' initial margin."""
+    unrealized, initial, _, _ = cross_totals(engine, account_id, asset)
+    return engine.accounts[account_id].balances.get(asset, (0, 0))[0] + unrealized - initial

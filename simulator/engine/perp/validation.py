@@ -22,6 +22,7 @@ from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.settings import NO_SETTINGS
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan, plan_taker
+from simulator.engine.validation import trading_parties
 
 
 class Placement(NamedTuple):  # what validate returns, field by field (as a plain tuple)
@@ -38,14 +39,7 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
              stop_price: int, client_id: str | None, stp: str | None, position_side: str, reduce_only: bool,
              close_position: bool, working_type: str, activation_price: int = 0,
              callback_rate: int = 0) -> Placement:
-    inst = engine.instruments.get(symbol)
-    if inst is None:
-        raise Rejected(Reject.UNKNOWN_SYMBOL, symbol)
-    account = engine.accounts.get(account_id)
-    if account is None:
-        raise Rejected(Reject.UNKNOWN_ACCOUNT, str(account_id))
-    if inst.status != "TRADING":
-        raise Rejected(Reject.MARKET_CLOSED)
+    inst, account = trading_parties(engine, symbol, account_id)
     if side not in SIDES or type_ not in PERP_ORDER_TYPES:
         raise Rejected(Reject.INVALID_ORDER, f"side {side!r} / type {type_!r}")
     if type(qty) is not int or type(price) is not int or type(stop_price) is not int:
