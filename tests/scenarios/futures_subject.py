@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import time
 from decimal import ROUND_DOWN, Decimal
 from urllib.parse import urlencode
@@ -35,6 +36,7 @@ TRANSIENT = (aiohttp.ClientError, asyncio.TimeoutError)  # a poll that failed is
 class FuturesSubject:
     def __init__(self, base_url: str, *, careful: bool):
         self.base = base_url
+        self.ws_base = base_url.replace("http://", "ws://")
         self.careful = careful
         self.session: aiohttp.ClientSession | None = None
         self.offset_ms = 0
@@ -53,6 +55,9 @@ class FuturesSubject:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.session.close()
+
+    def spawn(self, coro) -> None:
+        self.tasks.append(asyncio.ensure_future(coro))
 
     # --- REST --------------------------------------------------------------------------------------------
     async def request(self, method: str, path: str, params: dict | None = None, *, signed: bool = False):
@@ -164,3 +169,21 @@ class FuturesSubject:
         if amount > 0:
             await self.request("POST", "/sapi/v1/asset/transfer", {"type": "UMFUTURE_MAIN", "asset": ASSET,
                                                                    "amount": str(amount)}, signed=True)
+
+    async def funding_income(self) -> list[dict]:
+        return await self.request("GET", "/fapi/v1/income", {"symbol": SYMBOL, "incomeType": "FUNDING_FEE"},
+                                  signed=True)
+
+    async def to_spot(self, amount: Decimal) -> None:
+        await self.request("POST", "/sapi/v1/asset/transfer", {"type": "UMFUTURE_MAIN", "asset": ASSET,
+                                                               "amount": str(amount)}, signed=True)
+
+    # --- the user stream ---------------------------------------------------------------------------------
+    async def user_stream(self, on_event) -> None:
+        """The futures user data stream, each event handed to `on_event` (one stream: the scenes are short)."""
+        key = (await self.request("POST", "/fapi/v1/listenKey"))["listenKey"]
+        async with self.session.ws_connect(f"{self.ws_base}/private/ws?listenKey={key}") as ws:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    return
+                on_event(json.loads(msg.data))

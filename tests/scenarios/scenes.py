@@ -302,6 +302,38 @@ async def sweep_after_liquidation(s: FuturesSubject) -> None:
     await _idle()
 
 
+async def bank_funding(s: FuturesSubject) -> None:
+    """funding-update-lost: hold a long and move every funding payment it receives to spot, once. careful: the
+    payments are the income history's FUNDING_FEE rows (the stream only makes it look sooner); naive: the user
+    stream's ACCOUNT_UPDATE FUNDING_FEE messages."""
+    await s.start()
+    announced: list[Decimal] = []
+
+    def on_event(event: dict) -> None:
+        if event.get("e") == "ACCOUNT_UPDATE" and event["a"]["m"] == "FUNDING_FEE":
+            announced.extend(Decimal(b["bc"]) for b in event["a"]["B"] if b["a"] == "USDT")
+
+    s.spawn(s.user_stream(on_event))
+    await asyncio.sleep(0.3)
+    await s.order("BUY", LOT)
+    banked: set[int] = set()
+    while True:
+        await asyncio.sleep(POLL_S)
+        try:
+            if s.careful:
+                for row in await s.funding_income():
+                    if row["tranId"] not in banked:
+                        banked.add(row["tranId"])
+                        if Decimal(row["income"]) > 0:
+                            await s.to_spot(Decimal(row["income"]))
+            while announced and not s.careful:
+                amount = announced.pop()
+                if amount > 0:
+                    await s.to_spot(amount)
+        except TRANSIENT:
+            pass
+
+
 FUTURES_SCENES = {
     "funding-flip": funding_harvest,
     "liquidation-cascade": hold_then_close,
@@ -309,6 +341,7 @@ FUTURES_SCENES = {
     "position-mode-refused": hedge_after_opening,
     "reduce-only-after-close": stop_then_close,
     "insurance-fund-drain": sweep_after_liquidation,
+    "funding-update-lost": bank_funding,
 }
 
 SCENES = {

@@ -60,6 +60,7 @@ NAIVE_FAILS_ON = {
     "position-mode-refused": "POST /fapi/v1/order",
     "reduce-only-after-close": "position subject symbol=BTCUSDT positionSide=BOTH amount=0: amount is '-0.01",
     "insurance-fund-drain": "walletBalance is",
+    "funding-update-lost": "POST /sapi/v1/asset/transfer",
 }
 
 
