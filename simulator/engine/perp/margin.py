@@ -125,10 +125,10 @@ def risk(engine, account_id: int, asset: str) -> Risk:
     return out
 
 
-def cross_totals(engine, account_id: int, asset: str) -> tuple[int, int, int, bool]:
-    """(cross unrealized PnL, cross initial margin, cross maintenance margin, whether an isolated position is
-    open) of the account's positions in `asset`, at the marks: what every placement and every mark move asks,
-    so computed lean (no Risk)."""
+def cross_totals(engine, account_id: int, asset: str, with_maint: bool = True) -> tuple[int, int, int, bool]:
+    """(cross unrealized PnL, cross initial margin, cross maintenance margin (0 unless `with_maint`), whether an
+    isolated position is open) of the account's positions in `asset`, at the marks: what every placement and
+    every mark move asks, so computed lean (no Risk)."""
     unrealized = initial = maint = 0
     isolated = False
     positions = engine.account_positions.get(account_id)
@@ -156,11 +156,12 @@ def cross_totals(engine, account_id: int, asset: str) -> tuple[int, int, int, bo
             notional = -amt * mark // inst.base_unit
             unrealized += position.cost - notional
         initial += -(-notional // (leverage.get(position.symbol) or inst.default_leverage))
-        maint += inst.maint_margin(notional)
+        if with_maint:
+            maint += inst.maint_margin(notional)
     return unrealized, initial, maint, isolated
 
 
 def available(engine, account_id: int, asset: str) -> int:
     """What new orders may use (may be negative): free + cross unrealized PnL - cross positions' initial margin."""
-    unrealized, initial, _, _ = cross_totals(engine, account_id, asset)
+    unrealized, initial, _, _ = cross_totals(engine, account_id, asset, False)
     return engine.accounts[account_id].balances.get(asset, (0, 0))[0] + unrealized - initial
