@@ -73,9 +73,11 @@ def settlement(seed: int, positions: int = SETTLE_POSITIONS) -> dict:
     engine.subscribe(count)
     engine.set_funding_rate("BTCUSDT", Decimal("0.0001"))
     gc.collect()
+    cpu_start = time.process_time_ns()
     start = time.perf_counter_ns()
     result = engine.settle_funding("BTCUSDT")
     elapsed = time.perf_counter_ns() - start
+    cpu = time.process_time_ns() - cpu_start
     done = result.settlements[0]
-    return dict(settle_positions=positions, settle_ms=round(elapsed / 1e6, 1), settle_events=events[0],
-                settle_payers=done.payers, settle_receivers=done.receivers)
+    return dict(settle_positions=positions, settle_ms=round(elapsed / 1e6, 1), settle_cpu_ms=round(cpu / 1e6, 1),
+                settle_events=events[0], settle_payers=done.payers, settle_receivers=done.receivers)

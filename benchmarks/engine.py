@@ -21,7 +21,8 @@ its conditional orders and the liquidation check follow) and times one funding s
 positions, adding:
   perp_ops_per_s, perp_engine_ops_per_s, perp_cpu_ops_per_s, perp_p50_us, perp_p99_us
   perp_vs_spot          perp_cpu_ops_per_s / cpu_ops_per_s of this same run (target >= 0.6)
-  settle_ms             one settlement over settle_positions positions (target < 100)
+  settle_ms             one settlement over settle_positions positions, wall time (target < 100)
+  settle_cpu_ms         the same in process CPU time (less sensitive to a busy machine)
 
 Usage: python benchmarks/engine.py [--ops N] [--resting N] [--seed S] [--quick] [--perp]
 """
