@@ -214,11 +214,15 @@ class FuturesControl:
         """The index moved (control plane): the perpetual of the same name follows it. Returns liquidations."""
         if symbol not in self.futures.instruments:
             return []
-        result = self.futures.set_index(symbol, price)
         mm = self.sim.market_maker
         perp = getattr(mm, "perp", None)
         if perp is not None and symbol in perp.symbols and not self.sim.market_paused:
+            # the perpetual book moves to the new index first: a liquidation the gap causes meets that book
+            self.futures.set_index(symbol, price, check=False)
             perp.requote(symbol)
+            result = self.futures.check_marks(symbol)
+        else:
+            result = self.futures.set_index(symbol, price)
         return [self.render_futures_order(o) for o in result.orders]
 
     # --- settings and orders on behalf of an account ---------------------------------------------------

@@ -65,9 +65,10 @@ class PerpMarketMaker(MarketMaker):
     def step(self, requote: bool, trade: bool) -> None:
         """After the owner's step: hand the index to the futures engine and re-quote; trade when it trades."""
         if requote:
-            for symbol in self.symbols:
-                self.engine.set_index(symbol, self.index.prices[symbol])
+            for symbol in self.symbols:  # the book follows the index before margins are judged at it
+                self.engine.set_index(symbol, self.index.prices[symbol], check=False)
                 self.requote(symbol)
+                self.engine.check_marks(symbol)
         if trade:
             for symbol in self.symbols:
                 self.trade_once(symbol)

@@ -151,3 +151,13 @@ def test_pausing_the_market_maker_empties_the_perpetual_books_too(control):
     control.set_market_maker(True)
     assert control.sim.futures.depth("BTCUSDT", 5)[1] and control.sim.engine.depth("BTCUSDT", 5)[1]
     assert control.audit()["ok"]
+
+
+def test_an_index_gap_liquidates_against_the_book_of_the_new_index(control):
+    victim = control.create_account(name="gapped")["id"]
+    control.futures_deposit(victim, "USDT", "3500")
+    control.futures_order(victim, "BTCUSDT", "BUY", "MARKET", quantity="1")
+    forced = control.set_index("BTCUSDT", "60000")["liquidated"][0]
+    order = control.sim.futures.force_orders_of(victim)[0]
+    assert forced["status"] == "FILLED" and order.cum_quote // order.executed * 10**8 < 6_010_000_000_000
+    # sold near 60,000 (the requoted ladder), not near the 65,000 the book showed before the gap

@@ -300,9 +300,13 @@ class FuturesEngine(PerpMatcher):
             return 0
         return position.cost * self.instruments[position.symbol].base_unit // abs(position.amt)
 
-    def set_index(self, symbol: str, price: int) -> LiquidationResult:
+    def set_index(self, symbol: str, price: int, check: bool = True) -> LiquidationResult:
         """A new index price (market maker walk or control plane): the mark moves with it, conditional orders on
-        the mark may fire, and positions whose margin it exhausts are liquidated. One operation."""
+        the mark may fire, and positions whose margin it exhausts are liquidated. One operation.
+
+        `check=False` moves the prices only, for a caller that re-quotes the book to the new index first and then
+        runs `check_marks` (the market maker): a liquidation then meets the book the new index made, not the
+        one before the jump."""
         inst = self.instrument(symbol)
         if type(price) is not int or price <= 0:
             raise Rejected(Reject.INVALID_AMOUNT, "an index price must be a positive number of atoms")
@@ -310,7 +314,16 @@ class FuturesEngine(PerpMatcher):
         if state.index is None:
             state.time = self.clock.now_ms()
         state.set_index(price)
+        if not check:
+            now = self.clock.now_ms()
+            self.price_klines[symbol]["index"].record(now, state.index)
+            self.price_klines[symbol]["mark"].record(now, state.mark)
+            return LiquidationResult([], self.seq + 1, self.seq)
         return self._mark_moved(inst)
+
+    def check_marks(self, symbol: str) -> LiquidationResult:
+        """Conditional orders on the mark and liquidations at the current mark (after `set_index(check=False)`)."""
+        return self._mark_moved(self.instrument(symbol))
 
     def set_premium(self, symbol: str, premium: int) -> LiquidationResult:
         """Pin the mark's premium over the index (it then decays toward the book's basis)."""
