@@ -37,7 +37,7 @@ from typing import Any
 
 from simulator.clock import SimClock
 from simulator.config import ConfigError, parse_config
-from simulator.control import snapshot_futures
+from simulator.control import snapshot_futures, snapshot_rules
 from simulator.control.snapshot_shape import check_futures_shape, check_shape
 from simulator.engine.account import Account
 from simulator.engine.audit import audit
@@ -172,6 +172,7 @@ def capture(sim) -> Capture:
         "clock": sim.clock.state(),
         "rng": {"engine": rng_state(sim.rng), "faults": rng_state(sim.faults.rng)},
         "engine": engine,
+        "symbol_rules": snapshot_rules.dump(sim.engine, sim.config),
         "keys": sim.keys.state()["keys"],
         "demo_keys": [k.key for k in sim.demo_keys],
         "market_maker": sim.market_maker.state() if sim.market_maker is not None else None,
@@ -328,6 +329,8 @@ def load(document: Any, build: Callable[[Any, int, SimClock], Any]) -> Any:
         check_shape(document, [spec.symbol for spec in config.spot])
         if "futures" in document:  # written since perpetuals trade
             check_futures_shape(document["futures"], [spec.symbol for spec in config.perpetuals])
+        if "symbol_rules" in document:  # written since rules can change mid-session
+            snapshot_rules.check(document["symbol_rules"], [spec.symbol for spec in config.spot])
     except InputError as exc:
         raise SnapshotError(f"snapshot is malformed: {exc}") from None
     try:
@@ -353,6 +356,7 @@ def _build(doc: Mapping[str, Any], config, build: Callable[[Any, int, SimClock],
     sim.faults.rng.setstate(rng_from_state(rngs["faults"]).getstate())
 
     _load_engine(sim.engine, doc["engine"])
+    snapshot_rules.load(sim.engine, doc.get("symbol_rules"))
     accounts = sim.engine.accounts
     sim.keys.restore({"keys": doc["keys"]})
     owners = [(k.account_id, f"API key {k.key!r}") for k in sim.keys.all()]

@@ -350,8 +350,9 @@ def test_the_format_1_layout_is_pinned():
     doc = sim.snapshot()
     assert set(doc) == {"format", "version", "seed", "config", "clock", "rng", "engine", "keys", "demo_keys",
                         "listen_keys", "limiter", "market_maker", "market_paused", "counterparty", "faults",
-                        "recent_events", "futures_listen_keys", "futures_limiter", "futures"}
-    # "futures" (the perpetuals' engine) is optional on load: a document written before it loads without it
+                        "recent_events", "futures_listen_keys", "futures_limiter", "futures", "symbol_rules"}
+    # "futures" (the perpetuals' engine) and "symbol_rules" (rules changed mid-session) are optional on load: a
+    # document written before them loads without them
     assert set(doc["clock"]) == {"frozen_at", "advanced_ms", "skew_ms"}
     assert set(doc["rng"]) == {"engine", "faults"}  # API keys and listenKeys come from the OS: no RNG
     assert all(len(entry) == 3 for entry in doc["keys"])
