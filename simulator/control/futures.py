@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from simulator.control.errors import ControlError, bad_request, conflict
+from simulator.engine.perp.income import INCOME_TYPES
 from simulator.engine.perp.numbers import format_decimal8
 from simulator.engine.perp.order import PERP_ORDER_TYPES, POSITION_SIDES, WORKING_TYPES, PerpOrder
 from simulator.engine.perp.position import MARGIN_TYPES
@@ -279,6 +280,34 @@ class FuturesControl:
         return {"order": self.render_futures_order(result.order),
                 "trades": [{"tradeId": t.trade_id, "price": inst.format_price(t.price),
                             "qty": inst.format_qty(t.qty)} for t in result.trades]}
+
+    def cancel_futures_order(self, order_id: int) -> dict[str, Any]:
+        """Cancel any account's open futures order (a scenario's own, at its clean-up)."""
+        order_id = integer(order_id, "orderId", 1)
+        order = self.futures.orders.get(order_id)
+        if order is None:
+            raise ControlError("unknown_order", f"no futures order {order_id}", 404)
+        if not order.is_open:
+            raise conflict("order_not_open", f"futures order {order_id} is {order.status}")
+        self.futures.cancel_order(order.account_id, order.symbol, order.order_id)
+        return {"order": self.render_futures_order(order)}
+
+    def futures_income(self, account_id: int, income_type: str | None = None, symbol: str | None = None,
+                       limit: int = 1000) -> dict[str, Any]:
+        """An account's futures income rows (as /fapi/v1/income lists them), newest last, optionally one type and
+        one symbol; the most recent `limit`."""
+        account = self._account(account_id)
+        income_type = one_of(INCOME_TYPES)(text(income_type, "incomeType").upper(), "incomeType") \
+            if income_type is not None else None
+        symbol = self._perp(symbol).symbol if symbol is not None else None
+        limit = integer(limit, "limit", 1, MAX_EVENTS)
+        if account.account_id not in self.futures.accounts:
+            return {"income": []}
+        rows = [r for r in self.futures.income_of(account.account_id)
+                if (income_type is None or r.income_type == income_type) and (symbol is None or r.symbol == symbol)]
+        return {"income": [{"tranId": r.tran_id, "symbol": r.symbol, "incomeType": r.income_type,
+                            "income": self._money(r.asset, r.income), "asset": r.asset, "info": r.info,
+                            "time": r.time, "tradeId": r.trade_id} for r in rows[-limit:]]}
 
     def futures_stats(self) -> dict[str, Any]:
         """How much the futures engine holds (GET /stats' "futures"): bounded by the same retention as spot."""

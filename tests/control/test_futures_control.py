@@ -161,3 +161,28 @@ def test_an_index_gap_liquidates_against_the_book_of_the_new_index(control):
     order = control.sim.futures.force_orders_of(victim)[0]
     assert forced["status"] == "FILLED" and order.cum_quote // order.executed * 10**8 < 6_010_000_000_000
     # sold near 60,000 (the requoted ladder), not near the 65,000 the book showed before the gap
+
+
+def test_cancel_a_futures_order_and_read_income(control):
+    demo = _demo(control)
+    order = control.futures_order(demo, "BTCUSDT", "BUY", "LIMIT", quantity="0.01", price="60000",
+                                  time_in_force="GTC")["order"]
+    assert control.cancel_futures_order(order["orderId"])["order"]["status"] == "CANCELED"
+    assert refused(control.cancel_futures_order, order["orderId"]).code == "order_not_open"
+    assert refused(control.cancel_futures_order, 10**9).status == 404
+    control.futures_order(demo, "BTCUSDT", "BUY", "MARKET", quantity="0.01")
+    rows = control.futures_income(demo, income_type="commission", symbol="BTCUSDT")["income"]
+    assert rows and all(r["incomeType"] == "COMMISSION" and r["income"].startswith("-") for r in rows)
+    assert control.futures_income(demo, limit=1)["income"][-1]["incomeType"] == "COMMISSION"
+    assert refused(control.futures_income, demo, income_type="BONUS").status == 400
+
+
+def test_futures_test_order_checks_and_changes_nothing(control):
+    from simulator.engine.rejection import Rejected
+    demo = _demo(control)
+    futures = control.sim.futures
+    seq = futures.seq
+    futures.test_order(demo, "BTCUSDT", "BUY", "LIMIT", qty=10**6, price=60_000 * 10**8, tif="GTC")
+    with pytest.raises(Rejected):
+        futures.test_order(demo, "BTCUSDT", "BUY", "LIMIT", qty=10**6, price=60_000 * 10**8)  # no timeInForce
+    assert futures.seq == seq and not futures.open_orders(demo)

@@ -281,8 +281,13 @@ class FuturesEngine(PerpMatcher):
     def fill_order(self, *args, **kwargs):
         raise Rejected(Reject.INVALID_ORDER, "taking a futures order is not supported yet")
 
-    def test_order(self, *args, **kwargs):
-        raise Rejected(Reject.INVALID_ORDER, "order/test does not exist on futures")
+    def test_order(self, account_id: int, symbol: str, side: str, type_: str, **kwargs) -> None:
+        """Every check place_order would run, changing nothing (POST /fapi/v1/order/test); same keywords."""
+        validate(self, account_id, symbol, side, type_, kwargs.get("qty", 0), kwargs.get("price", 0),
+                 kwargs.get("tif"), kwargs.get("stop_price", 0), kwargs.get("client_id"), kwargs.get("stp"),
+                 kwargs.get("position_side", BOTH), kwargs.get("reduce_only", False),
+                 kwargs.get("close_position", False), kwargs.get("working_type", CONTRACT_PRICE),
+                 kwargs.get("activation_price", 0), kwargs.get("callback_rate", 0))
 
     # --- prices ----------------------------------------------------------------------------------------
     def mark(self, symbol: str) -> int | None:
