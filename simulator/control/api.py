@@ -33,7 +33,7 @@ from simulator.credentials import valid_api_key
 from simulator.engine.audit import audit
 from simulator.engine.perp.audit import audit_perp
 from simulator.engine.events import Trade
-from simulator.engine.instrument import SYMBOL_STATUSES, Instrument
+from simulator.engine.instrument import DELISTED, SYMBOL_STATUSES, Instrument
 from simulator.engine.order import ORDER_TYPES, SIDES, Order
 from simulator.engine.rejection import Rejected
 from simulator.inputs import (MAX_ATOMS, MAX_CLOCK_MS, MS_PER_DAY, InputError, atoms, boolean, integer, one_of,
@@ -303,8 +303,8 @@ class Control(RuleChanges, FuturesControl):
                             for symbol, inst in self.engine.instruments.items()}}
 
     def set_symbol_status(self, symbol: str, status: str) -> dict[str, Any]:
-        inst = self._instrument(symbol)
-        status = one_of(SYMBOL_STATUSES)(status, "status")
+        inst = self._listed(symbol)  # a delisted symbol stays gone: no status brings it back
+        status = one_of(tuple(s for s in SYMBOL_STATUSES if s != DELISTED))(status, "status")  # delist: its route
         if inst.status != status:
             self.engine.set_symbol_status(inst.symbol, status)
         return {"symbol": inst.symbol, "status": inst.status}

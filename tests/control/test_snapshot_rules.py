@@ -1,4 +1,5 @@
-"""Trading rules changed mid-session survive a snapshot and a restore; a malformed rules section is refused whole."""
+"""Trading rules changed mid-session survive a snapshot and a restore; a malformed rules section is refused whole; a
+delisted symbol stays delisted whatever status the control plane is asked to set."""
 from __future__ import annotations
 
 import pytest
@@ -57,3 +58,13 @@ def test_a_malformed_rules_section_is_refused_and_changes_nothing(section, messa
     with pytest.raises(SnapshotError, match=message):
         sim.restore(document)
     assert _rules(Control(sim), "BTCUSDT")[0] == "0.10000000"
+
+
+def test_a_status_neither_delists_nor_brings_back_a_delisted_symbol():
+    control = Control(frozen_sim())
+    with pytest.raises(Exception, match="DELISTED"):
+        control.set_symbol_status(symbol="ETHUSDT", status="DELISTED")  # the delist route cancels its orders
+    control.delist_symbol(symbol="ETHUSDT")
+    with pytest.raises(Exception, match="delisted"):
+        control.set_symbol_status(symbol="ETHUSDT", status="TRADING")
+    assert control.symbols()["symbols"]["ETHUSDT"]["status"] == "DELISTED"
