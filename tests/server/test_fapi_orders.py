@@ -224,3 +224,15 @@ async def test_trailing_stop_market(fapi):
         assert refused.error == (400, -1130, "Data sent for parameter 'callbackRate' is not valid.")
     missing = await fapi.order(side="SELL", type="TRAILING_STOP_MARKET", quantity="0.010")
     assert missing.error[:2] == (400, -1102)
+
+
+async def test_order_test_checks_without_placing(fapi, asks):
+    before = state(fapi.sim, fapi.account_id())
+    ok = await fapi.signed("POST", "/fapi/v1/order/test", symbol=SYMBOL, **LIMIT)
+    assert (ok.status, ok.body) == (200, {}) and "X-MBX-ORDER-COUNT-10S" not in ok.headers
+    refused = await fapi.signed("POST", "/fapi/v1/order/test", symbol=SYMBOL,
+                                **{**LIMIT, "timeInForce": "GTX", "price": "50010"})
+    assert refused.error[:2] == (400, -5022)
+    precision = await fapi.signed("POST", "/fapi/v1/order/test", symbol=SYMBOL, **{**LIMIT, "quantity": "0.1234"})
+    assert precision.error[:2] == (400, -1111)
+    assert state(fapi.sim, fapi.account_id()) == before

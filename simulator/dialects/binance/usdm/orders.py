@@ -72,6 +72,13 @@ class NewOrder:
         except Rejected as rejected:
             raise self.refusal(rejected) from None
 
+    def test(self, futures, account_id: int) -> None:
+        """Every check placing it would run, changing nothing (POST /fapi/v1/order/test)."""
+        try:
+            futures.test_order(account_id, self.inst.symbol, self.side, self.type, **self.engine_kwargs())
+        except Rejected as rejected:
+            raise self.refusal(rejected) from None
+
     def refusal(self, rejected: Rejected):
         return rejects.answer(rejected, inst=self.inst, qty=self.qty, price=self.price,
                               is_market=is_market_type(self.type))

@@ -34,6 +34,13 @@ def new_order(call: Call) -> dict[str, Any]:
     return order.render(order.place(call.sim.futures, call.account_id).order)
 
 
+def test_order(call: Call) -> dict:
+    """POST /fapi/v1/order/test: checked as a new order, not placed, not counted as one."""
+    order = usdm_orders.parse(call.sim, call.params)
+    order.test(call.sim.futures, call.account_id)
+    return {}
+
+
 def _find(call: Call, inst: PerpInstrument):
     order_id, client_id = usdm_params.order_ids(call.params)
     try:
@@ -231,6 +238,7 @@ def _endpoint(method: str, path: str, security: str, weight, handler) -> Endpoin
 
 ENDPOINTS = [
     _endpoint("POST", "/fapi/v1/order", TRADE, 0, new_order),
+    _endpoint("POST", "/fapi/v1/order/test", TRADE, 0, test_order),
     _endpoint("GET", "/fapi/v1/order", USER_DATA, 1, query_order),
     _endpoint("DELETE", "/fapi/v1/order", TRADE, 1, cancel_order),
     _endpoint("PUT", "/fapi/v1/order", TRADE, 1, modify_order),
