@@ -43,6 +43,7 @@ def capture(sim, capture_engine: Callable, defer: Callable) -> tuple[dict[str, A
         "realized_total": dict(futures.realized_total),
         "funding_total": dict(futures.funding_total),
         "insurance_cleared": dict(futures.insurance_cleared),
+        "insurance_taken": dict(futures.insurance_taken),
         "force_orders": [o.state() for o in futures.force_orders],
         "next_liquidation": futures.next_liquidation,
         "margin_called": sorted([list(key) for key in futures.margin_called], key=repr),
@@ -96,8 +97,8 @@ def load(sim, section: Mapping[str, Any] | None, load_engine: Callable, frozen_e
                 raise ValueError(f"futures income row: type {record.income_type!r}")
             futures.income.rows.setdefault(expect_int(account_id), deque(maxlen=futures.income.kept)).append(record)
     futures.income.next_tran_id = expect_int(income["next_tran_id"])
-    for name in ("insurance", "realized_total", "funding_total", "insurance_cleared"):
-        setattr(futures, name, {str(asset): expect_int(amount) for asset, amount in section[name].items()})
+    for name in ("insurance", "realized_total", "funding_total", "insurance_cleared", "insurance_taken"):
+        setattr(futures, name, {str(asset): expect_int(amount) for asset, amount in section.get(name, {}).items()})
     futures.force_orders.clear()
     futures.force_orders.extend(_order(state) for state in section["force_orders"])
     futures.next_liquidation = expect_int(section["next_liquidation"])

@@ -72,5 +72,6 @@ def perp_fingerprint(engine) -> str:
         {s: f.state() for s, f in engine.funding.items()},
         {k: list(rows) for k, rows in engine.income.rows.items()}, engine.income.next_tran_id,
         engine.insurance, engine.realized_total, engine.funding_total, engine.insurance_cleared,
+        engine.insurance_taken,
         engine.next_liquidation, sorted(engine.margin_called),
     ))

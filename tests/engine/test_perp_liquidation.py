@@ -109,3 +109,19 @@ def test_a_short_is_liquidated_when_the_price_rises(venue):
     engine.set_index("BTCUSDT", a("52800"))
     assert position(engine, victim).amt == 0
     assert_clean(engine)
+
+
+def test_what_is_left_above_bankruptcy_goes_to_the_insurance_fund(venue):
+    engine, liquidity = venue
+    victim = trader(engine, "3000")
+    _long(engine, liquidity, victim)  # cross wallet 2,975
+    limit(engine, liquidity, "BUY", "47200", "5")  # the liquidation sells at the mark: above bankruptcy
+    fund = engine.insurance_fund("USDT")
+    engine.set_index("BTCUSDT", a("47200"))  # margin 175 vs maintenance 188.8
+    assert position(engine, victim).amt == 0
+    assert engine.accounts[victim].balances["USDT"] == [0, 0]  # a cross wallet at bankruptcy: nothing left
+    fee = [r for r in engine.income_of(victim) if r.info == "LIQUIDATION_CLEARANCE"]
+    # 175 of margin at the mark, less the 23.60 taker fee of the close: 151.40 kept by the fund
+    assert len(fee) == 1 and fee[0].income == -a("151.4") and fee[0].income_type == "INSURANCE_CLEAR"
+    assert engine.insurance_fund("USDT") == fund + a("151.4")
+    assert_clean(engine)

@@ -3,8 +3,8 @@
 - The books: the spot audit's identity and book checks (ids under their counters, no crossed book, levels that
   match their orders).
 - Money, per margin asset: wallets (free + locked + isolated) + fees collected
-  == transfers in - transfers out + realized PnL + funding + insurance clearances; the insurance fund equals what
-  funding rests added less what clearances took; funding paid never makes money (accounts' total <= the
+  == transfers in - transfers out + realized PnL + funding + shortfalls the insurance fund paid - clearance fees
+  it kept; the insurance fund equals funding rests + clearance fees - shortfalls; funding paid never makes money (accounts' total <= the
   rounding of one atom per position); no cross wallet below zero.
 - PnL: the accounts' realized PnL equals open long cost - open short cost (every fill's cash sums to zero), and
   each position's accumulated realized PnL adds up to the ledger's.
@@ -53,15 +53,16 @@ def _money(engine) -> list[str]:
     for asset in sorted(assets):
         came_in = engine.deposits.get(asset, 0) - engine.withdrawals.get(asset, 0)
         made = engine.realized_total.get(asset, 0) + engine.funding_total.get(asset, 0) + \
-            engine.insurance_cleared.get(asset, 0)
+            engine.insurance_cleared.get(asset, 0) - engine.insurance_taken.get(asset, 0)
         actual = held.get(asset, 0) + engine.fees_collected.get(asset, 0)
         if came_in + made != actual:
             problems.append(f"{asset} not conserved: in {came_in} + PnL/funding/insurance {made} != wallets + fees "
                             f"{actual}")
-        fund = -engine.funding_total.get(asset, 0) - engine.insurance_cleared.get(asset, 0)
+        fund = -engine.funding_total.get(asset, 0) - engine.insurance_cleared.get(asset, 0) + \
+            engine.insurance_taken.get(asset, 0)
         if engine.insurance.get(asset, 0) != fund:
-            problems.append(f"{asset} insurance fund {engine.insurance.get(asset, 0)} != funding rests less "
-                            f"clearances {fund}")
+            problems.append(f"{asset} insurance fund {engine.insurance.get(asset, 0)} != funding rests and "
+                            f"clearance fees less shortfalls paid {fund}")
         positions = sum(len(engine.open_positions[s]) for s, i in engine.instruments.items()
                         if i.margin_asset == asset)
         if engine.funding_total.get(asset, 0) > 0 and not positions:

@@ -5,7 +5,8 @@ unrealized PnL) falls to its cross maintenance margin, all its cross positions a
 position is on its own: when its isolated wallet + unrealized PnL falls to its maintenance margin, that position
 alone is. Liquidating cancels the open orders on that margin, then closes each position with a LIQUIDATION order
 (client id `autoclose-N`, IOC at market through the book, its `bankruptcy_price` the price at which the margin
-is exhausted); whatever the margin does not cover afterwards the insurance fund pays (INSURANCE_CLEAR income).
+is exhausted); whatever the margin does not cover afterwards the insurance fund pays (INSURANCE_CLEAR income),
+and what the closes leave above bankruptcy the fund keeps as the clearance fee (a negative INSURANCE_CLEAR row).
 A position the book cannot absorb whole stays open for the next mark move. No auto-deleveraging: the fund may
 go below zero, and the audit reports it as what it is.
 
@@ -103,9 +104,11 @@ def _margin_call(engine, account_id: int, asset: str, positions: list, now: int)
 def _liquidate(engine, account_id: int, positions: list, now: int, isolated) -> list[PerpOrder]:
     account = engine.accounts[account_id]
     symbols = {p.symbol for p in positions}
+    asset = engine.instruments[positions[0].symbol].margin_asset
     for order in sorted(account.open_orders.values(), key=lambda o: o.order_id):
         if order.symbol in symbols and (isolated is None or order.position_side == isolated.side):
             engine._cancel(order, now, "")
+    free_before = account.free(asset)
     orders = []
     for position in sorted(positions, key=lambda p: (p.symbol, p.side)):
         if not position.amt:
@@ -129,7 +132,13 @@ def _liquidate(engine, account_id: int, positions: list, now: int, isolated) -> 
         engine.seq = seq = engine.seq + 1
         engine._dispatch(ForceOrder(seq, now, order, order.avg_price(inst.quote_precision, inst.base_unit)))
         orders.append(order)
-    _clear(engine, account_id, engine.instruments[positions[0].symbol].margin_asset, now)
+    if all(not p.amt for p in positions):
+        # What the closes left above bankruptcy is the clearance fee, kept by the insurance fund as Binance keeps
+        # it: a cross account's whole remaining cross wallet, an isolated position's returned margin.
+        left = account.free(asset) - (free_before if isolated is not None else 0)
+        if left > 0:
+            _clearance(engine, account_id, positions[0].symbol if isolated is not None else "", asset, left, now)
+    _clear(engine, account_id, asset, now)
     engine.margin_called.discard((account_id,))
     return orders
 
@@ -155,6 +164,16 @@ def _clear(engine, account_id: int, asset: str, now: int) -> None:
         return
     insurance_clear(engine, account_id, "", asset, -(free + locked), now)
     account.credit(asset, -(free + locked))
+
+
+def _clearance(engine, account_id: int, symbol: str, asset: str, amount: int, now: int) -> None:
+    """The liquidation clearance fee: `amount` leaves the account's wallet for the insurance fund (an
+    INSURANCE_CLEAR income row, negative, info LIQUIDATION_CLEARANCE)."""
+    engine.accounts[account_id].debit(asset, amount)
+    engine.insurance[asset] = engine.insurance.get(asset, 0) + amount
+    engine.insurance_taken[asset] = engine.insurance_taken.get(asset, 0) + amount
+    engine.income.add(account_id, symbol, INSURANCE_CLEAR, -amount, asset, "LIQUIDATION_CLEARANCE", now)
+    engine._note(account_id, asset, None, -amount)
 
 
 def insurance_clear(engine, account_id: int, symbol: str, asset: str, amount: int, now: int) -> None:

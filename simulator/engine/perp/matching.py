@@ -39,7 +39,8 @@ class PerpMatcher(Engine):
         # the margin asset's ledger: what realized PnL, funding and insurance clearances put into wallets
         self.realized_total: dict[str, int] = {}
         self.funding_total: dict[str, int] = {}
-        self.insurance_cleared: dict[str, int] = {}
+        self.insurance_cleared: dict[str, int] = {}  # paid by the fund into wallets (shortfalls)
+        self.insurance_taken: dict[str, int] = {}  # kept by the fund from wallets (liquidation clearance fees)
         self.insurance: dict[str, int] = {}  # the insurance fund per margin asset (may go below 0: no ADL)
         # what the current operation changed: account -> {position key: None}, account -> {asset: change}
         self._changed_positions: dict[int, dict[tuple[int, str, str], None]] = {}
