@@ -186,3 +186,17 @@ def test_futures_test_order_checks_and_changes_nothing(control):
     with pytest.raises(Rejected):
         futures.test_order(demo, "BTCUSDT", "BUY", "LIMIT", qty=10**6, price=60_000 * 10**8)  # no timeInForce
     assert futures.seq == seq and not futures.open_orders(demo)
+
+
+def test_futures_listeners_follow_a_reset_and_a_restore(control):
+    heard = []
+    control.sim.futures.subscribe(heard.append)
+    document = control.snapshot()
+    control.reset()
+    demo = _demo(control)
+    control.futures_deposit(demo, "USDT", "1")
+    assert heard and heard[-1].kind == "account_update"
+    control.restore(document)
+    heard.clear()
+    control.futures_deposit(demo, "USDT", "1")
+    assert heard and heard[-1].kind == "account_update"

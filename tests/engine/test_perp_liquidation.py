@@ -125,3 +125,20 @@ def test_what_is_left_above_bankruptcy_goes_to_the_insurance_fund(venue):
     assert len(fee) == 1 and fee[0].income == -a("151.4") and fee[0].income_type == "INSURANCE_CLEAR"
     assert engine.insurance_fund("USDT") == fund + a("151.4")
     assert_clean(engine)
+
+
+def test_hedge_mode_cross_liquidation_closes_both_sides(venue):
+    engine, liquidity = venue
+    victim = trader(engine, "3600")
+    engine.set_position_mode(victim, True)
+    limit(engine, liquidity, "SELL", "50000", "1")
+    market(engine, victim, "BUY", "1", position_side="LONG")
+    limit(engine, liquidity, "BUY", "50000", "0.2")
+    market(engine, victim, "SELL", "0.2", position_side="SHORT")  # a small hedge: net long 0.8
+    limit(engine, liquidity, "BUY", "46000", "5")
+    limit(engine, liquidity, "SELL", "48000", "5")
+    events = Recorder(engine)
+    engine.set_index("BTCUSDT", a("45600"))  # 3,570 - 4,400 + 880 = 50 < maintenance 218.88 (both sides)
+    assert position(engine, victim, side="LONG").amt == 0 and position(engine, victim, side="SHORT").amt == 0
+    assert {e.order.position_side for e in events.of("force_order")} == {"LONG", "SHORT"}
+    assert_clean(engine)
