@@ -21,7 +21,6 @@ from aiohttp import web
 
 from simulator.config import Config, load_config
 from simulator.control.api import Control
-from simulator.control.errors import ControlError
 from simulator.core import Simulator
 from simulator.server import build_simulator, create_app, make_runner
 
@@ -214,4 +213,4 @@ class Venue:
         self.sim.tick()
 
 
-__all__ = ["ConfigChange", "ControlError", "Venue", "quiet_config", "pair_of"]
+__all__ = ["ConfigChange", "Venue", "quiet_config", "pair_of"]

@@ -12,7 +12,6 @@ from conformance.adapter import Capability as C
 from conformance.checks.common import (assert_balances_match, assert_book_matches, assert_fills_match,
                                        assert_open_orders_match, assert_rejection_reported, quantized)
 from conformance.framework import Ctx, check
-from conformance.venue import pair_of
 
 CORE = "core"
 

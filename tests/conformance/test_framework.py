@@ -7,7 +7,6 @@ import json
 import re
 from xml.etree import ElementTree as ET
 
-import pytest
 
 from conformance import report
 from conformance.adapter import Capability, Timing

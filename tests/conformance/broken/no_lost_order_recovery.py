@@ -1,6 +1,5 @@
 """No lost-order recovery: a create whose outcome is unknown (503 -1007, a timeout) is taken as refused, never
 looked up by a status query."""
-import dataclasses
 
 from connector.exchange import BinanceExchange
 from connector.web_assistant import ExchangeError
