@@ -121,6 +121,10 @@ UNKNOWN_EXECUTION = -1007
 SYSTEM_THROTTLED = -1008
 ORDER_DOES_NOT_EXIST = -2013
 UNKNOWN_ORDER_SENT = -2011
+# Refusals that mean the connector's trading rules are stale: filter failures (spot -1013; USD-M price, quantity
+# and notional errors), an unknown symbol; and the messages of a symbol that stopped trading.
+RULES_REFUSAL_CODES = {-1013, -1121, -4004, -4005, -4013, -4014, -4164}
+RULES_REFUSAL_MESSAGES = {"Market is closed.", "This symbol is not permitted for this account."}
 NO_NEED_TO_CHANGE_MARGIN_TYPE = -4046
 NO_NEED_TO_CHANGE_POSITION_SIDE = -4059
 

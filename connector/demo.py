@@ -139,12 +139,20 @@ class Demo:
             await self.control.set_market_maker(not before.get("marketMaker", {}).get("paused", False))
 
     async def inside(self, side: str) -> Decimal:
-        """One tick inside the spread on `side`, from a fresh REST snapshot (the local book may still be 100 ms
-        behind a requote the market maker made just before it paused)."""
-        snapshot = await self.exchange.order_book_tracker.data_source.get_snapshot(PAIR)
-        best_bid, best_ask = snapshot.content["bids"][0][0], snapshot.content["asks"][0][0]
-        tick = self.exchange.trading_rules[PAIR].min_price_increment
-        return best_bid + tick if side == "BUY" else best_ask - tick
+        """A price that makes the demo's order the best of its side without crossing: one tick inside the
+        spread, from a fresh REST snapshot (the local book may be a diff behind); ten ticks off the other side,
+        or off the mark, where a side is empty."""
+        return await price_inside(self.exchange, side)
+
+
+async def price_inside(perp: BinanceExchange, side: str) -> Decimal:
+    snapshot = await perp.order_book_tracker.data_source.get_snapshot(PAIR)
+    bids, asks = snapshot.content["bids"], snapshot.content["asks"]
+    tick = perp.trading_rules[PAIR].min_price_increment
+    mark = perp.quantize_order_price(PAIR, perp.funding_info[PAIR].mark_price)
+    if side == "BUY":
+        return bids[0][0] + tick if bids else (asks[0][0] if asks else mark) - 10 * tick
+    return asks[0][0] - tick if asks else (bids[0][0] if bids else mark) + 10 * tick
 
 
 async def main_async(base_url: str, market: str, api_key: str, secret: str) -> int:

@@ -104,6 +104,7 @@ class BinanceExchange:
         self._long_poll_interval = long_poll_interval
         self._trading_rules_interval = trading_rules_interval
         self._poll_notifier = asyncio.Event()
+        self._rules_notifier = asyncio.Event()  # set: refresh the trading rules now
         self.polls = 0  # completed status polls
         self._full_poll_due = True
         # Create requests in flight, each with an event set when its answer (or failure) is in: their status is
@@ -293,14 +294,26 @@ class BinanceExchange:
             if exc.unknown_outcome:
                 log.warning("create %s: outcome unknown (%s); resolving by status query", client_order_id, exc)
                 self._poll_notifier.set()
-            else:
-                self._fail(order, exc.msg, exc.code)
+                return
+            if self._rules_refusal(exc):
+                # The exchange's rules are not what we hold (a new tick or minimum, a symbol gone): read them
+                # again before reporting, so the next order is checked and quantized by the new ones.
+                try:
+                    await self._update_trading_rules()
+                except Exception as refresh:  # the failure is still reported; the loop retries the rules
+                    log.info("trading rules refresh failed: %r", refresh)
+            self._fail(order, exc.msg, exc.code)
             return
         finally:
             self._creating.pop(client_order_id).set()
         self._process_order_answer(order, answer)
         if not order.fills_complete:
             self._poll_notifier.set()  # executed per the answer, fills not seen yet: fetch them now
+
+    @staticmethod
+    def _rules_refusal(exc: ExchangeError) -> bool:
+        """A refusal that says the trading rules changed: a filter failure, an unknown or closed symbol."""
+        return exc.code in c.RULES_REFUSAL_CODES or "Filter failure" in exc.msg or exc.msg in c.RULES_REFUSAL_MESSAGES
 
     def _fail(self, order: InFlightOrder, reason: str, code: int | None = None) -> None:
         self.order_tracker.process_order_update(OrderUpdate(order.client_order_id, order.trading_pair,
@@ -462,7 +475,12 @@ class BinanceExchange:
     # --- trading rules ---
     async def _trading_rules_polling_loop(self) -> None:
         while True:
-            await asyncio.sleep(self._trading_rules_interval)
+            try:
+                async with asyncio.timeout(self._trading_rules_interval):
+                    await self._rules_notifier.wait()
+            except TimeoutError:
+                pass
+            self._rules_notifier.clear()
             try:
                 await self._update_trading_rules()
             except asyncio.CancelledError:
@@ -515,9 +533,17 @@ class BinanceExchange:
                 Decimal(event.get("Y") or price * qty), event.get("N"), Decimal(event.get("n") or "0"),
                 int(event["T"]), bool(event.get("m", False))))
         state = OrderState.FAILED if event.get("x") == "REJECTED" else state_from_wire(event["X"])
+        self._note_unsolicited_cancel(order, state)
         self.order_tracker.process_order_update(OrderUpdate(
             client_order_id, order.trading_pair, state, int(event.get("E", 0)), exchange_order_id,
             Decimal(event.get("z", "0")), reason=event.get("r", "")))
+
+    def _note_unsolicited_cancel(self, order: InFlightOrder, state: OrderState) -> None:
+        """An order the exchange canceled without being asked (a delisting, a rule change): read the rules again.
+        IOC and FOK orders end canceled by design, and market orders can expire for want of liquidity."""
+        if (state is OrderState.CANCELED and order.current_state is not OrderState.PENDING_CANCEL
+                and order.time_in_force == "GTC" and order.order_type != "MARKET"):
+            self._rules_notifier.set()
 
     def _on_public_trade(self, message: OrderBookMessage) -> None:
         content = message.content

@@ -238,6 +238,7 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
                 str(o["t"]), order.client_order_id, exchange_order_id, order.trading_pair, price, qty, price * qty,
                 o.get("N"), Decimal(o.get("n") or "0"), int(o.get("T", event_time)), bool(o.get("m", False))))
         state = OrderState.FAILED if o.get("x") == "REJECTED" else state_from_wire(o["X"])
+        self._note_unsolicited_cancel(order, state)
         self.order_tracker.process_order_update(OrderUpdate(order.client_order_id, order.trading_pair, state,
                                                             event_time, exchange_order_id, Decimal(o.get("z", "0"))))
 

@@ -245,3 +245,33 @@ async def test_trading_rules_are_refreshed_periodically(tmp_path):
         assert "HALT" in ex.events.history[-1].reason
     finally:
         await ex.stop_network()
+
+
+async def test_a_filter_refusal_reads_the_rules_again_before_it_is_reported(exchange):
+    new_tick = {"symbols": [{**SPOT_INFO["symbols"][0], "filters": [
+        {"filterType": "PRICE_FILTER", "minPrice": "0.1", "maxPrice": "1000000", "tickSize": "0.50000000"},
+        *SPOT_INFO["symbols"][0]["filters"][1:]]}]}
+    seen_tick = []
+    exchange.events.add_listener(lambda e: seen_tick.append(exchange.trading_rules[PAIR].min_price_increment))
+    with aioresponses() as m:
+        m.post(url(c.ORDER), status=400, payload={"code": -1013, "msg": "Filter failure: PRICE_FILTER"})
+        m.get(url(c.EXCHANGE_INFO), payload=new_tick)
+        await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000.01"), client_order_id="off-grid")
+        assert seen_tick == [D("0.5")]  # the failure was reported with the new rules already in place
+        m.post(url(c.ORDER), payload=order_answer("on-grid"))
+        await exchange.place_order("BUY", PAIR, D("0.01"), "LIMIT", D("60000.7"), client_order_id="on-grid")
+        sent = [call.kwargs["data"] for (verb, u), calls in m.requests.items() if verb == "POST" for call in calls]
+    assert "price=60000.5" in sent[-1]
+
+
+@pytest.mark.parametrize("tif,order_type,refresh", [("GTC", "LIMIT", True), ("IOC", "LIMIT", False),
+                                                    ("GTC", "MARKET", False)])
+async def test_an_unasked_cancel_refreshes_the_rules(exchange, tif, order_type, refresh):
+    with aioresponses() as m:
+        m.post(url(c.ORDER), payload=order_answer("gone"))
+        await exchange.place_order("BUY", PAIR, D("0.01"), order_type, D("60000"), client_order_id="gone",
+                                   time_in_force=tif)
+    exchange._process_user_event({"e": "executionReport", "E": 5, "s": "BTCUSDT", "c": "gone", "C": "",
+                                  "x": "CANCELED", "X": "CANCELED", "i": 55, "z": "0", "t": -1})
+    assert exchange._rules_notifier.is_set() is refresh
+    assert exchange.events.history[-1].kind == "order_canceled"

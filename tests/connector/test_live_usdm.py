@@ -10,6 +10,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from connector.demo import price_inside
 from connector.perpetual_derivative import BinancePerpetualDerivative
 from connector.perpetual_trading import HEDGE, ONEWAY
 from simulator.config import load_config
@@ -58,13 +59,8 @@ async def counterparty(control):
 
 
 async def inside(perp, side):
-    """A price one tick inside the spread on `side`: the best of the book for that side, crossing nothing. From a
-    REST snapshot: the local book may be up to a diff (100 ms) behind."""
-    snapshot = await perp.order_book_tracker.data_source.get_snapshot(PAIR)
-    best_bid, best_ask = snapshot.content["bids"][0][0], snapshot.content["asks"][0][0]
-    tick = perp.trading_rules[PAIR].min_price_increment
-    assert best_ask - best_bid > 2 * tick
-    return best_bid + tick if side == "BUY" else best_ask - tick
+    """A price that makes the order the best of its side without crossing (connector.demo's rule)."""
+    return await price_inside(perp, side)
 
 
 async def open_long(perp, control, counterparty, amount="0.010", fills=("0.004", "0.006"), side="BUY",
@@ -158,6 +154,10 @@ async def test_liquidation_closes_the_position(perp, control, counterparty):
     await open_long(perp, control, counterparty, fills=("0.010",))
     await perp.events.wait_for(position("0.010"), WAIT)
     entry = perp.positions[0].entry_price
+    # Liquidity for the liquidation's IOC sell (with nothing to sell into, exsim's liquidation order expires and
+    # the position stays open).
+    await control.futures_order(counterparty, SYMBOL, "BUY", "LIMIT", "0.010", str((entry * D("0.8")).quantize(
+        D("0.1"))), "GTC")
     moved = await control.set_mark(SYMBOL, str((entry * D("0.9")).quantize(D("0.1"))))
     assert [o["clientOrderId"][:10] for o in moved["liquidated"]] == ["autoclose-"]
     await perp.events.wait_for(position("0"), WAIT)
