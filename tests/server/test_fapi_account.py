@@ -140,8 +140,10 @@ async def test_wallet_transfers_both_ways(fapi):
     assert too_much.error == (400, -5013, "Asset transfer failed: insufficient balance")
     assert (await fapi.signed("POST", "/sapi/v1/asset/transfer", type="MAIN_MARGIN", asset="USDT",
                               amount="1")).error[:2] == (400, -1130)
-    assert (await fapi.signed("POST", "/sapi/v1/asset/transfer", type="MAIN_UMFUTURE", asset="BTC",
-                              amount="1")).error[:2] == (400, -1130)
+    nothing = await fapi.signed("POST", "/sapi/v1/asset/transfer", type="MAIN_UMFUTURE", asset="DOGE", amount="1")
+    assert nothing.error == (400, -5013, "Asset transfer failed: insufficient balance")  # none in the spot wallet
+    assert (await fapi.signed("POST", "/sapi/v1/asset/transfer", type="MAIN_UMFUTURE", asset="usd t",
+                              amount="1")).error[:2] == (400, -1100)
 
 
 async def test_symbol_and_account_config(fapi):

@@ -13,7 +13,7 @@ from typing import Any
 
 from simulator.dialects.binance.wire import errors
 from simulator.dialects.binance.wire.errors import BinanceError
-from simulator.dialects.binance.wire.readers import decimal_digits
+from simulator.dialects.binance.wire.readers import decimal_digits, symbol_name
 from simulator.dialects.binance.wire.rest import USER_DATA, Call, Endpoint
 from simulator.engine.rejection import Reject, Rejected
 
@@ -28,10 +28,8 @@ def insufficient_balance() -> BinanceError:
 
 def _transfer(call: Call, to_futures: bool) -> dict[str, Any]:
     sim, params = call.sim, call.params
-    asset = params.required("asset")
+    asset = symbol_name(params.required("asset"), "asset")  # an asset's name has a symbol's shape
     amount = params.decimal("amount", required=True)
-    if asset not in {inst.margin_asset for inst in sim.futures.instruments.values()}:
-        raise errors.invalid_parameter("asset")
     if amount <= 0 or decimal_digits(amount) > sim.asset_precision(asset):
         raise errors.invalid_parameter("amount")
     try:
