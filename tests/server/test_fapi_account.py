@@ -31,8 +31,8 @@ async def test_leverage(fapi):
 
 
 @pytest.mark.parametrize("value,error", [
-    (0, (400, -1130, "Data sent for parameter 'leverage' is not valid.")),
-    (126, (400, -1130, "Data sent for parameter 'leverage' is not valid.")),
+    (0, (400, -4028, "Leverage is not valid.")),
+    (126, (400, -4028, "Leverage is not valid.")),
     ("ten", (400, -1100, "Illegal characters found in parameter 'leverage'; legal range is '^[0-9]{1,20}$'.")),
 ])
 async def test_leverage_out_of_range(fapi, value, error):

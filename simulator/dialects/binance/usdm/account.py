@@ -22,7 +22,6 @@ INCOME_TYPES = ("TRANSFER", "WELCOME_BONUS", "REALIZED_PNL", "FUNDING_FEE", "COM
                 "CROSS_COLLATERAL_TRANSFER", "OPTIONS_PREMIUM_FEE", "OPTIONS_SETTLE_PROFIT", "INTERNAL_TRANSFER",
                 "AUTO_EXCHANGE", "DELIVERED_SETTELMENT", "COIN_SWAP_DEPOSIT", "COIN_SWAP_WITHDRAW")
 INCOME_DEFAULT_WINDOW_MS = 7 * 86_400_000  # without a time range, the last 7 days
-MAX_LEVERAGE_PARAM = 125
 ADD, REDUCE = 1, 2  # positionMargin `type`
 
 
@@ -36,7 +35,7 @@ def _engine_call(fn, *args, **kwargs):
 # --- settings --------------------------------------------------------------------------------------------------
 def leverage(call: Call) -> dict[str, Any]:
     inst = usdm_params.perpetual(call.sim, call.params)
-    value = call.params.integer("leverage", required=True, min=1, max=MAX_LEVERAGE_PARAM)
+    value = call.params.integer("leverage", required=True)  # its range is the symbol's brackets: the engine's
     result = _engine_call(call.sim.futures.set_leverage, call.account_id, inst.symbol, value)
     return {"leverage": result.leverage, "maxNotionalValue": payloads.whole(inst, result.max_notional),
             "symbol": result.symbol}
