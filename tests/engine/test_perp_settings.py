@@ -137,3 +137,31 @@ def test_closing_isolated_position_returns_its_wallet(venue):
     assert position(engine, taker).isolated_wallet == 0
     assert wallet(engine, taker) == a("100000") - a("25") + a("1000") - a("25.5")
     assert_clean(engine)
+
+
+def test_leverage_change_reprices_the_open_orders_margin(venue):
+    engine, _, taker = venue
+    order = limit(engine, taker, "BUY", "40000", "1").order  # 2,000 at 20x
+    engine.set_leverage(taker, "BTCUSDT", 40)
+    assert order.locked == a("1000") and engine.accounts[taker].locked("USDT") == a("1000")
+    engine.set_leverage(taker, "BTCUSDT", 2)
+    assert order.locked == a("20000")
+    poor = trader(engine, "1000")
+    limit(engine, poor, "BUY", "40000", "0.4")  # 800 at 20x
+    rejects(PerpReject.LEVERAGE_MARGIN_INSUFFICIENT, engine.set_leverage, poor, "BTCUSDT", 10)  # 1,600 > 1,000
+    assert engine.accounts[poor].locked("USDT") == a("800") and engine.leverage_of(poor, "BTCUSDT") == 20
+    assert_clean(engine)
+
+
+def test_a_refused_leverage_change_leaves_no_setting_behind(venue):
+    engine, _, _ = venue
+    poor = trader(engine, "1000")
+    limit(engine, poor, "BUY", "40000", "0.4")
+    before = engine.settings_of(poor).state()
+    rejects(PerpReject.LEVERAGE_MARGIN_INSUFFICIENT, engine.set_leverage, poor, "BTCUSDT", 10)
+    assert engine.settings_of(poor).state() == before and poor not in engine.settings  # defaults: none stored
+    engine.set_leverage(poor, "BTCUSDT", 25)
+    before = engine.settings_of(poor).state()
+    rejects(PerpReject.LEVERAGE_MARGIN_INSUFFICIENT, engine.set_leverage, poor, "BTCUSDT", 10)
+    assert engine.settings_of(poor).state() == before and engine.leverage_of(poor, "BTCUSDT") == 25
+    assert_clean(engine)

@@ -24,6 +24,7 @@ from simulator.engine.perp.income import TRANSFER, IncomeLedger, IncomeRecord
 from simulator.engine.perp.instrument import FUTURES_TIERS, PerpInstrument, PerpSpec
 from simulator.engine.perp.margin import Risk, initial_margin, risk
 from simulator.engine.perp.matching import PerpMatcher
+from simulator.engine.perp.numbers import ceil_div
 from simulator.engine.perp.order import BOTH, CONDITIONAL, CONTRACT_PRICE, PerpOrder
 from simulator.engine.perp.position import ISOLATED, MARGIN_TYPES, Position
 from simulator.engine.perp.pricing import MarkPrice, PriceKlines
@@ -146,16 +147,29 @@ class FuturesEngine(PerpMatcher):
             raise Rejected(PerpReject.MAX_POSITION_AT_LEVERAGE)
         had_settings = account_id in self.settings
         settings = self._settings_to_change(account_id)
-        previous = settings.leverage.get(symbol)
+        explicit = settings.leverage.get(symbol)
+        previous = explicit or inst.default_leverage
+        # open orders hold initial margin at the leverage they were placed under: held again at the new one
+        account = self.accounts[account_id]
+        orders = [o for o in account.open_orders.values() if o.symbol == symbol and o.locked]
+        relocked = {o.order_id: ceil_div(o.locked * previous, leverage) for o in orders}
+        extra = sum(relocked[o.order_id] - o.locked for o in orders)
         settings.leverage[symbol] = leverage  # tried: the margin at the new leverage decides, then undone if refused
-        if exposure and risk(self, account_id, inst.margin_asset).available_raw < 0:
+        if (exposure or extra > 0) and risk(self, account_id, inst.margin_asset).available_raw < max(0, extra):
             if not had_settings:
                 del self.settings[account_id]
-            elif previous is None:
+            elif explicit is None:
                 del settings.leverage[symbol]
             else:
-                settings.leverage[symbol] = previous
+                settings.leverage[symbol] = explicit
             raise Rejected(PerpReject.LEVERAGE_MARGIN_INSUFFICIENT)
+        for order in orders:
+            delta = relocked[order.order_id] - order.locked
+            if delta > 0:
+                account.lock(inst.margin_asset, delta)
+            elif delta < 0:
+                account.unlock(inst.margin_asset, -delta)
+            order.locked += delta
         first = self.seq + 1
         self._emit_event(ConfigUpdate(first, self.clock.now_ms(), account_id, symbol, leverage))
         return LeverageResult(symbol, leverage, inst.max_notional_at(leverage), first, self._end(first))
