@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
         ("closePosition", "close_position"), ("workingType", "working_type"),
         ("newClientOrderId", "client_order_id"))),
     Route("cancel_futures_order", "DELETE", "/futures/orders/{order_id}"),
+    Route("take_futures", "POST", "/futures/orders/{order_id}/take", body=(("qty", "qty"),)),
     Route("futures_income", "GET", "/accounts/{account_id}/futures/income",
           query=(("incomeType", "income_type", str), ("symbol", "symbol", str), ("limit", "limit", int))),
     Route("futures_events", "GET", "/futures/events", query=(("after", "after", int), ("limit", "limit", int),

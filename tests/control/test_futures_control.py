@@ -200,3 +200,16 @@ def test_futures_listeners_follow_a_reset_and_a_restore(control):
     heard.clear()
     control.futures_deposit(demo, "USDT", "1")
     assert heard and heard[-1].kind == "account_update"
+
+
+def test_take_exactly_part_of_a_resting_futures_order(control):
+    demo = _demo(control)
+    order = control.futures_order(demo, "BTCUSDT", "SELL", "LIMIT", quantity="0.5", price="70000",
+                                  time_in_force="GTC")["order"]
+    taken = control.take_futures(order["orderId"], "0.2")
+    assert taken["order"]["executedQty"] == "0.20000000" and taken["order"]["status"] == "PARTIALLY_FILLED"
+    assert taken["taker"]["status"] == "FILLED" and taken["trades"][0]["price"] == "70000.00000000"
+    assert control.futures_account(demo)["positions"][0]["positionAmt"] == "-0.20000000"
+    assert refused(control.take_futures, order["orderId"], "0.31").status == 400
+    assert refused(control.take_futures, 10**9, "0.1").status == 404
+    assert control.audit()["ok"]

@@ -16,7 +16,7 @@ from simulator.engine.book import OrderBook
 from simulator.engine.clock import Clock
 from simulator.engine.events import OrderRejected
 from simulator.engine.fees import FeeSchedule
-from simulator.engine.order import GTC
+from simulator.engine.order import BUY, GTC, IOC, LIMIT, SELL
 from simulator.engine.perp import amend, conditional, liquidation, settlement, views
 from simulator.engine.perp.events import ConfigUpdate
 from simulator.engine.perp.funding import FundingRecord, FundingSchedule, first_funding_time, premium_index
@@ -25,18 +25,18 @@ from simulator.engine.perp.instrument import FUTURES_TIERS, PerpInstrument, Perp
 from simulator.engine.perp.margin import Risk, initial_margin, risk
 from simulator.engine.perp.matching import PerpMatcher
 from simulator.engine.perp.numbers import ceil_div
-from simulator.engine.perp.order import BOTH, CONDITIONAL, CONTRACT_PRICE, PerpOrder
+from simulator.engine.perp.order import BOTH, CONDITIONAL, CONTRACT_PRICE, LONG, SHORT, PerpOrder
 from simulator.engine.perp.position import ISOLATED, MARGIN_TYPES, Position
 from simulator.engine.perp.pricing import MarkPrice, PriceKlines
 from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.results import (FundingResult, FuturesTransferResult, LeverageResult,
                                            LiquidationResult, MarginResult, SettingResult)
 from simulator.engine.perp.settings import NO_SETTINGS, AccountSettings
-from simulator.engine.perp.validation import validate
+from simulator.engine.perp.validation import margin_need, validate
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.results import PlaceResult
 from simulator.engine.retention import Retention
-from simulator.engine.taker_plan import NOTHING_TO_TAKE
+from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan
 
 
 class FuturesEngine(PerpMatcher):
@@ -292,8 +292,39 @@ class FuturesEngine(PerpMatcher):
     def cancel_replace(self, *args, **kwargs):
         raise Rejected(Reject.INVALID_ORDER, "cancelReplace does not exist on futures")
 
-    def fill_order(self, *args, **kwargs):
-        raise Rejected(Reject.INVALID_ORDER, "taking a futures order is not supported yet")
+    def fill_order(self, order_id: int, qty: int, taker_account_id: int) -> PlaceResult:
+        """Make exactly `qty` of one resting order trade at its price, with an IOC from `taker_account_id` that
+        matches that order alone (the spot engine's fill_order, with the taker's initial margin checked)."""
+        maker = self.orders.get(order_id)
+        if maker is None or not maker.is_open or not maker.is_working:
+            raise Rejected(Reject.UNKNOWN_ORDER, "only a resting order can be filled")
+        inst = self.instruments[maker.symbol]
+        account = self.account(taker_account_id)
+        if inst.status != "TRADING":
+            raise Rejected(Reject.MARKET_CLOSED)
+        if taker_account_id == maker.account_id:
+            raise Rejected(Reject.INVALID_ORDER, "an order cannot be filled by its own account")
+        if type(qty) is not int or qty <= 0 or qty % inst.step or qty > maker.remaining:
+            raise Rejected(Reject.LOT_SIZE, "the quantity must be whole steps, at most what the order has left")
+        side = SELL if maker.is_buy else BUY
+        position_side = BOTH if not self.settings_of(taker_account_id).dual_side else (SHORT if maker.is_buy
+                                                                                        else LONG)
+        plan = TakerPlan([(maker, qty)], qty, inst.notional(maker.price, qty), False)
+        need = margin_need(self, inst, taker_account_id, inst.symbol, side == BUY, LIMIT, qty, maker.price, 0, plan,
+                           position_side, False, self.settings_of(taker_account_id), self.mark(inst.symbol))
+        first = self.seq + 1
+        now = self.clock.now_ms()
+        taker = PerpOrder(self.next_order_id, self._new_client_id(), taker_account_id, maker.symbol, side, LIMIT,
+                          IOC, maker.price, qty, 0, "NONE", now, position_side)
+        self.next_order_id += 1
+        taker.working_time = now
+        self._accept(account, taker, inst, need)
+        trades: list = []
+        book = self.books[maker.symbol]
+        self._execute(taker, inst, book, plan, trades, now)
+        self._after_trades(inst, book, now, trades)
+        self._flush(now)
+        return PlaceResult(taker, trades, first, self._end(first))
 
     def test_order(self, account_id: int, symbol: str, side: str, type_: str, **kwargs) -> None:
         """Every check place_order would run, changing nothing (POST /fapi/v1/order/test); same keywords."""
