@@ -133,3 +133,10 @@ def test_funding_that_exhausts_the_margin_liquidates():
     assert [o.type for o in result.liquidated] == ["LIQUIDATION"]
     assert engine.positions[(victim, "BTCUSDT", "BOTH")].amt == 0
     assert_clean(engine)
+
+
+def test_interest_is_per_eight_hours_scaled_to_the_interval():
+    engine, _ = new_futures(perp_spec("BTCUSDT"), perp_spec("ETHUSDT", funding_interval_hours=4))
+    assert engine.mark_view("BTCUSDT").interest_rate == Decimal("0.0001")
+    assert engine.mark_view("ETHUSDT").interest_rate == Decimal("0.00005")
+    assert engine.mark_view("ETHUSDT").last_funding_rate == Decimal("0.00005")

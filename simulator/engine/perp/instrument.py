@@ -69,7 +69,7 @@ class PerpSpec:
     base_precision: int = 8
     quote_precision: int = 8
     max_num_orders: int = 200
-    interest_rate: Decimal = Decimal("0.0001")  # per funding interval, Binance's 0.01 %
+    interest_rate: Decimal = Decimal("0.0001")  # per 8 hours, Binance's 0.01 %
     funding_cap: Decimal = Decimal("0.0075")
     funding_floor: Decimal = Decimal("-0.0075")
     # PERCENT_PRICE around the mark price, as exchangeInfo shows it (multiplierUp / multiplierDown)
@@ -118,7 +118,8 @@ class PerpInstrument(Instrument):
         self.brackets = build_brackets(spec.max_leverage, spec.maint_margin_rate, 10**spec.quote_precision)
         self.funding_interval_hours = spec.funding_interval_hours
         self.funding_interval_ms = spec.funding_interval_hours * HOUR_MS
-        self.interest_rate = spec.interest_rate
+        # the interest rate is quoted per 8 hours (Binance's 0.01 %): a symbol settling every 4 h takes half of it
+        self.interest_rate = spec.interest_rate * spec.funding_interval_hours / 8
         self.funding_cap = spec.funding_cap
         self.funding_floor = spec.funding_floor
         self.up = spec.multiplier_up.as_integer_ratio()
