@@ -1,4 +1,4 @@
-"""An adapter built on ccxt (async REST) and ccxt.pro (WebSocket events), unmodified but for its URLs.
+"""The spot half of the ccxt adapter: ccxt (async REST) and ccxt.pro (WebSocket events), unmodified but for URLs.
 
 It shows the suite is not tied to one code base, and tells ccxt users what ccxt's Binance classes get right out
 of the box. The connector logic here is what a careful ccxt user writes: orders tracked by client id, fills from
@@ -32,14 +32,6 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal(0)
 
 
-def _symbol(pair: str) -> str:
-    return pair.replace("-", "/")
-
-
-def _pair(symbol: str) -> str:
-    return symbol.replace("/", "-")
-
-
 def repoint(exchange: Any, rest_url: str, ws_url: str) -> None:
     """Every url under exchange.urls["api"] to the simulator, keeping its path (the README's recipe)."""
     def rewrite(urls: dict) -> None:
@@ -68,12 +60,15 @@ class CcxtAdapter:
                               Capability.FOK, Capability.CANCEL_ALL, Capability.ORDER_BOOK,
                               Capability.PUBLIC_TRADES, Capability.BALANCE_EVENTS})
 
+    exchange_class = ccxtpro.binance
+    market_types = ["spot"]  # ccxt's fetchMarkets: only the market this adapter trades
+
     def __init__(self, config: AdapterConfig):
         self.config = config
-        self.exchange = ccxtpro.binance({
+        self.exchange = self.exchange_class({
             "apiKey": config.api_key, "secret": config.api_secret, "enableRateLimit": True,
             "timeout": int(config.timing.request_timeout * 1000),
-            "options": {"adjustForTimeDifference": True, "defaultType": "spot", "fetchMarkets": ["spot"],
+            "options": {"adjustForTimeDifference": True, "fetchMarkets": self.market_types,
                         "warnOnFetchOpenOrdersWithoutSymbol": False}})
         repoint(self.exchange, config.rest_url, config.ws_url)
         self._queue: asyncio.Queue = asyncio.Queue()
@@ -87,13 +82,30 @@ class CcxtAdapter:
     async def start(self) -> None:
         await self.exchange.load_markets()
         await self._poll_balances()
+        self._tasks = [asyncio.get_running_loop().create_task(c) for c in self._loops()]
+        for pair in self.config.trading_pairs:  # ready: every book has its snapshot
+            await self.exchange.watch_order_book(self.symbol(pair))
+        await asyncio.sleep(0.2)  # ccxt gives no signal that its user data subscription is live
+
+    def _loops(self) -> list:
         loops = [self._watch_orders(), self._watch_trades(), self._watch_balance(), self._poll()]
         for pair in self.config.trading_pairs:
             loops += [self._watch_book(pair), self._watch_public_trades(pair)]
-        self._tasks = [asyncio.get_running_loop().create_task(c) for c in loops]
-        for pair in self.config.trading_pairs:  # ready: every book has its snapshot
-            await self.exchange.watch_order_book(_symbol(pair))
-        await asyncio.sleep(0.2)  # ccxt gives no signal that its user data subscription is live
+        return loops
+
+    def symbol(self, pair: str) -> str:
+        return pair.replace("-", "/")
+
+    def pair(self, symbol: str) -> str:
+        return symbol.replace("/", "-")
+
+    def _order_params(self, order: OrderRequest) -> dict[str, Any]:
+        """ccxt's params for an order beyond its symbol, type, side, amount and price."""
+        if order.order_type == "LIMIT_MAKER":
+            return {"postOnly": True}
+        if order.order_type == "LIMIT":
+            return {"timeInForce": order.time_in_force}
+        return {}
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -115,13 +127,9 @@ class CcxtAdapter:
         tracked = _Tracked(order, cid)
         if cid not in self._orders:  # a duplicate id is sent (the exchange answers why) but never tracked
             self._orders[cid] = tracked
-        symbol = _symbol(order.trading_pair)
-        params: dict[str, Any] = {"newClientOrderId": cid}
+        symbol = self.symbol(order.trading_pair)
+        params: dict[str, Any] = {"newClientOrderId": cid, **self._order_params(order)}
         kind = "market" if order.order_type == "MARKET" else "limit"
-        if order.order_type == "LIMIT_MAKER":
-            params["postOnly"] = True
-        elif order.order_type == "LIMIT":
-            params["timeInForce"] = order.time_in_force
         try:
             amount = float(self.exchange.amount_to_precision(symbol, float(order.amount)))
             price = None if order.price is None else float(self.exchange.price_to_precision(symbol, float(order.price)))
@@ -137,7 +145,7 @@ class CcxtAdapter:
         if tracked is None or tracked.done:
             return
         with contextlib.suppress(BaseError):
-            await self.exchange.cancel_order(tracked.exchange_order_id or "", _symbol(trading_pair),
+            await self.exchange.cancel_order(tracked.exchange_order_id or "", self.symbol(trading_pair),
                                              {"origClientOrderId": client_order_id})
 
     async def cancel_all(self, trading_pair: Optional[str] = None) -> list[str]:
@@ -181,7 +189,7 @@ class CcxtAdapter:
         self._queue.put_nowait(OrderFilled(tracked.client_order_id, tracked.exchange_order_id or "",
                                            tracked.request.trading_pair, trade_id, tracked.request.side,
                                            _dec(trade.get("price")), amount, fee.get("currency") or "",
-                                           _dec(fee.get("cost"))))
+                                           _dec(fee.get("cost")), tracked.request.position_side))
 
     def _finish(self, tracked: _Tracked) -> None:
         """Terminal once the exchange says so and every fill it counts was reported."""
@@ -235,7 +243,7 @@ class CcxtAdapter:
         await self._forever(lambda: self.exchange.watch_balance(), handle)
 
     async def _watch_book(self, pair: str) -> None:
-        await self._forever(lambda: self.exchange.watch_order_book(_symbol(pair)), lambda book: None)
+        await self._forever(lambda: self.exchange.watch_order_book(self.symbol(pair)), lambda book: None)
 
     async def _watch_public_trades(self, pair: str) -> None:
         seen: set[str] = set()
@@ -245,7 +253,7 @@ class CcxtAdapter:
                 if str(t["id"]) not in seen:
                     seen.add(str(t["id"]))
                     self._queue.put_nowait(PublicTrade(pair, str(t["id"]), _dec(t["price"]), _dec(t["amount"])))
-        await self._forever(lambda: self.exchange.watch_trades(_symbol(pair)), handle)
+        await self._forever(lambda: self.exchange.watch_trades(self.symbol(pair)), handle)
 
     def _set_balance(self, asset: str, total: Decimal, available: Decimal) -> None:
         new = Balance(total, available)
@@ -259,6 +267,7 @@ class CcxtAdapter:
             await asyncio.sleep(self.config.timing.poll_interval)
             with contextlib.suppress(asyncio.TimeoutError, BaseError):
                 await self._poll_balances()
+                await self._poll_extra()
             for tracked in [t for t in self._orders.values() if not t.done and t.exchange_order_id]:
                 with contextlib.suppress(asyncio.TimeoutError, BaseError):
                     await self._poll_order(tracked)
@@ -268,8 +277,11 @@ class CcxtAdapter:
         for asset, total in (balance.get("total") or {}).items():
             self._set_balance(asset, _dec(total), _dec((balance.get("free") or {}).get(asset)))
 
+    async def _poll_extra(self) -> None:
+        """The perpetual adapter's positions and funding payments."""
+
     async def _poll_order(self, tracked: _Tracked) -> None:
-        symbol = _symbol(tracked.request.trading_pair)
+        symbol = self.symbol(tracked.request.trading_pair)
         try:
             order = await self.exchange.fetch_order(tracked.exchange_order_id, symbol)
         except OrderNotFound:
@@ -291,7 +303,7 @@ class CcxtAdapter:
                 and (trading_pair is None or t.request.trading_pair == trading_pair)]
 
     async def order_book(self, trading_pair: str, depth: int) -> BookTop:
-        book = self.exchange.orderbooks.get(_symbol(trading_pair))
+        book = self.exchange.orderbooks.get(self.symbol(trading_pair))
         if book is None:
             return BookTop((), ())
         return BookTop(tuple((_dec(p), _dec(q)) for p, q, *_ in book["bids"][:depth]),
@@ -299,12 +311,10 @@ class CcxtAdapter:
 
     async def trading_rules(self) -> dict[str, TradingRule]:
         rules = {}
-        for market in self.exchange.markets.values():
-            if not market.get("spot"):
-                continue
+        for market in self.exchange.markets.values():  # only this adapter's market was loaded
             limits = market["limits"]
-            rules[_pair(market["symbol"])] = TradingRule(
-                _pair(market["symbol"]), _dec(limits["amount"]["min"]), _dec(limits["amount"]["max"]),
+            rules[self.pair(market["symbol"])] = TradingRule(
+                self.pair(market["symbol"]), _dec(limits["amount"]["min"]), _dec(limits["amount"]["max"]),
                 _dec(market["precision"]["price"]), _dec(market["precision"]["amount"]),
                 _dec((limits.get("cost") or {}).get("min")), market["info"].get("status", ""))
         return rules
@@ -323,7 +333,3 @@ class CcxtAdapter:
 
     async def set_margin_type(self, trading_pair: str, margin_type: str) -> None:
         raise NotImplementedError("the ccxt adapter trades spot only")
-
-
-def make_adapter(config: AdapterConfig) -> CcxtAdapter:
-    return CcxtAdapter(config)
