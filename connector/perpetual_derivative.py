@@ -50,8 +50,11 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
     # --- network ---
     async def start_network(self) -> None:
         await super().start_network()
-        await self._update_position_mode()
-        await self._update_funding_info_rest()
+        await self._update_position_mode()  # needed: orders are shaped by it
+        try:
+            await self._update_funding_info_rest()
+        except ExchangeError as exc:  # the markPrice stream brings it too; readiness says it is missing meanwhile
+            log.info("funding info over REST failed: %s", exc)
         stored = self._store.get_value(LAST_FUNDING_KEY) if self._store else None
         # Resume after the last payment reported before a restart; on a first start, report from now on (and
         # remember that at once: payments made while a connector that never polled was down count too).
