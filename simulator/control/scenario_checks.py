@@ -21,9 +21,10 @@ A check is one mapping whose first key names what it looks at, the others its at
                           is none; leverage and marginType are compared only while it is open)
     {futuresOpenOrders: ACCOUNT, symbol: SYM, side: S, positionSide: P, reduceOnly: BOOL, type: T, count: N}
                           the account's working futures orders that fit: exactly `count`, or at least one
-    {funding: ACCOUNT, sign: paid|received, count: N}
-                          the funding payments the account was sent (ACCOUNT_UPDATE reason FUNDING_FEE) since
-                          the setup ended, those it paid or received: exactly `count`, or at least one
+    {income: ACCOUNT, incomeType: T, symbol: SYM, sign: positive|negative, count: N}
+                          the account's futures income rows (GET /fapi/v1/income: FUNDING_FEE, REALIZED_PNL,
+                          COMMISSION, INSURANCE_CLEAR, TRANSFER) since the setup ended that fit: exactly `count`,
+                          or at least one
     {futuresAccount: ACCOUNT, dualSidePosition: BOOL, asset: A, walletBalance: D}
                           the futures account's position mode, and its wallet balance of `asset`
     {insuranceFund: ASSET, drained: BOOL}
@@ -47,6 +48,7 @@ from typing import Any, Protocol
 from simulator.control.scenario_futures import signed_amount
 from simulator.control.traffic import KINDS as TRAFFIC_KINDS, matches
 from simulator.engine.instrument import SYMBOL_STATUSES
+from simulator.engine.perp.income import INCOME_TYPES
 from simulator.engine.perp.order import PERP_ORDER_TYPES, POSITION_SIDES
 from simulator.engine.perp.position import MARGIN_TYPES
 from simulator.inputs import MAX_CLOCK_MS, MAX_COUNT, InputError, boolean, integer, one_of, text
@@ -65,7 +67,7 @@ CHECKS = {
     "event": ("count",),
     "position": ("symbol", "positionSide", "amount", "leverage", "marginType"),
     "futuresOpenOrders": ("symbol", "side", "positionSide", "reduceOnly", "type", "count"),
-    "funding": ("sign", "count"),
+    "income": ("incomeType", "symbol", "sign", "count"),
     "futuresAccount": ("dualSidePosition", "asset", "walletBalance"),
     "insuranceFund": ("drained",),
     "traffic": ("endpoint", "stream", "status", "account", "after", "before", "during", "count", "min", "max"),
@@ -92,7 +94,7 @@ class Refs(Protocol):
 
     def observations(self) -> list[dict[str, Any]]: ...
 
-    def futures_events(self, wanted: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def futures_since(self) -> int: ...
 
     def insurance_before(self, asset: str) -> str: ...
 
@@ -166,9 +168,11 @@ def parse_check(v, value: Any, path: str, line: int, amount, anchors: set[str]) 
         out["reduceOnly"] = m.optional("reduceOnly", boolean)
         out["type"] = m.optional("type", one_of(PERP_ORDER_TYPES))
         out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
-    elif subject == "funding":
-        out["account"] = v.account(m, "funding")
-        out["sign"] = m.optional("sign", one_of(("paid", "received")))
+    elif subject == "income":
+        out["account"] = v.account(m, "income")
+        out["incomeType"] = m.optional("incomeType", one_of(INCOME_TYPES))
+        out["symbol"] = m.optional("symbol", text, "").upper() or None
+        out["sign"] = m.optional("sign", one_of(("positive", "negative")))
         out["count"] = m.optional("count", integer, minimum=0, maximum=MAX_COUNT)
     elif subject == "futuresAccount":
         out["account"] = v.account(m, "futuresAccount")
@@ -210,7 +214,7 @@ def describe(check: dict[str, Any]) -> str:
     """The check as a person reads it: `orders subject clientOrderId=lost-1 count=1`."""
     subject = check["subject"]
     head = {"order": "order", "orders": "account", "balance": "account", "openOrders": "account",
-            "position": "account", "futuresOpenOrders": "account", "funding": "account", "futuresAccount": "account",
+            "position": "account", "futuresOpenOrders": "account", "income": "account", "futuresAccount": "account",
             "insuranceFund": "asset", "fault": "fault", "listenKey": "listenKey", "symbol": "symbol",
             "traffic": "kind"}.get(subject)
     parts = [subject] + ([str(check[head])] if head else [])
@@ -373,16 +377,18 @@ def _futures_open_orders(target, refs: Refs, check: dict[str, Any], compare, pro
     return f"{check['account']} has {len(fit)} such open futures order(s)"
 
 
-def _funding(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
-    updates = refs.futures_events({"kind": "account_update", "account": check["account"], "reason": "FUNDING_FEE"})
-    changes = [sum(row[3] for row in update["balances"]) for update in updates]
-    fit = [c for c in changes if check["sign"] is None or (c < 0) == (check["sign"] == "paid")]
+def _income(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
+    rows = target.futures_income(account_id=refs.account(check["account"]), income_type=check["incomeType"],
+                                 symbol=check["symbol"], limit=10_000)["income"]
+    since = refs.futures_since()
+    fit = [r for r in rows if r["time"] >= since and (
+        check["sign"] is None or (Decimal(r["income"]) < 0) == (check["sign"] == "negative"))]
     if check["count"] is not None:
         compare("count", len(fit), check["count"])
     elif not fit:
-        problems.append(f"no funding {check['sign'] or 'payment'}")
-    paid = sum(1 for c in changes if c < 0)
-    return f"{check['account']}: {len(changes)} funding payment(s), {paid} paid, {len(changes) - paid} received"
+        problems.append("no such income row")
+    total = sum((Decimal(r["income"]) for r in fit), Decimal(0))
+    return f"{check['account']}: {len(fit)} such income row(s), {total.normalize():f} in all"
 
 
 def _futures_account(target, refs: Refs, check: dict[str, Any], compare, problems: list[str]) -> str:
@@ -404,4 +410,4 @@ def _insurance_fund(target, refs: Refs, check: dict[str, Any], compare, problems
 
 
 FUTURES_CHECKS = {"insuranceFund": _insurance_fund, "position": _position, "futuresOpenOrders": _futures_open_orders,
-                  "funding": _funding, "futuresAccount": _futures_account}
+                  "income": _income, "futuresAccount": _futures_account}

@@ -15,9 +15,9 @@ scenario validator) and how the Player runs it and undoes it (`FuturesStepPlayer
 
 As everywhere in a scenario, the accounts are the scenario's own (never the subject's). What the steps change is
 undone when the scenario ends: the funding rates set go back to what they were (computed again, or the rate set
-before), the mark's premium to what it was, and the own accounts' positions are closed through the book with
-reduce-only market orders. A position that cannot be closed so, or an own open futures order (the control plane
-cannot cancel one), has no undo: then the simulator is reset to its config, as after a delisting.
+before), the mark's premium to what it was, the own accounts' futures orders are canceled and their positions
+closed through the book with reduce-only market orders. A position that cannot be closed so has no undo: then the
+simulator is reset to its config, as after a delisting.
 """
 from __future__ import annotations
 
@@ -120,26 +120,17 @@ class FuturesStepPlayer:
         self._marks_set: set[str] = set()
         self._futures_used = False  # own accounts traded perpetuals: their positions are closed at the end
         self._closed: list[str] = []  # the own positions the clean-up closed, for its timeline
-        self.futures_setup_seq = 0
+        self.futures_setup_time = 0
 
     def _futures_setup(self) -> None:
         """Before the first step: what the clean-up puts back, and where the futures events of the scene begin."""
         funding = self.target.funding()
         self._funding_before, self._insurance_before = funding["perpetuals"], funding["insuranceFund"]
-        self.futures_setup_seq = self.target.futures_events(after=0, limit=1)["lastSeq"]
+        self.futures_setup_time = self.target.clock()["now"]
 
-    def futures_events(self, wanted: dict[str, Any]) -> list[dict[str, Any]]:
-        """The futures engine's events since the setup ended fitting `wanted` (as `wait`'s filter)."""
-        found, after = [], self.futures_setup_seq
-        while True:
-            page = self.target.futures_events(after=after, limit=10_000)
-            if page["gap"]:
-                raise ControlError("events_lost", "the futures event log no longer reaches back to the end of the "
-                                                  "setup (the scene ran too long for the retention)", 409)
-            found += [e for e in page["events"] if self._event_fits(e, wanted)]
-            if not page["events"] or page["events"][-1]["seq"] >= page["lastSeq"]:
-                return found
-            after = page["events"][-1]["seq"]
+    def futures_since(self) -> int:
+        """When the setup ended, on the simulator's clock: income checks count the rows from then on."""
+        return self.futures_setup_time
 
     def insurance_before(self, asset: str) -> str:
         return self._insurance_before.get(asset, "0")
@@ -190,7 +181,7 @@ class FuturesStepPlayer:
     # --- the clean-up ------------------------------------------------------------------------------------
     def _futures_cleanup_tasks(self) -> list:
         """Put back the funding rates and mark premiums the steps set (after the index is back)."""
-        tasks = [("futures", lambda: "closed " + ", ".join(self._closed) + " through the book")] if self._closed else []
+        tasks = [("futures", lambda: "undid " + ", ".join(self._closed))] if self._closed else []
         for symbol in sorted(self._marks_set):
             tasks.append(("futures", lambda symbol=symbol: self._restore_premium(symbol)))
         for symbol in sorted(self._rates_set):
@@ -209,14 +200,15 @@ class FuturesStepPlayer:
         return f"{symbol} funding rate " + (f"back to {rate}" if rate is not None else "computed again")
 
     def _futures_leftovers(self) -> str | None:
-        """Close the own accounts' positions through the book; the reason to reset when that cannot be done."""
+        """Cancel the own accounts' futures orders and close their positions through the book; the reason to reset
+        when a position cannot be closed so."""
         if not self._futures_used:
             return None
         for account_id in self.own_accounts:
             summary = self.target.futures_account(account_id=account_id)
-            if summary["openOrders"]:
-                return (f"account {account_id} keeps {len(summary['openOrders'])} open futures order(s), which the "
-                        "control plane cannot cancel")
+            for order in summary["openOrders"]:
+                self.target.cancel_futures_order(order_id=order["orderId"])
+                self._closed.append(f"account {account_id}'s futures order {order['orderId']} (canceled)")
             for position in summary["positions"]:
                 amount = Decimal(position["positionAmt"])
                 if not amount:
@@ -228,7 +220,8 @@ class FuturesStepPlayer:
                         reduce_only=position["positionSide"] == "BOTH")
                 except ControlError as exc:
                     return f"account {account_id}'s {position['symbol']} position cannot be closed: {exc.message}"
-                self._closed.append(f"account {account_id}'s {position['symbol']} {position['positionAmt']}")
+                self._closed.append(f"account {account_id}'s {position['symbol']} position {position['positionAmt']} "
+                                    "(closed through the book)")
             left = [p for p in self.target.futures_account(account_id=account_id)["positions"]
                     if Decimal(p["positionAmt"])]
             if left:

@@ -24,9 +24,9 @@ The outcome (`Result.verdict`):
 Whatever the outcome, and when the run is interrupted, the exchange is left clean: faults cleared, the clock's
 skew and any advance given back, the market maker running again (if it was), index prices, symbol statuses and
 trading rules as they were, funding rates and mark premiums too (scenario_futures), every open order of the
-scenario's own accounts canceled and their perpetual positions closed (a delisting has no undo, nor an own futures
-order or a position the book cannot close: after one, the simulator is reset to its config). Every step, and each
-part of the clean-up, becomes a timeline entry {index, line, action, ok, summary}.
+scenario's own accounts canceled (futures ones too) and their perpetual positions closed (a delisting has no undo,
+nor a position the book cannot close: after one, the simulator is reset to its config). Every step, and each part of
+the clean-up, becomes a timeline entry {index, line, action, ok, summary}.
 """
 from __future__ import annotations
 

@@ -48,8 +48,10 @@ def bad(text: str) -> str:
      "bad.yaml:4: steps[0].futuresDeposit.amount: must be greater than zero"),
     ("steps:\n  - pause: 1\nverdict:\n  - {position: subject, symbol: BTCUSDT, amount: lots}\n",
      "bad.yaml:6: verdict[0].amount: not a decimal number"),
-    ("steps:\n  - pause: 1\nverdict:\n  - {funding: subject, sign: owed}\n",
-     "bad.yaml:6: verdict[0].sign: 'owed' is not one of paid, received"),
+    ("steps:\n  - pause: 1\nverdict:\n  - {income: subject, sign: owed}\n",
+     "bad.yaml:6: verdict[0].sign: 'owed' is not one of positive, negative"),
+    ("steps:\n  - pause: 1\nverdict:\n  - {income: subject, incomeType: BONUS}\n",
+     "bad.yaml:6: verdict[0].incomeType: 'BONUS' is not one of TRANSFER"),
     ("steps:\n  - pause: 1\nverdict:\n  - {futuresOpenOrders: subject, type: ICEBERG}\n",
      "bad.yaml:6: verdict[0].type: 'ICEBERG' is not one of LIMIT"),
     ("steps:\n  - pause: 1\nverdict:\n  - {futuresAccount: subject, asset: USDT}\n",
@@ -80,13 +82,13 @@ steps:
   - expect: {position: whale, symbol: BTCUSDT, amount: "0.1", leverage: 50, marginType: ISOLATED}
   - fundingRate: {symbol: BTCUSDT, rate: "-0.0005"}
   - settle: BTCUSDT
-  - expect: {funding: whale, sign: received, count: 1}
+  - expect: {income: whale, incomeType: FUNDING_FEE, sign: positive, count: 1}
   - markPrice: {symbol: BTCUSDT, premium: "-100"}
   - index: {symbol: BTCUSDT, price: "62000"}
   - expect: {position: whale, symbol: BTCUSDT, amount: "0"}
 verdict:
-  - {funding: whale, count: 1}
-  - {funding: whale, sign: paid, count: 0}
+  - {income: whale, incomeType: FUNDING_FEE, count: 1}
+  - {income: whale, incomeType: FUNDING_FEE, sign: negative, count: 0}
   - {futuresOpenOrders: whale, count: 0}
   - {futuresAccount: subject, dualSidePosition: false}
 """
@@ -120,7 +122,7 @@ def test_the_same_scene_plays_over_http_against_a_running_server():
         server.stop()
 
 
-def test_an_own_position_left_open_is_closed_and_a_resting_futures_order_means_a_reset(msim):
+def test_an_own_position_left_open_is_closed_and_its_resting_futures_order_canceled(msim):
     control = Control(msim)
     control.tick()
     control.advance_clock(600)
@@ -137,14 +139,15 @@ steps:
     own = control.list_accounts()["accounts"][-1]
     assert own["name"] == "long"
     assert control.futures_account(own["id"])["positions"] == []  # closed through the book
-    assert any("through the book" in e.summary for e in result.timeline if e.index == -3)
+    assert any("(closed through the book)" in e.summary for e in result.timeline if e.index == -3)
     resting = body + "  - futuresPlace: {account: long, symbol: BTCUSDT, side: BUY, price: '50000', " \
                      "quantity: '0.01'}\n"
     result = play_in_process(load_scenario_text(HEAD + resting.replace("long", "rest"), "p.yaml"), control)
     assert result.ok
-    assert any(e.action == "reset" and "cannot cancel" in e.summary for e in result.timeline if e.index == -3), \
+    assert any("(canceled)" in e.summary for e in result.timeline if e.index == -3), \
         [e.render() for e in result.timeline]
-    assert "rest" not in {a["name"] for a in control.list_accounts()["accounts"]}
+    rest = next(a["id"] for a in control.list_accounts()["accounts"] if a["name"] == "rest")
+    assert control.futures_account(rest)["openOrders"] == [] and control.futures_account(rest)["positions"] == []
 
 
 def test_a_position_check_fails_with_what_it_saw(msim):

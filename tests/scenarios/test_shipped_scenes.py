@@ -54,7 +54,7 @@ NAIVE_FAILS_ON = {
     "reconnect-storm": "status=429",
     "trade-before-new": "sameQtyAs",
     "insufficient-balance": "POST /api/v3/order",
-    "funding-flip": "funding subject sign=paid",
+    "funding-flip": "income subject incomeType=FUNDING_FEE sign=negative",
     "liquidation-cascade": "position subject symbol=BTCUSDT positionSide=BOTH amount=0: amount is '-0.01",
     "mark-index-divergence": "position subject symbol=BTCUSDT positionSide=BOTH amount=0: amount is '0.01",
     "position-mode-refused": "POST /fapi/v1/order",
