@@ -102,10 +102,13 @@ class KindSpec:
 
 
 _WS_STATUS = ("all", "stream", "listenKey")
-# Binance's user data event types (`e`) and execution types (`x`): what a user data fault may pick messages by.
+# Binance's user data event types (`e`) and execution types (`x`), spot's then USD-M's: what a user data fault may
+# pick messages by.
 USER_EVENTS = ("executionReport", "outboundAccountPosition", "balanceUpdate", "listStatus", "listenKeyExpired",
-               "eventStreamTerminated", "externalLockUpdate")
-EXEC_TYPES = ("NEW", "CANCELED", "REPLACED", "REJECTED", "TRADE", "EXPIRED", "TRADE_PREVENTION")
+               "eventStreamTerminated", "externalLockUpdate",
+               "ORDER_TRADE_UPDATE", "ACCOUNT_UPDATE", "ACCOUNT_CONFIG_UPDATE", "MARGIN_CALL")
+EXEC_TYPES = ("NEW", "CANCELED", "REPLACED", "REJECTED", "TRADE", "EXPIRED", "TRADE_PREVENTION",
+              "CALCULATED", "AMENDMENT")
 # The keys a fault may filter calls on besides its targets (a call matches only if it has the fault's value), with
 # the value a call that does not say has: REST's http_latency hook runs before the handler unless it says after.
 FILTERS = {"event": None, "execType": None, "phase": "before"}
