@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 
@@ -129,10 +133,13 @@ class TestTiny(SpotConformance):
 '''
 
 
-def test_the_pytest_plugin_turns_each_check_into_a_test_named_by_id(pytester):
-    pytester.makepyfile(test_tiny=PLUGIN_TEST)
-    pytester.syspathinsert(str(__import__("pathlib").Path(__file__).parents[2]))
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "-n", "0",  # the plugin comes by its entry point
-                                          "-k", "RULES-004 or TIME-001 or BOOK-001", "-m", "core")
-    result.assert_outcomes(passed=1, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*test_conformance?TIME-001?*"])
+def test_the_pytest_plugin_turns_each_check_into_a_test_named_by_id(tmp_path):
+    """A connector's own test run, in a pytest of its own: the plugin comes by its entry point."""
+    (tmp_path / "test_tiny.py").write_text(PLUGIN_TEST)
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+                          "-n", "0", "-k", "RULES-004 or TIME-001 or BOOK-001", "-m", "core", "test_tiny.py"],
+                         cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True,
+                         timeout=120)
+    assert "1 failed, 1 passed, 1 skipped" in run.stdout, run.stdout + run.stderr
+    assert "test_conformance[TIME-001]" in run.stdout
