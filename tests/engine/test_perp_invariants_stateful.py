@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from simulator.engine.perp.audit import audit_perp
+from simulator.engine.perp.margin import risk
 from simulator.engine.perp.order import closes
 from simulator.engine.rejection import Rejected
 from tests.engine.helpers import a
@@ -148,17 +149,42 @@ class FuturesMachine(RuleBasedStateMachine):
 
     @rule(symbol=symbols, move=st.integers(-150, 150))
     def index(self, symbol, move):
+        start = len(self.events)
         price = max(TICK[symbol], MID[symbol] + move * MID[symbol] // 1000)
         self.engine.set_index(symbol, price - price % TICK[symbol])
+        self._liquidated_where_due(start, symbol)
 
     @rule(symbol=symbols, premium=st.integers(-50, 50))
     def premium(self, symbol, premium):
-        self._try(self.engine.set_premium, symbol, premium * TICK[symbol])
+        start = len(self.events)
+        if self._try(self.engine.set_premium, symbol, premium * TICK[symbol]) is not None:
+            self._liquidated_where_due(start, symbol)
 
     @rule(symbol=symbols, rate=st.integers(-75, 75))
     def funding(self, symbol, rate):
+        start = len(self.events)
         self.engine.set_funding_rate(symbol, Decimal(rate) / 10_000)
         self.engine.settle_funding(symbol)
+        self._liquidated_where_due(start, symbol)
+
+    def _liquidated_where_due(self, start: int, symbol: str) -> None:
+        """After a mark move or a settlement of `symbol`, no account holding it is left at or under maintenance
+        without a liquidation attempt in that operation (a book too thin to close it leaves the position)."""
+        forced = {e.order.account_id for e in self.events[start:] if e.kind == "force_order"}
+        holders = {key[0] for key in self.engine.open_positions[symbol]}
+        for account_id in self.ids:
+            if account_id not in holders:
+                continue
+            figures = risk(self.engine, account_id, "USDT")
+            cross = [p for p in figures.positions if p.margin_type != "ISOLATED"]
+            under = cross and figures.cross_margin_balance <= figures.cross_maint
+            for p in figures.positions:
+                if p.margin_type == "ISOLATED":
+                    inst = self.engine.instruments[p.symbol]
+                    mark = self.engine.mark(p.symbol)
+                    under = under or p.isolated_wallet + p.unrealized(mark, inst.base_unit) <= \
+                        inst.maint_margin(p.notional(mark, inst.base_unit))
+            assert not under or account_id in forced, (account_id, figures)
 
     @rule(ms=st.sampled_from((1_000, 60_000, 3_600_000, 8 * 3_600_000)))
     def time_passes(self, ms):

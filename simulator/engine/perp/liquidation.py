@@ -18,12 +18,13 @@ from __future__ import annotations
 from simulator.engine.order import BUY, IOC, SELL
 from simulator.engine.perp.events import ForceOrder, MarginCall, MarginCallRow
 from simulator.engine.perp.income import INSURANCE_CLEAR
-from simulator.engine.perp.margin import cross_totals, risk
+from simulator.engine.perp.margin import risk
 from simulator.engine.perp.order import LIQUIDATION, PerpOrder
 from simulator.engine.perp.position import ISOLATED
 from simulator.engine.taker_plan import plan_taker
 
 WARN_PERCENT = 80
+CASCADE_ROUNDS = 10  # liquidations setting off liquidations in one operation: bounded
 
 
 def check(engine, symbol: str, now: int) -> list[PerpOrder]:
@@ -32,19 +33,70 @@ def check(engine, symbol: str, now: int) -> list[PerpOrder]:
         return []
     asset = engine.instruments[symbol].margin_asset
     orders: list[PerpOrder] = []
-    for account_id in sorted({key[0] for key in engine.open_positions[symbol]}):
-        orders += _check_account(engine, account_id, asset, now)
+    candidates = {key[0] for key in engine.open_positions[symbol]}
+    liquidated: set[int] = set()
+    for _ in range(CASCADE_ROUNDS):
+        found = []
+        for account_id in sorted(candidates):
+            found += _check_account(engine, account_id, asset, now)
+        orders += found
+        if not found:
+            break
+        # a cascade: the liquidations traded with resting orders, whose owners' margin is judged again
+        liquidated |= {order.account_id for order in found}
+        candidates = {key[0] for keys in engine._changed_positions.values() for key in keys} - liquidated
     return orders
 
 
 def _safe(engine, account_id: int, asset: str) -> bool:
     """Whether the account is far from any warning: only cross positions, and its cross margin balance above
-    maintenance / WARN_PERCENT (the common case on every mark move)."""
-    unrealized, _, maint, isolated = cross_totals(engine, account_id, asset)
-    if isolated:
-        return False
+    maintenance / WARN_PERCENT (the common case on every mark move, so computed lean, and remembered).
+
+    An account found safe is remembered with the marks it was judged at and its slack (balance x 80 - maint x
+    100): while the marks have moved too little to use up that slack, it is still safe without a recount. A move
+    of the mark by d changes the balance by at most size x d and the maintenance margin by at most half that (no
+    bracket rate reaches 50 %, and the brackets' amounts keep it continuous); each term is given two atoms for
+    rounding. Anything that changes the account's wallet or positions forgets it (PerpMatcher._note)."""
+    prices = engine.prices
+    remembered = engine.safe_accounts.get(account_id)
+    if remembered is not None:
+        marks, slack, sizes = remembered
+        used = 0
+        for symbol, size, unit in sizes:
+            used += 130 * (size * abs(prices[symbol].mark - marks[symbol]) // unit + 2) + 180
+        if used < slack:
+            return True
     free, locked = engine.accounts[account_id].balances.get(asset, (0, 0))
-    return maint * 100 < (free + locked + unrealized) * WARN_PERCENT
+    balance, maint = free + locked, 0
+    instruments = engine.instruments
+    marks, sizes = {}, []
+    for position in engine.account_positions[account_id].values():
+        amt = position.amt
+        if not amt:
+            continue
+        if position.margin_type == ISOLATED:
+            return False
+        inst = instruments[position.symbol]
+        if inst.margin_asset != asset:
+            continue
+        mark = prices[position.symbol].mark
+        if mark is None:
+            return False
+        if amt > 0:
+            notional = amt * mark // inst.base_unit
+            balance += notional - position.cost
+        else:
+            notional = -amt * mark // inst.base_unit
+            balance += position.cost - notional
+        maint += inst.maint_margin(notional)
+        marks[position.symbol] = mark
+        sizes.append((position.symbol, abs(amt), inst.base_unit))
+    slack = balance * WARN_PERCENT - maint * 100
+    if slack <= 0:
+        engine.safe_accounts.pop(account_id, None)
+        return False
+    engine.safe_accounts[account_id] = (marks, slack, sizes)
+    return True
 
 
 def _check_account(engine, account_id: int, asset: str, now: int) -> list[PerpOrder]:

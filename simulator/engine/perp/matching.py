@@ -48,6 +48,9 @@ class PerpMatcher(Engine):
         # account -> its open orders that may only close (reduce-only, or any hedge-mode order): fills check
         # those against the positions, and most accounts have none (derived: recounted on restore)
         self.closing_orders: dict[int, int] = {}
+        # accounts last found far from liquidation, with the marks and the slack they were judged at
+        # (liquidation._safe; derived, never saved: forgotten whenever the account's wallet or positions change)
+        self.safe_accounts: dict[int, tuple] = {}
 
     def count_closing_orders(self) -> dict[int, int]:
         """The closing orders per account, counted from the open orders (not the kept counts)."""
@@ -142,6 +145,7 @@ class PerpMatcher(Engine):
 
     def _note(self, account_id: int, asset: str, key: tuple | None = None, change: int = 0) -> None:
         """Remember that the account's wallet (and a position) changed in this operation."""
+        self.safe_accounts.pop(account_id, None)
         assets = self._changed_assets.get(account_id)
         if assets is None:
             assets = self._changed_assets[account_id] = {}
