@@ -58,6 +58,7 @@ class Check:
     arrange: Optional[Callable[[Venue], None]] = None  # the scene set before the adapter starts
     timeout: float = 20.0
     pairs: tuple[str, ...] = ("BTC-USDT", "ETH-USDT")
+    exclusive: bool = False  # timing-sensitive: runs alone, so other checks' work on the loop cannot delay it
 
 
 REGISTRY: dict[str, Check] = {}
@@ -65,7 +66,7 @@ REGISTRY: dict[str, Check] = {}
 
 def check(id: str, level: str, statement: str, *, needs: tuple[str, ...] = (), config: Optional[ConfigChange] = None,
           arrange: Optional[Callable[[Venue], None]] = None, timeout: float = 20.0,
-          pairs: tuple[str, ...] = ("BTC-USDT", "ETH-USDT")) -> Callable:
+          pairs: tuple[str, ...] = ("BTC-USDT", "ETH-USDT"), exclusive: bool = False) -> Callable:
     """Register a check. Its market is perpetual at the perpetual level, spot otherwise; the adapter must
     declare that market as a capability, plus every name in `needs`."""
     if level not in LEVELS:
@@ -76,7 +77,7 @@ def check(id: str, level: str, statement: str, *, needs: tuple[str, ...] = (), c
         if id in REGISTRY:
             raise ValueError(f"check id {id} registered twice")
         REGISTRY[id] = Check(id, level, statement, fn, frozenset((market, *needs)), market, config, arrange,
-                             timeout, pairs)
+                             timeout, pairs, exclusive)
         return fn
 
     return register

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from conformance import checks  # noqa: F401  (registers every check)
 from conformance import scenes
 from conformance.adapter import CCXT_FACTORY, REFERENCE_FACTORY, AdapterConfig, Timing
 from conformance.events import EventLog
-from conformance import checks  # noqa: F401  (registers every check)
 from conformance.framework import LEVELS, REGISTRY, Check, CheckFailed, CheckSkipped, Ctx
 from conformance.venue import Venue, quiet_config
 
@@ -37,7 +37,6 @@ def select(levels: Optional[list[str]] = None, ids: Optional[list[str]] = None) 
             raise KeyError(f"no such check (at the selected levels): {', '.join(sorted(unknown))}")
         chosen = [c for c in chosen if c.id in ids]
     return chosen
-
 
 
 SHORTCUTS = {"reference": REFERENCE_FACTORY, "ccxt": CCXT_FACTORY}
@@ -68,10 +67,6 @@ class Result:
     evidence: str = ""
     capability_skip: bool = False  # skipped because the adapter declared it lacks a capability
     seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "level": self.level, "statement": self.statement, "status": self.status,
-                "evidence": self.evidence, "seconds": round(self.seconds, 2)}
 
 
 async def run_check(check: Check, factory: Callable[[AdapterConfig], Any], timing: Optional[Timing] = None) -> Result:
@@ -130,7 +125,8 @@ async def run_checks(checks: list[Check], factory: Callable[[AdapterConfig], Any
                      timing: Optional[Timing] = None,
                      on_start: Optional[Callable[[Check], None]] = None,
                      on_done: Optional[Callable[[Result], None]] = None) -> list[Result]:
-    """Run checks, `jobs` at a time (each on its own venue and port), results in the checks' order."""
+    """Run checks, `jobs` at a time (each on its own venue and port), then the exclusive ones one by one, alone;
+    results in the checks' order."""
     gate = asyncio.Semaphore(max(1, jobs))
 
     async def one(check: Check) -> Result:
@@ -142,13 +138,14 @@ async def run_checks(checks: list[Check], factory: Callable[[AdapterConfig], Any
                 on_done(result)
             return result
 
+    results: dict[str, Result] = {}
     # The longest checks (by their deadline) start first, so that a run lasts about as long as its slowest check.
-    by_length = sorted(range(len(checks)), key=lambda i: -checks[i].timeout)
-    done = await asyncio.gather(*(one(checks[i]) for i in by_length))
-    results: list[Result] = [None] * len(checks)  # type: ignore[list-item]
-    for i, result in zip(by_length, done):
-        results[i] = result
-    return results
+    shared = sorted((c for c in checks if not c.exclusive), key=lambda c: -c.timeout)
+    for result in await asyncio.gather(*(one(c) for c in shared)):
+        results[result.id] = result
+    for check in (c for c in checks if c.exclusive):
+        results[check.id] = await one(check)
+    return [results[c.id] for c in checks]
 
 
 def gate_passes(results: list[Result]) -> bool:

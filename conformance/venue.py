@@ -3,8 +3,9 @@ plane, and read back as the exchange-side truth the checks compare the adapter w
 
 The server runs on the caller's event loop (the adapter's), so setting it up costs a few milliseconds and the
 in-process `Control(sim)` is called directly, with no thread hop: the loop is single-threaded, so nothing races.
-The market is quiet (no background market maker): every book level, trade and balance a check sees was placed
-by the check's own scene, so what the exchange knows is exactly what the check arranged.
+The market is quiet (no background market maker; perpetual checks keep it on but paused, for the index prices
+it holds): every book level, trade and balance a check sees was placed by the check's own scene, so what the
+exchange knows is exactly what the check arranged.
 """
 from __future__ import annotations
 

@@ -343,7 +343,8 @@ def tight_order_pool(config):
 
 
 @check("RATE-101", ROBUST, "a burst of orders twice the exchange's declared order-rate pool → zero 429s thanks to "
-                           "client-side throttling; every order placed", config=tight_order_pool, timeout=60)
+                           "client-side throttling; every order placed", config=tight_order_pool, timeout=60,
+       exclusive=True)
 async def rate_101(ctx: Ctx) -> None:
     start = ctx.now()
     # more than two windows' worth: however the burst straddles the pool's fixed windows, one of them overflows
