@@ -142,3 +142,19 @@ def test_hedge_mode_cross_liquidation_closes_both_sides(venue):
     assert position(engine, victim, side="LONG").amt == 0 and position(engine, victim, side="SHORT").amt == 0
     assert {e.order.position_side for e in events.of("force_order")} == {"LONG", "SHORT"}
     assert_clean(engine)
+
+
+def test_a_liquidation_that_fills_a_thin_account_liquidates_it_in_the_same_move(venue):
+    engine, liquidity = venue
+    bidder = trader(engine, "2600")  # no position when the move starts: not among the accounts first judged
+    victim = trader(engine, "3000")
+    _long(engine, liquidity, victim)  # long 1 at 50,000
+    limit(engine, bidder, "BUY", "47000", "1")  # a resting bid far above where the market goes, 20x
+    limit(engine, liquidity, "BUY", "40000", "5")
+    events = Recorder(engine)
+    engine.set_index("BTCUSDT", a("44000"))  # the victim is liquidated into the bidder's order...
+    forced = [e.order.account_id for e in events.of("force_order")]
+    # ...which leaves the bidder long 1 at 47,000 with the mark at 44,000: 2,600 - 23.5 - 3,000 < maintenance
+    assert forced[:2] == [victim, bidder]
+    assert position(engine, bidder).amt == 0
+    assert_clean(engine)
