@@ -61,6 +61,15 @@ def state_of(server: LiveServer) -> str:
     return server.call(lambda: json.dumps(server.sim.snapshot(), sort_keys=True))
 
 
+def without_rejections(state: str) -> str:
+    """The state with the engine's record of refused placements taken out: an order the engine refuses changes
+    nothing, but leaves an OrderRejected event (simulator.engine.engine, the one documented exception)."""
+    document = json.loads(state)
+    document["engine"]["seq"] = None
+    document["recent_events"] = [e for e in document["recent_events"] if e["kind"] != "rejected"]
+    return json.dumps(document, sort_keys=True)
+
+
 @st.composite
 def requests(draw, route: Route) -> tuple[str, str, bytes | None]:
     path = route.path
@@ -128,4 +137,7 @@ def test_odd_numbers_never_break_a_route_and_refusals_change_nothing(server, rou
     assert status < 500, (method, path, body and body[:300], answer)
     if status >= 400:
         assert answer["error"]["code"] and answer["error"]["message"], answer
-        assert state_of(server) == before, (method, path, body and body[:300], answer)
+        after = state_of(server)
+        if answer["error"]["code"] == "order_rejected":  # the engine refused it: it only wrote that down
+            before, after = without_rejections(before), without_rejections(after)
+        assert after == before, (method, path, body and body[:300], answer)
