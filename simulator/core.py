@@ -89,7 +89,7 @@ class FaultRegistry(Protocol):
     def ended(self, fault_id: int, now: int) -> bool: ...
 
     def before_cancel(self, account_id: int, symbol: str, order_id: int | None = None,
-                      client_id: str | None = None) -> Any: ...
+                      client_id: str | None = None, venue: str = "spot") -> Any: ...
 
 
 class TrafficFeed(Protocol):
@@ -153,7 +153,7 @@ class Simulator:
         self.counterparty = Counterparty(self.engine)
         self.faults: FaultRegistry = FaultInjector(
             self.clock, random.Random(f"{self.seed}:faults"),
-            FaultEffects(self.engine, self.wire, self.clock, self.counterparty))
+            FaultEffects(self.engine, self.wire, self.clock, self.counterparty, futures=lambda: self.futures))
         # What the wire's clients did (requests, connections, subscriptions): scenarios watch their subject here.
         self.traffic: TrafficFeed = Traffic(self.clock.now_ms)
         # Called with the Simulator after reset/restore swapped new state in (e.g. to close stale streams).

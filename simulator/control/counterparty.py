@@ -15,9 +15,10 @@ The engine's `fill_order` does exactly that.
 """
 from __future__ import annotations
 
-from simulator.control.errors import bad_request, conflict, not_found
+from simulator.control.errors import ControlError, bad_request, conflict, not_found
 from simulator.engine.engine import Engine, PlaceResult
 from simulator.engine.order import Order
+from simulator.engine.rejection import Rejected
 
 NAME = "exsim-counterparty"
 
@@ -76,3 +77,20 @@ class Counterparty:
         need = inst.notional(maker.price, qty) if is_buy else qty
         self.fund(inst.quote if is_buy else inst.base, need)
         return engine.fill_order(maker.order_id, qty, self.account_id)
+
+    def take_futures(self, futures, order_id: int, qty: int) -> PlaceResult:
+        """`take` on the USD-M engine `futures`: the same account (its futures side), its futures wallet funded
+        with the margin it lacks (1x leverage and the fees, with room to spare)."""
+        checker = Counterparty(futures)
+        checker.account_id = self.ensure_account()
+        maker = checker.check_take(order_id, qty)  # the spot take's refusals, on the futures book
+        taker = checker.account_id
+        futures.ensure_account(taker, NAME, keeps_history=False)
+        inst = futures.instruments[maker.symbol]
+        shortfall = 2 * inst.notional(maker.price, qty) - max(0, futures.risk(taker, inst.margin_asset).available_raw)
+        if shortfall > 0:
+            futures.deposit(taker, inst.margin_asset, shortfall)
+        try:
+            return futures.fill_order(maker.order_id, qty, taker)
+        except Rejected as exc:
+            raise ControlError("refused", f"the futures engine refused the fill: {exc}", 409) from None

@@ -111,10 +111,17 @@ EXEC_TYPES = ("NEW", "CANCELED", "REPLACED", "REJECTED", "TRADE", "EXPIRED", "TR
               "CALCULATED", "AMENDMENT")
 # The keys a fault may filter calls on besides its targets (a call matches only if it has the fault's value), with
 # the value a call that does not say has: REST's http_latency hook runs before the handler unless it says after.
-FILTERS = {"event": None, "execType": None, "phase": "before"}
+# `venue` picks the engine a state-acting kind works on (spot, or the USD-M perpetuals'): a cancel hook says which
+# engine's cancel it is, and one that does not say is a spot cancel.
+FILTERS = {"event": None, "execType": None, "phase": "before", "venue": "spot"}
 _MESSAGE_FILTERS = {"event": (_one_of(*USER_EVENTS), False, None), "execType": (_one_of(*EXEC_TYPES), False, None)}
 WINDOW_FROM_START, WINDOW_FROM_FIRST_HIT = "start", "firstHit"
 _HALT_STATUSES = tuple(s for s in SYMBOL_STATUSES if s not in ("TRADING", DELISTED))
+# What a USD-M perpetual that does not trade shows in /fapi/v1/exchangeInfo (reference section 7.2), the first the
+# default of a futures halt.
+FUTURES_HALT_STATUSES = ("SETTLING", "PENDING_TRADING", "CLOSE")
+SPOT, FUTURES = "spot", "futures"
+_VENUE = {"venue": (_one_of(SPOT, FUTURES), False, SPOT)}
 
 KINDS: dict[str, KindSpec] = {
     fk.HTTP_LATENCY: KindSpec({"ms": (_int(1), True, None), "phase": (_one_of("before", "after"), False, "before")},
@@ -129,8 +136,9 @@ KINDS: dict[str, KindSpec] = {
     fk.MAINTENANCE: KindSpec({"symbols": (_symbols, False, None),
                              "status": (_one_of(*_HALT_STATUSES), False, "BREAK")},
                             "symbols show a non-TRADING status in exchangeInfo; other REST endpoints answer 503"),
-    fk.HALT: KindSpec({"status": (_one_of(*_HALT_STATUSES), False, "HALT")},
-                     "the symbol's trading is halted until cleared", no_budget=True, needs=("symbol",)),
+    fk.HALT: KindSpec({"status": (_one_of(*_HALT_STATUSES, *FUTURES_HALT_STATUSES), False, None), **_VENUE},
+                     "the symbol's trading is halted until cleared (venue futures: a perpetual's)", no_budget=True,
+                     needs=("symbol",)),
     fk.RATE_LIMIT: KindSpec({"status": (_int(allowed=(429, 418)), False, 429), "ms": (_int(1), True, None)},
                            "every request is refused 429 (or 418 banned) for ms", no_budget=True),
     fk.WS_CLOSE: KindSpec({"scope": (_one_of(*_WS_STATUS), False, "all")},
@@ -153,9 +161,10 @@ KINDS: dict[str, KindSpec] = {
     fk.DEPTH_GAP: KindSpec({}, "drop depth diffs (one per hit) so update ids jump"),
     fk.LISTEN_KEY_EXPIRE: KindSpec({"listenKey": (_text, False, None)}, "listenKeys expire at once", one_shot=True),
     fk.CLOCK_SKEW: KindSpec({"ms": (_int(), True, None)}, "skew the server's clock by ms until cleared", no_budget=True),
-    fk.FILL_DURING_CANCEL: KindSpec({}, "a cancel finds its order just filled: the cancel gets Unknown order"),
+    fk.FILL_DURING_CANCEL: KindSpec(_VENUE, "a cancel finds its order just filled: the cancel gets Unknown order "
+                                            "(venue futures: a /fapi cancel)"),
     fk.PARTIAL_FILL: KindSpec({"qty": (_decimal_text, True, None), "orderId": (_int(1), False, None),
-                              "clientOrderId": (_text, False, None)},
+                              "clientOrderId": (_text, False, None), **_VENUE},
                              "qty of an order trades against the counterparty at an exact moment", one_shot=True),
 }
 
@@ -220,6 +229,8 @@ def validate_spec(spec: Any) -> dict[str, Any]:
     if out["params"].get("execType") is not None and out["params"].get("event", "executionReport") != \
             "executionReport":
         raise FaultSpecError("execType", "only executionReport events have an execution type")
+    if kind == "halt":
+        _halt_status(out["params"])
     if kind == "listen_key_expire" and out["account_id"] is None and "listenKey" not in out["params"]:
         raise FaultSpecError("accountId", "listen_key_expire needs accountId or listenKey")
     if kind == "partial_fill":
@@ -232,6 +243,15 @@ def validate_spec(spec: Any) -> dict[str, Any]:
         if "clientOrderId" in params and out["symbol"] is None:
             raise FaultSpecError("symbol", "required with clientOrderId")
     return out
+
+
+def _halt_status(params: dict[str, Any]) -> None:
+    """A halt's status is one its venue shows: spot's (default HALT) or a perpetual's (default SETTLING)."""
+    allowed = FUTURES_HALT_STATUSES if params["venue"] == FUTURES else _HALT_STATUSES
+    status = params.setdefault("status", allowed[0] if params["venue"] == FUTURES else "HALT")
+    if status not in allowed:
+        raise FaultSpecError("status", f"{status!r} is not a {params['venue']} halt status (one of: "
+                                       f"{', '.join(allowed)})")
 
 
 def _endpoint(value: Any, key: str) -> str:

@@ -30,7 +30,9 @@ probability drawn, or None. `find` is the same without consuming (kinds that hol
 target's traffic for firstHit windows, called only while `waiting`. See WIRING below for each hook point.
 
 Some kinds act on the simulator's state directly, whatever the transport (`fault_effects.FaultEffects`):
-  halt               the symbol's status becomes `status` (HALT) while the fault lives, then what it was before
+  halt               the symbol's status becomes `status` (HALT) while the fault lives, then what it was before;
+                     with `venue` "futures" a perpetual's (SETTLING, PENDING_TRADING or CLOSE; default SETTLING):
+                     its /fapi orders are refused -2010 "Market is closed."
   maintenance        every symbol (or `symbols`) shows `status` (BREAK) while it lives (and REST answers 503,
                      but spot exchangeInfo, ping and time, so the status can be seen)
   rate_limit         the rate limiter refuses every request with `status` 429 or 418 for `ms`; a 429 says
@@ -42,9 +44,11 @@ Some kinds act on the simulator's state directly, whatever the transport (`fault
   listen_key_expire  once, on start: the account's listenKeys (or `listenKey`) expire now (the hub's sweep then
                      pushes listenKeyExpired and the stream stops)
   partial_fill       once, on start: `qty` of an order (`orderId`, or `clientOrderId` + symbol + accountId, or the
-                     account's oldest open order) trades against the control plane's counterparty
+                     account's oldest open order) trades against the control plane's counterparty; with `venue`
+                     "futures" a USD-M order (the counterparty's futures wallet gets the margin it lacks)
 fill_during_cancel acts from the cancel hook (`FaultInjector.before_cancel`): the order is filled completely just
-before the cancel runs, so the cancel answers "Unknown order".
+before the cancel runs, so the cancel answers "Unknown order". `venue` (default "spot") says which engine's cancels
+it catches: "futures" the /fapi ones (single and batch), which then answer -2011 "Unknown order sent.".
 
 WIRING: each hook point is one lookup, `sim.faults.match(kind, ...)`,
 guarded by the one cheap test `if sim.faults.kinds:` (the kinds of the registered faults: empty, no fault, and
@@ -65,6 +69,8 @@ account (before authentication: the owner of the X-MBX-APIKEY header) or None:
                             then close request.transport
   REST DELETE /api/v3/order and cancelReplace's cancel half (spot_trading._cancel), and the control plane's
   cancel with asClient, just before engine.cancel_order: sim.faults.before_cancel(account_id, symbol, order_id).
+  REST DELETE /fapi/v1/order and /fapi/v1/batchOrders (usdm.trading._cancel), just before futures.cancel_order:
+  sim.faults.before_cancel(account_id, symbol, order_id, client_id, venue="futures").
   The WebSocket API offers no order methods, so it has no cancel hook.
 WS (simulator.dialects.binance.streams.faults has the details): stream = the market stream name
 ("btcusdt@depth@100ms") or, for user data, the listenKey (WebSocket API subscriptions: None); account_id the user
@@ -204,7 +210,7 @@ class Effects(Protocol):
     def sync(self, injector: FaultInjector, now: int) -> None: ...
 
     def before_cancel(self, injector: FaultInjector, account_id: int, symbol: str, order_id: int | None = None,
-                      client_id: str | None = None) -> Any: ...
+                      client_id: str | None = None, venue: str = "spot") -> Any: ...
 
     def state(self) -> dict[str, Any]: ...
 
@@ -367,12 +373,13 @@ class FaultInjector:
             self.tick(now)  # effects keyed on the end (a forced 429's Retry-After) see it now
 
     def before_cancel(self, account_id: int, symbol: str, order_id: int | None = None,
-                      client_id: str | None = None) -> Fault | None:
-        """The cancel hook (REST and ws-api, just before engine.cancel_order): with a fill_during_cancel fault
-        matching, the order is filled completely first, so the cancel that follows answers Unknown order."""
+                      client_id: str | None = None, venue: str = "spot") -> Fault | None:
+        """The cancel hook (REST and ws-api, just before engine.cancel_order; `venue` "futures" for a /fapi
+        cancel): with a fill_during_cancel fault of that venue matching, the order is filled completely first,
+        so the cancel that follows answers Unknown order."""
         if self.effects is None:
             return None
-        return self.effects.before_cancel(self, account_id, symbol, order_id, client_id)
+        return self.effects.before_cancel(self, account_id, symbol, order_id, client_id, venue)
 
     # --- time ----------------------------------------------------------------------------------------
     def tick(self, now: int | None = None) -> None:

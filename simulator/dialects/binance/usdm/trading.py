@@ -68,6 +68,8 @@ def no_open_order() -> BinanceError:
 
 
 def _cancel(call: Call, inst: PerpInstrument, order_id: int | None, client_id: str | None) -> dict[str, Any]:
+    if call.sim.faults.kinds:  # fill_during_cancel with venue futures: the order fills first, the cancel -2011s
+        call.sim.faults.before_cancel(call.account_id, inst.symbol, order_id, client_id, venue="futures")
     try:
         result = call.sim.futures.cancel_order(call.account_id, inst.symbol, order_id, client_id)
     except Rejected as rejected:
