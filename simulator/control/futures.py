@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from simulator.control.counterparty import NAME as COUNTERPARTY_NAME, Counterparty
 from simulator.control.errors import ControlError, bad_request, conflict
 from simulator.engine.perp.income import INCOME_TYPES
 from simulator.engine.perp.numbers import format_decimal8
@@ -291,19 +290,7 @@ class FuturesControl:
             raise ControlError("unknown_order", f"no futures order {order_id}", 404)
         inst = self.futures.instruments[maker.symbol]
         atoms = self._parse(inst, qty, "qty", "qty")
-        checker = Counterparty(self.futures)
-        checker.account_id = self.sim.counterparty.ensure_account()
-        checker.check_take(order_id, atoms)  # the spot take's refusals, on the futures book
-        taker = checker.account_id
-        self.futures.ensure_account(taker, COUNTERPARTY_NAME, keeps_history=False)
-        margin = 2 * inst.notional(maker.price, atoms)  # 1x leverage and the fees, with room to spare
-        shortfall = margin - max(0, self.futures.risk(taker, inst.margin_asset).available_raw)
-        if shortfall > 0:
-            self.futures.deposit(taker, inst.margin_asset, shortfall)
-        try:
-            result = self.futures.fill_order(maker.order_id, atoms, taker)
-        except Rejected as exc:
-            raise self._refused(exc) from None
+        result = self.sim.counterparty.take_futures(self.futures, order_id, atoms)
         return {"order": self.render_futures_order(maker), "taker": self.render_futures_order(result.order),
                 "trades": [{"tradeId": t.trade_id, "price": inst.format_price(t.price),
                             "qty": inst.format_qty(t.qty)} for t in result.trades]}
