@@ -152,3 +152,33 @@ def test_liquidation_after_a_control_plane_mark_move(market):
     [liquidation] = exchange.fetch_my_liquidations(SWAP)
     assert (liquidation["symbol"], liquidation["contracts"]) == (SWAP, 0.2)
     assert exchange.fetch_positions([SWAP]) == []
+
+
+def test_liquidation_after_a_control_plane_index_move():
+    """With the market maker quoting both markets around one index: an account at 100x goes long, the control
+    plane moves the index 23 % down (the maker requotes, the mark follows), and ccxt sees the liquidation."""
+    from decimal import Decimal
+
+    from simulator.clock import SimClock
+    from simulator.config import load_config
+    from simulator.server import build_simulator
+    from tests.interop.usdm_helpers import SYMBOL, post
+    from tests.live_server import LiveServer
+
+    server = LiveServer(build_simulator(load_config(), clock=SimClock())).start()  # signed on the wall clock
+    try:
+        small = server.call(lambda: server.sim.create_account("small", futures={"USDT": Decimal(1000)}))
+        exchange = ccxt.binanceusdm({"apiKey": small.key, "secret": small.secret})
+        repoint(exchange, server.base_url)
+        exchange.load_markets()
+        exchange.set_leverage(100, SWAP)
+        exchange.create_order(SWAP, "market", "buy", 0.1)  # about 6,500 notional on 1,000 of margin
+        [position] = exchange.fetch_positions([SWAP])
+        assert 50000 < position["liquidationPrice"] < 65000
+        moved = post(server.base_url, "/_sim/v1/prices/index", {"symbol": SYMBOL, "price": "50000"})
+        assert moved["liquidated"], moved
+        [liquidation] = exchange.fetch_my_liquidations(SWAP)
+        assert (liquidation["symbol"], liquidation["contracts"]) == (SWAP, 0.1)
+        assert exchange.fetch_positions([SWAP]) == []
+    finally:
+        server.stop()
