@@ -18,7 +18,8 @@ from simulator.control.client import DEFAULT_URL, ControlClient, Unreachable
 from simulator.control.errors import ControlError
 from simulator.control.api import Control
 from simulator.control.scenarios import ScenarioError, load_scenario_file, play_remote, resolve
-from simulator.control.snapshot import SnapshotError, read_file, to_json, write_atomic
+from simulator.control.snapshot import SnapshotError, read_file, write_atomic
+from simulator.control.snapshot_json import to_json
 
 EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE = 1, 2, 3
 ACCOUNT_HELP = "an account id, or an account's name (e.g. alice)"

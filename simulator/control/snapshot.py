@@ -26,7 +26,6 @@ Simulator, which the caller swaps in only when it is complete (`Simulator.restor
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import tempfile
 from collections import deque
@@ -38,6 +37,7 @@ from typing import Any
 from simulator.clock import SimClock
 from simulator.config import ConfigError, parse_config
 from simulator.control import snapshot_futures, snapshot_rules
+from simulator.control.snapshot_json import Rendering, json_chunks
 from simulator.control.snapshot_shape import check_futures_shape, check_shape
 from simulator.engine.account import Account
 from simulator.engine.audit import audit
@@ -93,19 +93,6 @@ class FrozenEvent:
 def dump(sim) -> dict[str, Any]:
     """The document of a Simulator (simulator.core), which calls this as `Simulator.snapshot()`."""
     return capture(sim).document()
-
-
-class Rendering:
-    """A list of the document not rendered yet: `render(item)` for each of `items`."""
-
-    __slots__ = ("items", "render")
-
-    def __init__(self, items: list, render: Callable[[Any], Any]):
-        self.items = items
-        self.render = render
-
-    def rendered(self) -> list:
-        return [self.render(item) for item in self.items]
 
 
 def _state(value: Any) -> Any:
@@ -500,56 +487,6 @@ def _load_engine(engine, state: Mapping[str, Any]) -> None:
 
 
 # --- files ----------------------------------------------------------------------------------------------
-def _rendered(value: Any) -> Any:
-    if type(value) is Rendering:
-        return value.rendered()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-_encode = json.JSONEncoder(separators=(",", ":"), default=_rendered).encode
-# Items of a list encoded by one call of the C encoder in json_chunks: a few hundred orders or events, about a
-# millisecond of work.
-CHUNK_ITEMS = 256
-
-
-def to_json(document: Mapping[str, Any]) -> str:
-    return _encode(document)
-
-
-def json_chunks(value: Any) -> Iterator[str]:
-    """The text of `to_json(value)`, in pieces. The C encoder keeps the interpreter for a whole call, so a
-    thread encoding a large document in one call would hold up the event loop for all of it; encoded a mapping
-    key or CHUNK_ITEMS list items at a time, it lets the loop run between two pieces."""
-    if type(value) is Rendering:  # rendered a chunk at a time: never all of it alive at once
-        items, render = value.items, value.render
-        if not items:
-            yield "[]"
-        for start in range(0, len(items), CHUNK_ITEMS):
-            yield ("[" if not start else ",") + _encode([render(item) for item in items[start:start + CHUNK_ITEMS]])[1:-1]
-        if items:
-            yield "]"
-    elif isinstance(value, dict) and all(type(key) is str for key in value):
-        separator = "{"
-        for key, item in value.items():
-            yield f"{separator}{_encode(key)}:"
-            yield from json_chunks(item)
-            separator = ","
-        yield "}" if value else "{}"
-    elif isinstance(value, list) and len(value) > CHUNK_ITEMS:  # (a Rendering inside is rendered by _encode)
-        for start in range(0, len(value), CHUNK_ITEMS):
-            yield ("[" if not start else ",") + _encode(value[start:start + CHUNK_ITEMS])[1:-1]
-        yield "]"
-    elif isinstance(value, list) and value:  # a short list may hold a Rendering: an account's trades
-        separator = "["
-        for item in value:
-            yield separator
-            yield from json_chunks(item)
-            separator = ","
-        yield "]"
-    else:
-        yield _encode(value)
-
-
 def write_atomic(path: str | Path, text: str | Iterable[str]) -> None:
     """Crash-safe write: a temp file in the same directory, fsync, rename over the target, fsync the dir. `text`
     may come in pieces (json_chunks)."""

@@ -9,7 +9,8 @@ import time
 from simulator.clock import SimClock
 from simulator.config import RetentionConfig
 from simulator.control.persist import StateSaver
-from simulator.control.snapshot import json_chunks, load, to_json
+from simulator.control.snapshot import load
+from simulator.control.snapshot_json import json_chunks, to_json
 from simulator.engine.audit import audit
 from simulator.server import build_simulator
 from tests.conftest import quiet_config
