@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -219,23 +219,14 @@ class Player(FuturesStepPlayer):
 
     def events(self, wanted: dict[str, Any], after: int | None = None) -> list[dict[str, Any]]:
         """The engine events fitting `wanted` after seq `after` (default: since the setup ended)."""
-        found, after = [], self.setup_seq if after is None else after
-        while True:
-            page = self.target.events(after=after, limit=10_000)
-            found += [e for e in page["events"] if self._event_fits(e, wanted)]
-            if not page["events"] or page["events"][-1]["seq"] >= page["lastSeq"]:
-                return found
-            after = page["events"][-1]["seq"]
+        after = self.setup_seq if after is None else after
+        return [e for e in _read_after(self.target.events, "events", after) if self._event_fits(e, wanted)]
 
     def observations(self) -> list[dict[str, Any]]:
         """The subject's traffic since the setup ended (read incrementally: the log only grows)."""
         after = self._observations[-1]["seq"] if self._observations else self.traffic_start
-        while True:
-            page = self.target.traffic(after=after, limit=10_000)
-            self._observations += page["observations"]
-            if not page["observations"] or page["observations"][-1]["seq"] >= page["lastSeq"]:
-                return self._observations
-            after = page["observations"][-1]["seq"]
+        self._observations += _read_after(self.target.traffic, "observations", after)
+        return self._observations
 
     def _event_fits(self, event: dict[str, Any], wanted: dict[str, Any]) -> bool:
         for key, value in wanted.items():
@@ -537,6 +528,17 @@ class Player(FuturesStepPlayer):
         for order in orders:
             self.target.cancel_order(order_id=order["orderId"])
         return f"canceled {len(orders)} open order(s) of account {account_id}" if orders else None
+
+
+def _read_after(read: Callable[..., dict[str, Any]], key: str, after: int) -> Iterator[dict[str, Any]]:
+    """Every entry of a paged control-plane log (the engine's events, the wire's traffic) after seq `after`."""
+    while True:
+        page = read(after=after, limit=10_000)
+        entries = page[key]
+        yield from entries
+        if not entries or entries[-1]["seq"] >= page["lastSeq"]:
+            return
+        after = entries[-1]["seq"]
 
 
 # --- drivers --------------------------------------------------------------------------------------------
