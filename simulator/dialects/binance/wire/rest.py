@@ -153,14 +153,15 @@ async def serve(request: web.Request, endpoint: Endpoint) -> web.Response:
     # The traffic log (scenarios' subject): the request as it arrives, its status once answered. A request
     # whose connection http_blackhole dropped keeps status None: its client never saw an answer.
     key = sim.keys.get(request.headers.get(API_KEY_HEADER) or "")
-    seen = sim.traffic.request(f"{request.method} {request.path}", key.account_id if key else None)
-    response = await _answer(sim, request, endpoint)
+    key_owner = key.account_id if key else None  # before authentication: whose key the header names, if any
+    seen = sim.traffic.request(f"{request.method} {request.path}", key_owner)
+    response = await _answer(sim, request, endpoint, key_owner)
     if not isinstance(response, _DroppedAnswer):
         seen["status"] = response.status
     return response
 
 
-async def _answer(sim: Simulator, request: web.Request, endpoint: Endpoint) -> web.Response:
+async def _answer(sim: Simulator, request: web.Request, endpoint: Endpoint, key_owner: int | None) -> web.Response:
     headers: dict[str, str] = {}
     try:
         params: Params | None = None
@@ -174,7 +175,7 @@ async def _answer(sim: Simulator, request: web.Request, endpoint: Endpoint) -> w
                 params = Params.parse(raw_query(request), body)
             except BinanceError as exc:
                 problem = exc
-        faults = _Faults(sim.faults, request, params, sim) if sim.faults.kinds else None
+        faults = _Faults(sim.faults, request, params, key_owner) if sim.faults.kinds else None
         if faults is not None:
             faults.arrived()
             refusal = faults.maintenance()
@@ -246,14 +247,13 @@ class _Faults:
     Targets: endpoint "METHOD /path", the request's `symbol` (upper case), and the account - the authenticated
     one once authenticate() ran, before that (maintenance) the owner of the X-MBX-APIKEY header if any."""
 
-    def __init__(self, injector, request: web.Request, params: Params | None, sim: Simulator):
+    def __init__(self, injector, request: web.Request, params: Params | None, key_owner: int | None):
         self.injector = injector
         self.request = request
         self.endpoint = f"{request.method} {request.path}"
         symbol = params.optional("symbol") if params is not None else None
         self.symbol = symbol.upper() if isinstance(symbol, str) and symbol else None
-        key = sim.keys.get(request.headers.get(API_KEY_HEADER) or "")
-        self.key_account_id = key.account_id if key else None
+        self.key_account_id = key_owner
 
     def _match(self, kind: str, account_id: int | None, details: dict[str, str] | None = None):
         if kind not in self.injector.kinds:
