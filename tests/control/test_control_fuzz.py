@@ -63,10 +63,13 @@ def state_of(server: LiveServer) -> str:
 
 def without_rejections(state: str) -> str:
     """The state with the engine's record of refused placements taken out: an order the engine refuses changes
-    nothing, but leaves an OrderRejected event (simulator.engine.engine, the one documented exception)."""
+    nothing, but leaves an OrderRejected event (simulator.engine.engine and its perpetual twin, the one documented exception)."""
     document = json.loads(state)
-    document["engine"]["seq"] = None
-    document["recent_events"] = [e for e in document["recent_events"] if e["kind"] != "rejected"]
+    for part in (document, document.get("futures") or {}):  # the spot engine and the perpetual one alike
+        if "engine" in part:
+            part["engine"]["seq"] = None
+        if "recent_events" in part:
+            part["recent_events"] = [e for e in part["recent_events"] if e["kind"] != "rejected"]
     return json.dumps(document, sort_keys=True)
 
 

@@ -176,7 +176,14 @@ async def keep_trading(s: Subject, every_s: float = 0.5) -> None:
     await s.load_rules()
     if s.careful:
         s.spawn(s.refresh_rules_forever())
-    bid = await s.best_bid()
+    while True:  # the window may open on this very request: a careful client waits it out
+        try:
+            bid = await s.best_bid()
+            break
+        except Refused as exc:
+            if not (s.careful and exc.status == 503):
+                raise
+            await _wait_for_trading(s)
     while True:
         try:
             if not s.careful or s.trading():
