@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(VENV)/bin/exsim serve --port $(PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 3 --dist worksteal -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/engine.py
