@@ -37,7 +37,7 @@ from simulator.engine.results import (AmendResult, CancelAllResult, CancelReplac
                                       PlaceResult, StatusResult, TransferResult)
 from simulator.engine.retention import Retention
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan
-from simulator.engine.validation import check_replacement_filters, validate_placement
+from simulator.engine.validation import check_replacement_filters, fill_parties, validate_placement
 
 Listener = Callable[[Event], None]
 OperationListener = Callable[[int, int], None]  # (first_seq, last_seq) of one operation's events
@@ -335,16 +335,7 @@ class Engine(Matcher):
         else is an ordinary match: NEW and TRADE updates, fees, balances, depth, stop triggers.
         """
         maker = self.orders.get(order_id)
-        if maker is None or not maker.is_open or not maker.is_working:
-            raise Rejected(Reject.UNKNOWN_ORDER, "only a resting order can be filled")
-        inst = self.instruments[maker.symbol]
-        account = self.account(taker_account_id)
-        if inst.status != "TRADING":
-            raise Rejected(Reject.MARKET_CLOSED)
-        if taker_account_id == maker.account_id:
-            raise Rejected(Reject.INVALID_ORDER, "an order cannot be filled by its own account")
-        if type(qty) is not int or qty <= 0 or qty % inst.step or qty > maker.remaining:
-            raise Rejected(Reject.LOT_SIZE, "the quantity must be whole steps, at most what the order has left")
+        inst, account = fill_parties(self, maker, qty, taker_account_id)
         is_buy = not maker.is_buy
         need = inst.notional(maker.price, qty) if is_buy else qty
         if account.free(inst.quote if is_buy else inst.base) < need:

@@ -38,6 +38,8 @@ class Venue(Protocol):
     books: dict[str, OrderBook]
     market: dict[str, MarketData]
 
+    def account(self, account_id: int) -> Account: ...
+
 
 def validate_placement(venue: Venue, account_id: int, symbol: str, side: str, type_: str, qty: int, price: int,
                        tif: str | None, quote_qty: int, stop_price: int, client_id: str | None,
@@ -66,14 +68,7 @@ def validate_placement(venue: Venue, account_id: int, symbol: str, side: str, ty
     is_buy = side == BUY
     if type_ != LIMIT or tif not in TIMES_IN_FORCE:  # a LIMIT with a known tif passes: skip the call
         tif = check_tif(type_, tif)
-    if stp is None:
-        stp = inst.default_stp
-    elif stp not in STP_MODES or stp not in inst.allowed_stp:
-        raise Rejected(Reject.STP_MODE_NOT_ALLOWED, stp)
-    if client_id is not None and client_id in account.client_ids:
-        raise Rejected(Reject.DUPLICATE_CLIENT_ORDER_ID)
-    if account.open_count.get(symbol, 0) >= inst.max_num_orders:
-        raise Rejected(Reject.MAX_NUM_ORDERS)
+    stp = check_order_identity(inst, account, symbol, stp, client_id)
     book = venue.books[symbol]
     market = venue.market[symbol]
     now = venue.clock.now_ms()
@@ -104,6 +99,37 @@ def validate_placement(venue: Venue, account_id: int, symbol: str, side: str, ty
     if account.free(inst.quote if is_buy else inst.base) < need:
         raise Rejected(Reject.INSUFFICIENT_BALANCE)
     return inst, account, tif, stp, plan, need, now
+
+
+def check_order_identity(inst: Instrument, account: Account, symbol: str, stp: str | None,
+                         client_id: str | None) -> str:
+    """The self-trade prevention mode the order runs with (the symbol's default when none is asked), once its
+    mode is allowed, its client order id unused and the account below the symbol's open-order cap: any market."""
+    if stp is None:
+        stp = inst.default_stp
+    elif stp not in STP_MODES or stp not in inst.allowed_stp:
+        raise Rejected(Reject.STP_MODE_NOT_ALLOWED, stp)
+    if client_id is not None and client_id in account.client_ids:
+        raise Rejected(Reject.DUPLICATE_CLIENT_ORDER_ID)
+    if account.open_count.get(symbol, 0) >= inst.max_num_orders:
+        raise Rejected(Reject.MAX_NUM_ORDERS)
+    return stp
+
+
+def fill_parties(venue: Venue, maker, qty: int, taker_account_id: int) -> tuple[Instrument, Account]:
+    """The instrument and taker account of an exact fill of one resting order (Engine.fill_order, either market),
+    once the order rests, its symbol trades, the taker is someone else and `qty` is whole steps it has left."""
+    if maker is None or not maker.is_open or not maker.is_working:
+        raise Rejected(Reject.UNKNOWN_ORDER, "only a resting order can be filled")
+    inst = venue.instruments[maker.symbol]
+    account = venue.account(taker_account_id)
+    if inst.status != "TRADING":
+        raise Rejected(Reject.MARKET_CLOSED)
+    if taker_account_id == maker.account_id:
+        raise Rejected(Reject.INVALID_ORDER, "an order cannot be filled by its own account")
+    if type(qty) is not int or qty <= 0 or qty % inst.step or qty > maker.remaining:
+        raise Rejected(Reject.LOT_SIZE, "the quantity must be whole steps, at most what the order has left")
+    return inst, account
 
 
 def trading_parties(venue: Venue, symbol: str, account_id: int) -> tuple[Instrument, Account]:

@@ -37,6 +37,7 @@ from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.results import PlaceResult
 from simulator.engine.retention import Retention
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan
+from simulator.engine.validation import fill_parties
 
 
 class FuturesEngine(PerpMatcher):
@@ -296,16 +297,7 @@ class FuturesEngine(PerpMatcher):
         """Make exactly `qty` of one resting order trade at its price, with an IOC from `taker_account_id` that
         matches that order alone (the spot engine's fill_order, with the taker's initial margin checked)."""
         maker = self.orders.get(order_id)
-        if maker is None or not maker.is_open or not maker.is_working:
-            raise Rejected(Reject.UNKNOWN_ORDER, "only a resting order can be filled")
-        inst = self.instruments[maker.symbol]
-        account = self.account(taker_account_id)
-        if inst.status != "TRADING":
-            raise Rejected(Reject.MARKET_CLOSED)
-        if taker_account_id == maker.account_id:
-            raise Rejected(Reject.INVALID_ORDER, "an order cannot be filled by its own account")
-        if type(qty) is not int or qty <= 0 or qty % inst.step or qty > maker.remaining:
-            raise Rejected(Reject.LOT_SIZE, "the quantity must be whole steps, at most what the order has left")
+        inst, account = fill_parties(self, maker, qty, taker_account_id)
         side = SELL if maker.is_buy else BUY
         position_side = BOTH if not self.settings_of(taker_account_id).dual_side else (SHORT if maker.is_buy
                                                                                         else LONG)

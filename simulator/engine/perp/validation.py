@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from simulator.engine.instrument import STP_MODES
 from simulator.engine.order import BUY, FOK, GTC, LIMIT, MARKET, SIDES
 from simulator.engine.perp.margin import available, initial_margin
 from simulator.engine.perp.order import (BOTH, CALLBACK_RATES, CONDITIONAL, GTX, LONG, MARK_PRICE,
@@ -22,7 +21,7 @@ from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.settings import NO_SETTINGS
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.taker_plan import NOTHING_TO_TAKE, TakerPlan, plan_taker
-from simulator.engine.validation import trading_parties
+from simulator.engine.validation import check_order_identity, trading_parties
 
 
 class Placement(NamedTuple):  # what validate returns, field by field (as a plain tuple)
@@ -80,14 +79,7 @@ def validate(engine, account_id: int, symbol: str, side: str, type_: str, qty: i
         raise Rejected(Reject.INVALID_ORDER, "timeInForce is not used by this order type")
     else:
         tif = GTC
-    if stp is None:
-        stp = inst.default_stp
-    elif stp not in STP_MODES or stp not in inst.allowed_stp:
-        raise Rejected(Reject.STP_MODE_NOT_ALLOWED, stp)
-    if client_id is not None and client_id in account.client_ids:
-        raise Rejected(Reject.DUPLICATE_CLIENT_ORDER_ID)
-    if account.open_count.get(symbol, 0) >= inst.max_num_orders:
-        raise Rejected(Reject.MAX_NUM_ORDERS)
+    stp = check_order_identity(inst, account, symbol, stp, client_id)
     is_buy = side == BUY
     mark = engine.prices[symbol].mark
     if type_ == LIMIT and not reduce_only:  # the commonest order: the spot filters' one call, then the mark band
