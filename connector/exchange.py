@@ -4,7 +4,7 @@
     await exchange.start_network()          # time sync, rules, books, user stream, restored orders
     await exchange.wait_until_ready(10)
     order_id = await exchange.place_order("BUY", "BTC-USDT", Decimal("0.01"), "LIMIT", Decimal("60000"))
-    await exchange.cancel("BTC-USDT", order_id)
+    exchange.cancel("BTC-USDT", order_id)   # or: await exchange.cancel_all()
     await exchange.stop_network()
 
 Flow of an order: tracked (and persisted) as PENDING_CREATE before the request leaves; the answer, the user
@@ -32,6 +32,7 @@ from connector.in_flight_order import InFlightOrder, OrderState, OrderUpdate, Tr
 from connector.order_book import OrderBook, OrderBookMessage
 from connector.order_book_data_source import OrderBookTrackerDataSource
 from connector.order_book_tracker import OrderBookTracker
+from connector.order_cancellation import OrderCancellation
 from connector.throttler import AsyncThrottler
 from connector.time_synchronizer import TimeSynchronizer
 from connector.tracking_store import TrackingStateStore
@@ -49,19 +50,13 @@ class Balance:
     available: Decimal
 
 
-@dataclass(frozen=True)
-class CancellationResult:
-    client_order_id: str
-    success: bool
-
-
 def new_client_order_id(side: str) -> str:
     """Unique, within Binance's 36 characters and both venues' alphabets: prefix, side letter, random hex."""
     head = f"{c.CLIENT_ORDER_ID_PREFIX}{side[0].upper()}"
     return head + secrets.token_hex(16)[: c.MAX_CLIENT_ORDER_ID_LEN - len(head)]
 
 
-class BinanceExchange:
+class BinanceExchange(OrderCancellation):
     market = c.SPOT
     name = "binance"
     paths = {"time": c.TIME, "exchange_info": c.EXCHANGE_INFO, "order": c.ORDER, "open_orders": c.OPEN_ORDERS,
@@ -225,9 +220,7 @@ class BinanceExchange:
         client_order_id = client_order_id or new_client_order_id(side)
         if not self._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs):
             return client_order_id
-        task = asyncio.get_running_loop().create_task(self._create_order(client_order_id))
-        self._order_tasks.add(task)
-        task.add_done_callback(self._order_tasks.discard)
+        self._spawn(self._create_order(client_order_id))
         return client_order_id
 
     async def place_order(self, side: str, trading_pair: str, amount: Decimal, order_type: str = "LIMIT",
@@ -333,45 +326,6 @@ class BinanceExchange:
         self.order_tracker.process_order_update(OrderUpdate(
             order.client_order_id, order.trading_pair, state_from_wire(answer["status"]), timestamp,
             exchange_order_id, Decimal(answer.get("executedQty", "0"))))
-
-    # --- canceling ---
-    def cancel(self, trading_pair: str, client_order_id: str) -> str:
-        task = asyncio.get_running_loop().create_task(self._execute_cancel(trading_pair, client_order_id))
-        self._order_tasks.add(task)
-        task.add_done_callback(self._order_tasks.discard)
-        return client_order_id
-
-    async def _execute_cancel(self, trading_pair: str, client_order_id: str) -> bool:
-        """True when the exchange confirmed the cancel; the order's final state always follows by events."""
-        creating = self._creating.get(client_order_id)
-        if creating is not None:
-            await creating.wait()  # bounded by the request timeout
-        order = self.order_tracker.fetch_order(client_order_id)
-        if order is None or order.is_done:
-            return False
-        self.order_tracker.process_order_update(OrderUpdate(client_order_id, trading_pair, OrderState.PENDING_CANCEL,
-                                                            self._now_ms()))
-        params = {"symbol": self.pair_map.to_symbol(trading_pair), "origClientOrderId": client_order_id}
-        try:
-            answer = await self.api.api_request("DELETE", self.paths["order"], params, signed=True)
-        except ExchangeError as exc:
-            if exc.code in (c.UNKNOWN_ORDER_SENT, c.ORDER_DOES_NOT_EXIST) or exc.unknown_outcome:
-                # Filled meanwhile, never placed, or the cancel's fate is unknown: the exchange's record decides.
-                await self._update_order_status([order])
-            self.order_tracker.restore_open_state(client_order_id)
-            return False
-        self.order_tracker.process_order_update(OrderUpdate(
-            client_order_id, trading_pair, state_from_wire(answer.get("status", "CANCELED")), self._now_ms(),
-            str(answer["orderId"]), Decimal(answer.get("executedQty", "0"))))
-        await self._fetch_missing_fills()
-        return True
-
-    async def cancel_all(self, timeout: float = 10.0) -> list[CancellationResult]:
-        orders = [o for o in self.order_tracker.active_orders.values() if not o.is_done]
-        async with asyncio.timeout(timeout):
-            results = await asyncio.gather(*(self._execute_cancel(o.trading_pair, o.client_order_id)
-                                             for o in orders), return_exceptions=True)
-        return [CancellationResult(o.client_order_id, r is True) for o, r in zip(orders, results)]
 
     async def get_open_orders(self, trading_pair: str | None = None) -> list[dict[str, Any]]:
         params = {"symbol": self.pair_map.to_symbol(trading_pair)} if trading_pair else {}

@@ -3,6 +3,7 @@
 What differs from spot:
   * orders: `positionSide` in hedge mode, `reduceOnly` in one-way mode when closing, LIMIT_MAKER sent as
     LIMIT + GTX, `newOrderRespType=RESULT` (no fills in the answer: they come by ORDER_TRADE_UPDATE or userTrades);
+    cancel-all's answer (allOpenOrders) names no order: the user stream or status polling says how each ended;
   * balances from /fapi/v2/account (total = walletBalance, available = availableBalance) and ACCOUNT_UPDATE;
   * positions from /fapi/v2/positionRisk and ACCOUNT_UPDATE `P` (a position whose amount is 0 is gone);
   * funding info (mark, index, rate, next time) from the markPrice stream, seeded by /fapi/v1/premiumIndex;
@@ -98,6 +99,15 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
         if kwargs.get("position_side") in (None, BOTH) and self.position_mode == HEDGE:
             kwargs["position_side"] = self.position_side_for(side, kwargs.get("position_action"))
         return super()._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs)
+
+    async def _bulk_cancel(self, trading_pair: str, orders: list[InFlightOrder]) -> None:
+        """USD-M acknowledges with a code and message only: the orders stay PENDING_CANCEL until the user stream
+        reports how each ended (canceled, or filled first), or the status poll, which asks about every order
+        pending a cancel, does."""
+        await self.api.api_request("DELETE", c.F_ALL_OPEN_ORDERS, {"symbol": self.pair_map.to_symbol(trading_pair)},
+                                   signed=True)
+        if not self.user_stream_tracker.ready:
+            self._poll_notifier.set()  # no stream to tell us: ask now rather than at the next poll
 
     # --- settings ---
     async def set_leverage(self, trading_pair: str, leverage: int) -> int:

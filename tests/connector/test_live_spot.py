@@ -49,6 +49,19 @@ async def test_cancel_of_a_resting_order(make_exchange, control):
     assert [o["status"] for o in await exchange_orders(control, cid)] == ["CANCELED"]
 
 
+async def test_cancel_all_with_the_bulk_endpoint_cancels_every_order_of_the_pair(make_exchange, control):
+    exchange = await make_exchange()
+    orders = [await resting_buy(exchange, price) for price in ("50000", "50001", "50002")]
+    await control.take(orders[1][1], "0.004")
+    await exchange.events.wait_for(of("order_filled", orders[1][0]), WAIT)
+    results = await exchange.cancel_all()
+    assert sorted(r.client_order_id for r in results if r.success) == sorted(cid for cid, _ in orders)
+    assert not exchange.in_flight_orders and await exchange.get_open_orders(PAIR) == []
+    canceled = [e for e in exchange.events.history if e.kind == "order_canceled"]
+    assert sorted(e.client_order_id for e in canceled) == sorted(cid for cid, _ in orders)
+    assert {e.client_order_id: e.executed_amount for e in canceled}[orders[1][0]] == D("0.004")
+
+
 async def test_a_cancel_that_races_a_fill_ends_filled_not_canceled(make_exchange, control):
     exchange = await make_exchange()
     cid, _ = await resting_buy(exchange)

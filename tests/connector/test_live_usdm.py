@@ -174,3 +174,14 @@ async def test_an_expired_listen_key_is_replaced_and_events_flow_again(perp, con
     await open_long(perp, control, counterparty, fills=("0.010",))
     fills = [e for e in perp.events.history if e.kind == "order_filled"]
     assert fills and fills[-1].source == "ws"
+
+
+async def test_cancel_all_with_the_bulk_endpoint_learns_the_outcomes_from_the_user_stream(perp):
+    price = await inside(perp, "BUY")
+    cids = [await perp.place_order("BUY", PAIR, D("0.010"), "LIMIT", price - step, position_action="OPEN")
+            for step in (0, 1, 2)]
+    for cid in cids:
+        await perp.events.wait_for(of("order_created", cid), WAIT)
+    results = await perp.cancel_all()
+    assert [(r.client_order_id, r.success) for r in results] == [(cid, True) for cid in cids]
+    assert not perp.in_flight_orders and await perp.get_open_orders(PAIR) == []
