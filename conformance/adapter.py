@@ -6,6 +6,10 @@ through the methods below. The connector behind it talks to the simulator only o
 WebSocket at `config.rest_url` / `config.ws_url`). The suite then compares what the adapter reports with what
 the simulator knows.
 
+An adapter is where the suite meets a connector, so it imports the connector it wraps (never the other way
+round). The two shipped ones live in conformance/adapters/: `reference.py` for the reference connector and
+`ccxt_adapter.py` for ccxt; the suite names them only by the strings at the end of this module.
+
 Conventions (every adapter follows them; the suite relies on them):
 - Trading pairs are written "BASE-QUOTE" ("BTC-USDT"); the adapter converts to and from exchange symbols.
 - Every price, amount, balance and fee is a `Decimal`, never a float.
@@ -19,7 +23,7 @@ Conventions (every adapter follows them; the suite relies on them):
   order emitted to the suite's one consumer (nothing may be dropped while nobody is iterating).
 - Duck typing: the suite reads results and events by attribute name only, and tells events apart by their
   class NAME (`type(event).__name__`), so a connector may define its own classes with the names and fields
-  below instead of importing this module (the reference connector does: it must not import the suite).
+  below instead of importing this module.
 - Restart: the suite calls `stop()`, then builds a NEW adapter with the same `AdapterConfig` (same `state_dir`)
   and `start()`s it. The new one must re-track the open orders the old one persisted in `state_dir`, and report
   (once) fills and terminal states that happened while it was down.
@@ -324,5 +328,5 @@ class AdapterError(Exception):
 AdapterFactory = Callable[[AdapterConfig], ExchangeAdapter]
 
 #: `exsim conformance --adapter reference` resolves this string with importlib at run time (never imported here).
-REFERENCE_FACTORY = "connector.adapter:make_adapter"
+REFERENCE_FACTORY = "conformance.adapters.reference:make_adapter"
 CCXT_FACTORY = "conformance.adapters.ccxt_adapter:make_adapter"

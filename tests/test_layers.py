@@ -11,7 +11,10 @@ Layers, top first (a module may import its own room and any room below it):
 inside the Binance dialect: spot/ and usdm/ -> streams/ -> wire/, the markets never importing each other nor the
 streams; and on top of the ranks: the dialects never import the control plane (fault kinds reach them through the
 Simulator's fault registry, their wire effect is the dialect's own), the control plane never imports a dialect,
-the connector imports nothing of the simulator or the conformance suite, and the suite nothing of the connector.
+the connector imports nothing of the simulator or the conformance suite (its adapters included), and the suite
+nothing of the connector: only the suite's adapters (conformance/adapters/, where the suite meets a connector)
+import one, and the suite reaches them by name at run time, never by an import; like the connector, an adapter
+imports nothing of the simulator (it reaches the exchange over the wire only).
 """
 from __future__ import annotations
 
@@ -51,6 +54,7 @@ ROOMS = [
     ("simulator.engine", "engine", 0),
     ("simulator", "package", 0),
     ("connector", "connector", 100),
+    ("conformance.adapters", "conformance adapters", 100),
     ("conformance", "conformance", 100),
 ]
 DIALECT_ROOMS = ("dialects", "spot", "usdm", "dialect streams", "dialect wire")
@@ -59,6 +63,7 @@ FORBIDDEN = {
     *((control, dialect) for dialect in DIALECT_ROOMS for control in ("control", "control doors")),
     ("spot", "usdm"), ("usdm", "spot"), ("spot", "dialect streams"), ("usdm", "dialect streams"),
     ("connector", "simulator"), ("connector", "conformance"), ("conformance", "connector"),
+    ("conformance", "conformance adapters"), ("conformance adapters", "simulator"),
 }
 
 
@@ -220,9 +225,19 @@ def test_an_upward_import_is_reported():
     ("simulator.dialects.binance.wire.rest", "simulator.control.faults"),
     ("simulator.control.api", "simulator.dialects.binance.wire.auth"),
     ("connector.exchange", "simulator.engine.order"),
+    ("connector.exchange", "conformance.adapter"),
+    ("connector.exchange", "conformance.adapters.reference"),
+    ("conformance.runner", "connector.exchange"),
+    ("conformance.runner", "conformance.adapters.reference"),
+    ("conformance.adapters.reference", "simulator.core"),
 ])
 def test_a_forbidden_import_is_reported(module, target):
     assert violations({module: {target}, target: set()})
+
+
+def test_an_adapter_may_import_the_connector_it_wraps_and_the_protocol():
+    assert violations({"conformance.adapters.reference": {"connector.exchange", "conformance.adapter"},
+                       "connector.exchange": set(), "conformance.adapter": set()}) == []
 
 
 def test_a_cycle_is_reported():

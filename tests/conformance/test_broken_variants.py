@@ -32,7 +32,7 @@ def failures(results: list[Result]) -> dict[str, str]:
 def reference_failures(levels: tuple[str, ...]) -> frozenset[str]:
     """What the unbroken reference connector fails at these levels (nothing, when all is well: the last test
     of this file says so); a variant is judged on what it fails beyond that."""
-    from connector.adapter import make_adapter
+    from conformance.adapters.reference import make_adapter
     return frozenset(failures(run_levels(levels, make_adapter)))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from connector.adapter import make_adapter as make_reference
+from conformance.adapters.reference import make_adapter as make_reference
 
 
 def variant(change: Callable[[Any], None]) -> Callable[[Any], Any]:

@@ -1,23 +1,19 @@
-"""The conformance suite's adapter for the reference connector: `make_adapter(config)`.
-
-It implements the suite's adapter protocol structurally (the suite and the connector never import each other):
-`config` is read by attribute, results are small dataclasses with the attribute names the suite reads, and
-events are dataclasses whose class NAMES are the protocol's (OrderCreated, OrderFilled, ...), translated from the
-connector's own events. Every event the connector emits is queued from construction on; `events()` yields them
-in order to one consumer.
-
-    exsim conformance --adapter connector.adapter:make_adapter
+"""The reference connector's adapter (`exsim conformance --adapter reference`): the connector's own events and
+views translated into the adapter protocol's results and events (conformance.adapter). Here the suite meets the
+connector, as the ccxt adapter beside it meets ccxt; the connector itself imports nothing of the suite. Every
+event the connector emits is queued from construction on; `events()` yields them in order to one consumer.
 """
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, AsyncIterator, Optional
 
+from conformance.adapter import (AdapterConfig, Balance, BalanceUpdate, BookTop, Event, FundingInfo, FundingPayment,
+                                 OpenOrder, OrderCanceled, OrderCompleted, OrderCreated, OrderFailed, OrderFilled,
+                                 OrderRequest, Position, PositionUpdate, PublicTrade, TradingRule)
 from connector import events as ev
-from connector.exchange import Balance, BinanceExchange
+from connector.exchange import BinanceExchange
 from connector.in_flight_order import OrderState
 from connector.perpetual_derivative import BinancePerpetualDerivative
 
@@ -28,146 +24,16 @@ PERPETUAL_CAPABILITIES = frozenset({"perpetual", "market_orders", "limit_maker",
                                     "leverage", "position_mode", "margin_type", "funding"})
 
 
-# --- results ---------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class OpenOrder:
-    client_order_id: str
-    exchange_order_id: Optional[str]
-    trading_pair: str
-    side: str
-    order_type: str
-    price: Optional[Decimal]
-    amount: Decimal
-    executed_amount: Decimal
-    state: str
-
-
-@dataclass(frozen=True)
-class BookTop:
-    bids: tuple[tuple[Decimal, Decimal], ...]
-    asks: tuple[tuple[Decimal, Decimal], ...]
-
-
-@dataclass(frozen=True)
-class TradingRule:
-    trading_pair: str
-    min_order_size: Decimal
-    max_order_size: Decimal
-    min_price_increment: Decimal
-    min_base_amount_increment: Decimal
-    min_notional: Decimal
-    status: str
-
-
-@dataclass(frozen=True)
-class Position:
-    trading_pair: str
-    position_side: str
-    amount: Decimal
-    entry_price: Decimal
-    leverage: int
-    unrealized_pnl: Decimal
-
-
-@dataclass(frozen=True)
-class FundingInfo:
-    trading_pair: str
-    index_price: Decimal
-    mark_price: Decimal
-    rate: Decimal
-    next_funding_time_ms: int
-
-
-# --- events (matched by class name) ----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class OrderCreated:
-    client_order_id: str
-    exchange_order_id: str
-    trading_pair: str
-    side: str
-    order_type: str
-    amount: Decimal
-    price: Optional[Decimal]
-
-
-@dataclass(frozen=True)
-class OrderFilled:
-    client_order_id: str
-    exchange_order_id: str
-    trading_pair: str
-    trade_id: str
-    side: str
-    price: Decimal
-    amount: Decimal
-    fee_asset: str
-    fee_amount: Decimal
-    position_side: str = "BOTH"
-
-
-@dataclass(frozen=True)
-class OrderCompleted:
-    client_order_id: str
-    exchange_order_id: str
-    trading_pair: str
-
-
-@dataclass(frozen=True)
-class OrderCanceled:
-    client_order_id: str
-    exchange_order_id: Optional[str]
-    trading_pair: str
-
-
-@dataclass(frozen=True)
-class OrderFailed:
-    client_order_id: str
-    trading_pair: str
-    reason: str
-    code: Optional[int] = None
-
-
-@dataclass(frozen=True)
-class BalanceUpdate:
-    asset: str
-    total: Decimal
-    available: Decimal
-
-
-@dataclass(frozen=True)
-class PositionUpdate:
-    trading_pair: str
-    position_side: str
-    amount: Decimal
-    entry_price: Decimal
-
-
-@dataclass(frozen=True)
-class FundingPayment:
-    trading_pair: str
-    asset: str
-    amount: Decimal
-    timestamp_ms: int
-
-
-@dataclass(frozen=True)
-class PublicTrade:
-    trading_pair: str
-    trade_id: str
-    price: Decimal
-    amount: Decimal
-
-
 class ReferenceAdapter:
-    def __init__(self, config: Any):
+    def __init__(self, config: AdapterConfig):
         self.config = config
-        perpetual = getattr(config, "market", "spot") == "perpetual"
+        perpetual = config.market == "perpetual"
         self.capabilities = PERPETUAL_CAPABILITIES if perpetual else SPOT_CAPABILITIES
         timing = config.timing
-        state_dir = getattr(config, "state_dir", None)
         tracking_db = None
-        if state_dir is not None:
-            Path(state_dir).mkdir(parents=True, exist_ok=True)
-            tracking_db = str(Path(state_dir) / "reference-connector.sqlite")
+        if config.state_dir is not None:
+            Path(config.state_dir).mkdir(parents=True, exist_ok=True)
+            tracking_db = str(Path(config.state_dir) / "reference-connector.sqlite")
         cls = BinancePerpetualDerivative if perpetual else BinanceExchange
         options: dict[str, Any] = dict(
             base_url=config.rest_url, ws_url=config.ws_url, tracking_db=tracking_db,
@@ -190,15 +56,13 @@ class ReferenceAdapter:
         await self.exchange.stop_network()
 
     # --- orders ---
-    async def place(self, order: Any) -> str:
+    async def place(self, order: OrderRequest) -> str:
         if order.order_type not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
             raise NotImplementedError(f"order type {order.order_type}")
-        kwargs: dict[str, Any] = {"client_order_id": order.client_order_id,
-                                  "time_in_force": getattr(order, "time_in_force", None) or "GTC"}
+        kwargs: dict[str, Any] = {"client_order_id": order.client_order_id, "time_in_force": order.time_in_force}
         if "perpetual" in self.capabilities:
-            reduce_only = bool(getattr(order, "reduce_only", False))
-            kwargs.update(reduce_only=reduce_only, position_action="CLOSE" if reduce_only else "OPEN",
-                          position_side=getattr(order, "position_side", None) or "BOTH")
+            kwargs.update(reduce_only=order.reduce_only, position_action="CLOSE" if order.reduce_only else "OPEN",
+                          position_side=order.position_side)
         place = self.exchange.buy if order.side == "BUY" else self.exchange.sell
         return place(order.trading_pair, order.amount, order.order_type, order.price, **kwargs)
 
@@ -214,7 +78,7 @@ class ReferenceAdapter:
 
     # --- views ---
     async def balances(self) -> dict[str, Balance]:
-        return self.exchange.balances
+        return {asset: Balance(b.total, b.available) for asset, b in self.exchange.balances.items()}
 
     async def open_orders(self, trading_pair: Optional[str] = None) -> list[OpenOrder]:
         out = []
@@ -260,15 +124,15 @@ class ReferenceAdapter:
         await self._perp().set_margin_type(trading_pair, margin_type)
 
     # --- events ---
-    def events(self) -> AsyncIterator[Any]:
+    def events(self) -> AsyncIterator[Event]:
         return self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[Any]:
+    async def _iterate(self) -> AsyncIterator[Event]:
         while True:
             yield await self._queue.get()
 
     def _translate(self, event: ev.ConnectorEvent) -> None:
-        out = None
+        out: Optional[Event] = None
         if isinstance(event, ev.OrderCreatedEvent):
             out = OrderCreated(event.client_order_id, event.exchange_order_id, event.trading_pair, event.trade_type,
                                event.order_type, event.amount, event.price)
@@ -296,5 +160,5 @@ class ReferenceAdapter:
             self._queue.put_nowait(out)
 
 
-def make_adapter(config: Any) -> ReferenceAdapter:
+def make_adapter(config: AdapterConfig) -> ReferenceAdapter:
     return ReferenceAdapter(config)

@@ -1,57 +1,26 @@
-"""The conformance adapter driven the way the suite drives it (by attribute and class name, with no import of
-the suite), and the demo run against a live server as a user would run it."""
+"""The reference connector's adapter driven the way the suite drives it: built from an `AdapterConfig`, given
+`OrderRequest`s, read by attribute and told apart by event class name, against a live server."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-from dataclasses import dataclass, field
 from decimal import Decimal as D
-from pathlib import Path
-from typing import Optional
 
 import pytest
 
-from connector.adapter import make_adapter
+from conformance.adapter import AdapterConfig, OrderRequest, Timing
+from conformance.adapters.reference import make_adapter
+from connector.exsim_control import ExsimControl
 from simulator.config import load_config
 from simulator.server import build_simulator
-from tests.connector.conftest import DEMO_KEY, DEMO_SECRET
 from tests.live_server import LiveServer
 
 PAIR = "BTC-USDT"
+DEMO_KEY, DEMO_SECRET = "demo-api-key", "demo-api-secret"
+FAST = Timing(request_timeout=2.0, ws_silence_timeout=2.0, poll_interval=0.5, lost_order_after=3)
 
 
-@dataclass(frozen=True)
-class Timing:
-    request_timeout: float = 2.0
-    ws_silence_timeout: float = 2.0
-    poll_interval: float = 0.5
-    lost_order_after: int = 3
-
-
-@dataclass(frozen=True)
-class Config:
-    rest_url: str
-    ws_url: str
-    api_key: str = DEMO_KEY
-    api_secret: str = DEMO_SECRET
-    trading_pairs: tuple[str, ...] = (PAIR,)
-    market: str = "spot"
-    state_dir: Optional[Path] = None
-    timing: Timing = field(default_factory=Timing)
-
-
-@dataclass(frozen=True)
-class Order:
-    trading_pair: str
-    side: str
-    order_type: str
-    amount: D
-    price: Optional[D] = None
-    time_in_force: str = "GTC"
-    client_order_id: Optional[str] = None
-    position_side: str = "BOTH"
-    reduce_only: bool = False
+def config(server: LiveServer, **changes) -> AdapterConfig:
+    return AdapterConfig(server.base_url, server.ws_url, DEMO_KEY, DEMO_SECRET, (PAIR,), timing=FAST, **changes)
 
 
 async def next_event(stream, name, cid, seen):
@@ -64,7 +33,7 @@ async def next_event(stream, name, cid, seen):
 
 async def test_perpetual_adapter_settings_positions_and_funding_info(tmp_path):
     server = LiveServer(build_simulator(load_config())).start()
-    adapter = make_adapter(Config(server.base_url, server.ws_url, market="perpetual", state_dir=tmp_path))
+    adapter = make_adapter(config(server, market="perpetual", state_dir=tmp_path))
     assert {"perpetual", "positions", "leverage", "position_mode", "margin_type", "funding"} <= adapter.capabilities
     try:
         await asyncio.wait_for(adapter.start(), 15)
@@ -77,7 +46,7 @@ async def test_perpetual_adapter_settings_positions_and_funding_info(tmp_path):
         info = await adapter.funding_info(PAIR)
         assert info.mark_price > 0 and info.next_funding_time_ms > 0
         stream, seen = adapter.events(), []
-        cid = await adapter.place(Order(PAIR, "BUY", "MARKET", D("0.01")))
+        cid = await adapter.place(OrderRequest(PAIR, "BUY", "MARKET", D("0.01")))
         await next_event(stream, "OrderCompleted", cid, seen)
         async with asyncio.timeout(10):
             while not await adapter.positions():
@@ -90,16 +59,17 @@ async def test_perpetual_adapter_settings_positions_and_funding_info(tmp_path):
         server.stop()
 
 
-async def test_adapter_round_trip_by_attribute_and_class_name(live, control, tmp_path):
-    adapter = make_adapter(Config(live.base_url, live.ws_url, state_dir=tmp_path / "state"))
+async def test_adapter_round_trip_by_attribute_and_class_name(live_server, tmp_path):
+    adapter = make_adapter(config(live_server, state_dir=tmp_path / "state"))
     assert {"spot", "order_book", "restart", "cancel_all"} <= adapter.capabilities
     assert "perpetual" not in adapter.capabilities
+    control = ExsimControl(live_server.base_url)
     await asyncio.wait_for(adapter.start(), 15)
     stream, seen = adapter.events(), []
     try:
         rules = await adapter.trading_rules()
         assert {"BTC-USDT", "ETH-USDT"} <= set(rules) and rules[PAIR].status == "TRADING"
-        cid = await adapter.place(Order(PAIR, "BUY", "LIMIT", D("0.0100009"), D("50000.009")))
+        cid = await adapter.place(OrderRequest(PAIR, "BUY", "LIMIT", D("0.0100009"), D("50000.009")))
         created = await next_event(stream, "OrderCreated", cid, seen)
         assert created.amount == D("0.01") and created.price == D("50000.00")  # quantized to step and tick
         await control.take(created.exchange_order_id, "0.004")
@@ -115,34 +85,12 @@ async def test_adapter_round_trip_by_attribute_and_class_name(live, control, tmp
         assert balances["USDT"].total >= balances["USDT"].available
         book = await adapter.order_book(PAIR, 5)
         assert isinstance(book.bids, tuple) and isinstance(book.asks, tuple)
-        tiny = await adapter.place(Order(PAIR, "BUY", "LIMIT", D("0.00001"), D("50000")))
+        tiny = await adapter.place(OrderRequest(PAIR, "BUY", "LIMIT", D("0.00001"), D("50000")))
         failed = await next_event(stream, "OrderFailed", tiny, seen)
         assert "notional" in failed.reason
         with pytest.raises(NotImplementedError):
             await adapter.positions()
     finally:
         await asyncio.wait_for(adapter.stop(), 10)
+        await control.close()
     assert any(type(e).__name__ == "BalanceUpdate" for e in seen)
-
-
-@pytest.mark.parametrize("market,needles", [
-    ("spot", ("order_created", "order_filled", "order_completed", "order_canceled")),
-    ("usdm", ("order_created", "order_filled", "order_completed", "position_update", "funding_payment")),
-])
-def test_demo_runs_against_a_live_server(market, needles):
-    """The default config (market maker on): the demo's market orders find liquidity."""
-    server = LiveServer(build_simulator(load_config())).start()
-    demo = subprocess.Popen([sys.executable, "-u", "-m", "connector.demo", "--base-url", server.base_url,
-                             "--market", market], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=Path(__file__).parents[2])
-    try:
-        out, _ = demo.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        demo.kill()
-        out, _ = demo.communicate()
-        pytest.fail(f"the demo did not finish in 90 s:\n{out}")
-    finally:
-        server.stop()
-    assert demo.returncode == 0, out
-    for needle in (*needles, "OK: every expected"):
-        assert needle in out
