@@ -12,7 +12,9 @@ stream and status polling then move it through the ClientOrderTracker. A create 
 unknown (no answer, a 5xx, 503 -1007) is never re-sent: the status polling loop asks the exchange about the
 order by its client id until the exchange knows it (then it goes on from there) or has said "no such order"
 often enough (then it failed). Balances come from the user stream and from REST polling, which also covers
-the time the stream is down. The perpetual half (perpetual_derivative.py) reuses all of this.
+the time the stream is down. Signed requests carry the exchange's time: its offset is measured at start, on a
+-1021 and every `time_sync_interval` seconds (checked at each status poll, measured in the background). The
+perpetual half (perpetual_derivative.py) reuses all of this.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from connector import constants as c
 from connector.auth import BinanceAuth
@@ -68,7 +70,8 @@ class BinanceExchange(OrderCancellation):
                  request_timeout: float = 10.0, ws_heartbeat: float = c.WS_HEARTBEAT_TIMEOUT,
                  poll_interval: float = c.SHORT_POLL_INTERVAL, long_poll_interval: float = c.LONG_POLL_INTERVAL,
                  not_found_limit: int = NOT_FOUND_LIMIT, trading_rules_interval: float = c.TRADING_RULES_INTERVAL,
-                 user_stream_mode: str = "ws_api"):
+                 user_stream_mode: str = "ws_api", time_sync_interval: float = c.TIME_SYNC_INTERVAL,
+                 time_source: Callable[[], float] = time.time):
         if base_url:
             domain = c.domain_for_url(base_url)
         elif isinstance(domain, str):
@@ -77,7 +80,8 @@ class BinanceExchange(OrderCancellation):
         ws = ws_url or (domain.spot_ws if self.market == c.SPOT else domain.usdm_ws)
         self.trading_pairs = list(trading_pairs)
         self.events = EventBus()
-        self.time_synchronizer = TimeSynchronizer()
+        self.time_synchronizer = TimeSynchronizer(time_source, resync_interval=time_sync_interval)
+        self._clock_sync: asyncio.Task | None = None
         self.throttler = AsyncThrottler(self.default_pools)
         self.auth = BinanceAuth(api_key, secret, self.time_synchronizer)
         self.api = WebAssistantsFactory(rest, self.auth, self.throttler, self.time_synchronizer,
@@ -112,6 +116,18 @@ class BinanceExchange(OrderCancellation):
     def _now_ms(self) -> int:
         return self.time_synchronizer.now_ms()
 
+    def _resync_clock_if_due(self) -> None:
+        """Measure the clock offset again when the synchronizer says it is due (every status poll asks). In a task
+        of its own: no poll and no request waits for it, and requests signed meanwhile use the current offset."""
+        if (self._clock_sync is None or self._clock_sync.done()) and self.time_synchronizer.resync_due:
+            self._clock_sync = self._spawn(self._resync_clock())
+
+    async def _resync_clock(self) -> None:
+        try:
+            await self.api.sync_time()
+        except Exception as exc:  # tried again after the synchronizer's retry interval; -1021 still resyncs
+            log.info("clock resync failed: %r", exc)
+
     # --- network ---
     async def start_network(self) -> None:
         await self.api.sync_time()
@@ -129,6 +145,14 @@ class BinanceExchange(OrderCancellation):
 
     def _extra_tasks(self) -> list[asyncio.Task]:
         return []
+
+    def _spawn(self, coroutine) -> asyncio.Task:
+        """A task that runs to its end whoever stops waiting for it (a request cut short would be an answer lost):
+        order creates and cancels, clock resyncs. stop_network cancels it."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._order_tasks.add(task)
+        task.add_done_callback(self._order_tasks.discard)
+        return task
 
     async def stop_network(self) -> None:
         for task in (*self._tasks, *self._order_tasks):
@@ -334,9 +358,10 @@ class BinanceExchange(OrderCancellation):
 
     # --- status polling (the REST fallback for everything the user stream says) ---
     async def _status_polling_loop(self) -> None:
-        """Balances (and positions) every poll; the orders that need it every poll (a create or cancel whose
-        answer is unknown, fills the exchange reported that we have not seen); every order on a full poll: when
-        the user stream is not up, after it reconnected, and every long interval whatever happens."""
+        """The clock offset when a resync is due (in the background); balances (and positions) every poll; the
+        orders that need it every poll (a create or cancel whose answer is unknown, fills the exchange reported
+        that we have not seen); every order on a full poll: when the user stream is not up, after it
+        reconnected, and every long interval whatever happens."""
         loop = asyncio.get_running_loop()
         last_full = -float("inf")
         while True:
@@ -346,6 +371,7 @@ class BinanceExchange(OrderCancellation):
             except TimeoutError:
                 pass
             self._poll_notifier.clear()
+            self._resync_clock_if_due()
             full = (self._full_poll_due or not self.user_stream_tracker.ready
                     or loop.time() - last_full >= self._long_poll_interval)
             if full:

@@ -43,14 +43,6 @@ class OrderCancellation:
         self._spawn(self._execute_cancel(trading_pair, client_order_id))
         return client_order_id
 
-    def _spawn(self, coroutine) -> asyncio.Task:
-        """An order task: it runs to its end whoever stops waiting for it (an answer cut short would be lost);
-        stop_network cancels it."""
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._order_tasks.add(task)
-        task.add_done_callback(self._order_tasks.discard)
-        return task
-
     async def _wait_for_creates(self, client_order_ids: list[str]) -> None:
         for client_order_id in client_order_ids:
             creating = self._creating.get(client_order_id)

@@ -168,6 +168,16 @@ async def test_clock_skew_is_absorbed_by_resync(make_exchange, control):
     assert exchange.time_synchronizer.offset_ms < offset - 15000
 
 
+async def test_the_clock_is_resynced_periodically_without_a_refusal(make_exchange, control):
+    exchange = await make_exchange(time_sync_interval=0.5)
+    offset = exchange.time_synchronizer.offset_ms
+    # The server's clock 3 s ahead: stamps 3 s behind stay inside recvWindow, so nothing is refused (no -1021).
+    await control.add_fault("clock_skew", ms=3000)
+    async with asyncio.timeout(WAIT):
+        while exchange.time_synchronizer.offset_ms < offset + 2500:
+            await asyncio.sleep(0.05)
+
+
 async def test_restart_picks_up_fills_made_while_down(make_exchange, control):
     first = await make_exchange("restart.sqlite")
     cid, order_id = await resting_buy(first, amount="0.02")
