@@ -72,8 +72,7 @@ class ReferenceAdapter:
     async def cancel_all(self, trading_pair: Optional[str] = None) -> list[str]:
         asked = [o.client_order_id for o in self.exchange.in_flight_orders.values()
                  if not o.is_done and (trading_pair is None or o.trading_pair == trading_pair)]
-        for client_order_id in asked:
-            self.exchange.cancel(self.exchange.in_flight_orders[client_order_id].trading_pair, client_order_id)
+        await self.exchange.cancel_all(trading_pair=trading_pair)  # one bulk request per pair
         return asked
 
     # --- views ---
