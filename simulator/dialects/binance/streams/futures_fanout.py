@@ -1,9 +1,9 @@
 """The futures engine's events to futures stream payloads, as they happen and on the hub's timer.
 
-`FuturesFanout.on_event` is the futures engine's listener: user data is rendered and queued at once (in the
-engine's order: an operation's order updates, then its ACCOUNT_UPDATE), forceOrder as the liquidation ends,
-and what only means something once an operation is whole waits for its end (aggregate trades, the top of the
-book), as on spot (streams.fanout). Depth updates are merged into one batch per symbol and speed.
+`FuturesFanout` is the futures engine's listener. What it does as spot does (depth batches per symbol and speed,
+aggregate trades and the top of the book held until an operation ends) is streams.operation_fanout's; futures
+adds user data, rendered and queued at once (in the engine's order: an operation's order updates, then its
+ACCOUNT_UPDATE), forceOrder as the liquidation ends, and the all-market `!bookTicker` stream.
 
 `FuturesIntervals.flush(speed)` publishes what is due at that speed: diff depth (100 / 250 / 500 ms: the batches
 gathered, a depth_gap fault keeping one from a stream), partial depth, mark price (1 s / 3 s, read from the
@@ -11,131 +11,64 @@ engine's mark view: there is no event per mark change), klines (250 ms), tickers
 """
 from __future__ import annotations
 
-import logging
-
 from simulator import fault_kinds as fk
 from simulator.dialects.binance.streams import futures_market as fm, futures_user as fu
-from simulator.dialects.binance.streams.market import KLINE_INTERVALS_MS, DepthBatch, best_levels, render_kline
+from simulator.dialects.binance.streams.market import KLINE_INTERVALS_MS, render_kline
+from simulator.dialects.binance.streams.operation_fanout import OperationFanout
 from simulator.dialects.binance.streams.registry import Subscriptions
 from simulator.dialects.binance.wire.futures_amounts import Formats
-from simulator.engine.events import DepthUpdate, OrderUpdate, TradeEvent
+from simulator.engine.events import OrderUpdate
 from simulator.engine.perp.events import AccountUpdate, ConfigUpdate, ForceOrder, MarginCall
 
-log = logging.getLogger(__name__)
 
+class FuturesFanout(OperationFanout):
+    VENUE = "futures"
+    DEPTH_SPEEDS_MS = fm.DEPTH_SPEEDS_MS
+    AGG_TRADE = fm.AGG_TRADE
+    BOOK_TICKER = fm.BOOK_TICKER
+    render_agg_trade = staticmethod(fm.render_agg_trade)
+    user: fu.FuturesUserStreams
 
-class FuturesFanout:
-    def __init__(self, sim, subscriptions: Subscriptions, user: fu.FuturesUserStreams):
-        self.sim = sim
-        self.subscriptions = subscriptions
-        self.user = user
-        self.reset()
+    def handlers_by_kind(self) -> dict:
+        return {**super().handlers_by_kind(), OrderUpdate: self._on_order, AccountUpdate: self._on_account_update,
+                ConfigUpdate: self._on_config_update, MarginCall: self._on_margin_call,
+                ForceOrder: self._on_force_order}
 
-    def reset(self) -> None:
-        """Forget everything gathered from the engine (its state was replaced)."""
-        self.depth: dict[int, dict[str, DepthBatch]] = {speed: {} for speed in fm.DEPTH_SPEEDS_MS}
-        self.last_book_ticker: dict[str, tuple[int, int, int, int]] = {}
-        self.agg_from: dict[str, list[int]] = {}  # symbol -> [first aggregate id of the operation, its time]
-        self.book_changed: dict[str, int] = {}  # symbol -> its last depth update id in the operation under way
-
-    def take_depth(self, speed_ms: int) -> dict[str, DepthBatch]:
-        batches, self.depth[speed_ms] = self.depth[speed_ms], {}
-        return batches
+    def engine(self):
+        return self.sim.futures
 
     def formats(self, symbol: str) -> Formats:
         return Formats(self.sim.futures.instruments[symbol])
 
+    def book_ticker_names(self, symbol: str) -> list[str]:
+        return [*self.subscriptions.names(fm.BOOK_TICKER, symbol), *self.subscriptions.names(fm.ALL_BOOK_TICKERS, None)]
+
+    def render_book_ticker(self, fmt: Formats, update_id: int, best: tuple[int, int, int, int]) -> dict:
+        return fm.render_book_ticker(fmt, update_id, best, self.sim.clock.now_ms())
+
     def _precision(self) -> int:
         return next(iter(self.sim.futures.instruments.values())).quote_precision
 
-    # --- engine events (synchronous, never raising) ----------------------------------------------------
-    def on_event(self, event) -> None:
-        try:
-            kind = type(event)
-            if kind is DepthUpdate:
-                self._on_depth(event)
-            elif kind is TradeEvent:
-                self._on_trade(event)
-            elif kind is OrderUpdate:
-                order = event.order
-                if self.user.wants(order.account_id):
-                    notional = fu.open_notional(self.sim.futures, order.account_id, order.symbol)
-                    self.user.deliver(order.account_id,
-                                      fu.render_order_update(event, self.formats(order.symbol), notional))
-            elif kind is AccountUpdate:
-                if self.user.wants(event.account_id):
-                    self.user.deliver(event.account_id, fu.render_account_update(
-                        event, self.sim.futures.instruments, self._precision()))
-            elif kind is ConfigUpdate:
-                if self.user.wants(event.account_id):
-                    self.user.deliver(event.account_id, fu.render_config_update(event))
-            elif kind is MarginCall:
-                if self.user.wants(event.account_id):
-                    self.user.deliver(event.account_id, fu.render_margin_call(
-                        event, self.sim.futures.instruments, self._precision()))
-            elif kind is ForceOrder:
-                self._on_force_order(event)
-        except Exception:  # a dialect bug must never break the engine mid-operation
-            log.exception("futures stream fan-out failed on %r", event)
+    # --- user data and liquidations ------------------------------------------------------------------------
+    def _on_order(self, event: OrderUpdate) -> None:
+        order = event.order
+        if self.user.wants(order.account_id):
+            notional = fu.open_notional(self.sim.futures, order.account_id, order.symbol)
+            self.user.deliver(order.account_id, fu.render_order_update(event, self.formats(order.symbol), notional))
 
-    def on_operation_end(self, first_seq: int, last_seq: int) -> None:
-        try:
-            if self.agg_from:
-                aggs, self.agg_from = self.agg_from, {}
-                for symbol, (first, event_time) in aggs.items():
-                    self._publish_agg_trades(symbol, first, event_time)
-            if self.book_changed:
-                changed, self.book_changed = self.book_changed, {}
-                for symbol, update_id in changed.items():
-                    self._publish_book_ticker(symbol, update_id)
-        except Exception:  # never raise into the engine
-            log.exception("futures stream fan-out failed at the end of operation %d..%d", first_seq, last_seq)
+    def _on_account_update(self, event: AccountUpdate) -> None:
+        if self.user.wants(event.account_id):
+            self.user.deliver(event.account_id, fu.render_account_update(
+                event, self.sim.futures.instruments, self._precision()))
 
-    def _on_depth(self, event: DepthUpdate) -> None:
-        for batches in self.depth.values():
-            batch = batches.get(event.symbol)
-            if batch is None:
-                batch = batches[event.symbol] = DepthBatch(event.update_id)
-            batch.add(event)
-        self.book_changed[event.symbol] = event.update_id
+    def _on_config_update(self, event: ConfigUpdate) -> None:
+        if self.user.wants(event.account_id):
+            self.user.deliver(event.account_id, fu.render_config_update(event))
 
-    def _on_trade(self, event: TradeEvent) -> None:
-        symbol = event.trade.symbol
-        pending = self.agg_from.get(symbol)
-        if pending is not None:
-            pending[1] = event.time
-            return
-        aggs = self.sim.futures.market[symbol].agg_trades  # the trade is recorded before its event
-        if aggs:
-            self.agg_from[symbol] = [aggs[-1].agg_id, event.time]
-
-    def _publish_agg_trades(self, symbol: str, first: int, event_time: int) -> None:
-        names = self.subscriptions.names(fm.AGG_TRADE, symbol)
-        if not names:
-            return
-        fmt = self.formats(symbol)
-        done = []
-        for agg in reversed(self.sim.futures.market[symbol].agg_trades):
-            if agg.agg_id < first:
-                break
-            done.append(agg)
-        for agg in reversed(done):
-            payload = fm.render_agg_trade(fmt, agg, event_time)
-            for name in names:
-                self.subscriptions.publish(name, payload)
-
-    def _publish_book_ticker(self, symbol: str, update_id: int) -> None:
-        names = [*self.subscriptions.names(fm.BOOK_TICKER, symbol),
-                 *self.subscriptions.names(fm.ALL_BOOK_TICKERS, None)]
-        if not names:
-            return
-        best = best_levels(self.sim.futures, symbol)
-        if best == self.last_book_ticker.get(symbol):
-            return
-        self.last_book_ticker[symbol] = best
-        payload = fm.render_book_ticker(self.formats(symbol), update_id, best, self.sim.clock.now_ms())
-        for name in names:
-            self.subscriptions.publish(name, payload)
+    def _on_margin_call(self, event: MarginCall) -> None:
+        if self.user.wants(event.account_id):
+            self.user.deliver(event.account_id, fu.render_margin_call(
+                event, self.sim.futures.instruments, self._precision()))
 
     def _on_force_order(self, event: ForceOrder) -> None:
         names = [*self.subscriptions.names(fm.FORCE_ORDER, event.symbol),

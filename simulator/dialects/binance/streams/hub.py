@@ -38,6 +38,7 @@ from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 log = logging.getLogger(__name__)
 
 TICK_S = 0.1
+MAX_MESSAGE_BYTES = 64 * 1024  # the largest frame a client may send
 
 
 class StreamHub:
@@ -90,6 +91,15 @@ class StreamHub:
         if refused is not None:  # a refused handshake is the client's traffic too (scenarios count them)
             self.sim.traffic.request(f"GET {request.path}", None)["status"] = refused.status
         return refused
+
+    async def handshake(self, request: web.Request, *, combined: bool, market: bool) -> Connection | web.Response:
+        """A new connection: admitted, upgraded and open; or the 429 that refuses it (to be returned as is)."""
+        refused = self.admit(request)
+        if refused is not None:
+            return refused
+        ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
+        await ws.prepare(request)
+        return self.open(ws, request, combined=combined, market=market)
 
     def open(self, ws: web.WebSocketResponse, request: web.Request, *, combined: bool,
              market: bool) -> Connection:

@@ -26,20 +26,16 @@ from simulator.dialects.binance.streams.connection import Connection
 from simulator.dialects.binance.streams.hub import STREAM_HUB
 from simulator.dialects.binance.streams.user import UserSink
 
-MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SUBSCRIPTIONS = 1000
 
 
 async def handler(request: web.Request) -> web.StreamResponse:
     hub = request.app[STREAM_HUB]
-    refused = hub.admit(request)  # connection attempts per IP (streams.admission)
-    if refused is not None:
-        return refused
-    ws = web.WebSocketResponse(autoping=False, max_msg_size=MAX_MESSAGE_BYTES)
-    await ws.prepare(request)
-    conn = hub.open(ws, request, combined=False, market=False)
+    conn = await hub.handshake(request, combined=False, market=False)
+    if not isinstance(conn, Connection):
+        return conn  # over the connection attempts allowed per IP (streams.admission)
     await hub.serve(conn, _on_request)
-    return ws
+    return conn.ws
 
 
 # --- errors -------------------------------------------------------------------------------------------
