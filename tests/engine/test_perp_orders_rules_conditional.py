@@ -60,10 +60,11 @@ def test_firing_reports_new_then_trades_in_one_unbroken_sequence(long_one):
     limit(engine, liquidity, "BUY", "48900", "2")
     clock.advance(5_000)
     events = Recorder(engine)
+    before = engine.seq
     engine.set_index(SYMBOL, a("48950"))
     now = clock.now_ms()
     seqs = [event.seq for event in events.events]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert seqs == list(range(before + 1, before + 1 + len(seqs)))
     updates = [u for u in events.of("order") if u.order is stop]
     assert updates[0].exec_type == "NEW" and updates[0].time == now
     assert stop.working_time == now and stop.update_time == now
@@ -145,30 +146,35 @@ def test_a_stop_limit_buy_trades_against_an_ask_exactly_at_its_price(short_one):
     assert stop.status == "FILLED" and position(engine, me).amt == 0
 
 
-def test_a_stop_limit_that_does_not_cross_rests_holding_margin_at_its_own_price():
-    engine, _ = new_futures()
-    liquidity, me = trader(engine, "10000000"), trader(engine, "2550")
+def test_a_stop_limit_that_does_not_cross_rests_holding_margin_at_its_own_price_and_leverage():
+    engine, clock = new_futures()
+    liquidity, me = trader(engine, "10000000"), trader(engine, "5100")
+    engine.set_leverage(me, SYMBOL, 10)
     limit(engine, liquidity, "SELL", "52000", "1")
     limit(engine, liquidity, "BUY", "50000", "1")  # a bid below its price must not make a buy cross
     stop = engine.place_order(me, SYMBOL, "BUY", "STOP", qty=a("1"), price=a("51000"), stop_price=a("50500"),
                               tif="GTC", working_type="MARK_PRICE").order
     assert engine.accounts[me].locked("USDT") == 0  # a conditional order holds nothing while it waits
+    clock.advance(1_000)
     engine.set_index(SYMBOL, a("50600"))
-    # margin at firing: 1 x 51,000 (its limit price, not the 50,500 stop) / leverage 20 = 2,550, all it has
-    assert stop.status == "NEW" and stop.working_time >= 0 and stop.executed == 0
-    assert stop.locked == a("2550") and engine.accounts[me].locked("USDT") == a("2550")
+    # margin at firing: 1 x 51,000 (its limit price, not the 50,500 stop) / leverage 10 = 5,100, all it has
+    assert stop.status == "NEW" and stop.executed == 0
+    assert stop.working_time == stop.update_time == clock.now_ms()
+    assert stop.locked == a("5100") and engine.accounts[me].locked("USDT") == a("5100")
     assert engine.depth(SYMBOL, 5)[1:] == ([(a("51000"), a("1")), (a("50000"), a("1"))], [(a("52000"), a("1"))])
     assert_clean(engine)
 
 
 def test_a_stop_limit_that_cannot_afford_its_margin_when_it_fires_expires():
-    engine, _ = new_futures()
+    engine, clock = new_futures()
     liquidity, me = trader(engine, "10000000"), trader(engine, "2549.99999999")
     limit(engine, liquidity, "SELL", "52000", "1")
     stop = engine.place_order(me, SYMBOL, "BUY", "STOP", qty=a("1"), price=a("51000"), stop_price=a("50500"),
                               tif="GTC", working_type="MARK_PRICE").order
+    clock.advance(1_000)
     engine.set_index(SYMBOL, a("50600"))
     assert (stop.status, stop.expiry_reason, stop.locked) == ("EXPIRED", "MARGIN_INSUFFICIENT", 0)
+    assert stop.update_time == clock.now_ms()
     assert engine.accounts[me].locked("USDT") == 0 and engine.depth(SYMBOL, 5)[1] == []
     assert_clean(engine)
 
@@ -279,3 +285,38 @@ def test_a_sell_trailing_stop_without_activation_price_trails_at_once_and_fires_
     assert trail.status == "NEW" and trail.extreme == a("50000")
     engine.set_index(SYMBOL, a("49000"))
     assert trail.status == "FILLED"
+
+
+@pytest.mark.parametrize("side, stop, price, book_side, book_price", [
+    ("BUY", "50500", "51000", "SELL", "51100"), ("SELL", "49500", "49000", "BUY", "48900")])
+def test_a_post_only_stop_limit_that_does_not_cross_when_it_fires_rests(side, stop, price, book_side, book_price):
+    engine, _ = new_futures()
+    liquidity, me = trader(engine, "10000000"), trader(engine)
+    limit(engine, liquidity, book_side, book_price, "1")
+    order = engine.place_order(me, SYMBOL, side, "STOP", qty=a("0.1"), price=a(price), stop_price=a(stop),
+                               tif="GTX", working_type="MARK_PRICE").order
+    engine.set_index(SYMBOL, a(stop))
+    assert order.status == "NEW" and order.working_time >= 0 and order.executed == 0
+    assert order.locked == a(price) // 10 // 20  # 0.1 x its price / leverage 20
+
+
+def test_a_fired_stop_limit_takes_only_down_to_its_price_and_rests_the_rest(long_one):
+    engine, _, liquidity, me = long_one
+    stop = engine.place_order(me, SYMBOL, "SELL", "STOP", qty=a("1"), price=a("48000"), stop_price=a("49000"),
+                              tif="GTC", reduce_only=True, working_type="MARK_PRICE").order
+    limit(engine, liquidity, "BUY", "48500", "0.5")
+    limit(engine, liquidity, "BUY", "47000", "1")
+    engine.set_index(SYMBOL, a("48950"))
+    assert stop.executed == a("0.5") and stop.status == "PARTIALLY_FILLED"
+    assert engine.depth(SYMBOL, 5)[1:] == ([(a("47000"), a("1"))], [(a("48000"), a("0.5"))])
+
+
+def test_a_fired_stop_applies_its_self_trade_prevention(long_one):
+    engine, _, liquidity, me = long_one
+    own = limit(engine, me, "BUY", "48900", "0.1").order  # its own bid, first in line
+    limit(engine, liquidity, "BUY", "48800", "2")
+    stop = conditional(engine, me, "SELL", "STOP_MARKET", "49000", "1", reduce_only=True,
+                       working_type="MARK_PRICE", stp="EXPIRE_MAKER")
+    engine.set_index(SYMBOL, a("48950"))
+    assert own.status == "EXPIRED_IN_MATCH" and own.executed == 0
+    assert stop.status == "FILLED" and stop.cum_quote == a("48800")

@@ -89,6 +89,7 @@ def test_a_fill_reports_one_account_update_per_account_with_wallet_and_position(
     limit(engine, liquidity, "SELL", "50000", "1")
     clock.advance(1_000)
     events = Recorder(engine)
+    before = engine.seq
     market(engine, me, "BUY", "1")
     now = clock.now_ms()
     updates = {u.account_id: u for u in events.of("account_update")}
@@ -103,7 +104,7 @@ def test_a_fill_reports_one_account_update_per_account_with_wallet_and_position(
         ("cross", 0, 10**8, 8, 50_000)
     assert engine.accounts[me].update_time == now
     seqs = [event.seq for event in events.events]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert seqs == list(range(before + 1, before + 1 + len(seqs)))
     assert events.of("depth")[0].time == now
 
 
@@ -269,3 +270,14 @@ def test_hedge_mode_trades_carry_their_position_sides(hedged):
     assert position(engine, me, side="SHORT").amt == -a("1") and position(engine, me, side="LONG").amt == a("1")
     rows = engine.position_rows(me, SYMBOL)
     assert [(r.position_side, r.amt) for r in rows] == [("LONG", a("1")), ("SHORT", -a("1"))]
+
+
+def test_reduce_only_orders_outgrown_together_all_expire(venue):
+    engine, _, liquidity, me = venue
+    limit(engine, liquidity, "SELL", "50000", "1")
+    market(engine, me, "BUY", "1")
+    first = limit(engine, me, "SELL", "60000", "0.6", reduce_only=True).order
+    second = limit(engine, me, "SELL", "61000", "0.7", reduce_only=True).order
+    limit(engine, liquidity, "BUY", "49000", "0.5")
+    market(engine, me, "SELL", "0.5")
+    assert first.status == second.status == "EXPIRED" and engine.depth(SYMBOL, 5)[2] == []
