@@ -144,3 +144,7 @@ TIME_SYNC_RETRY = 10.0         # after a failed measurement
 LISTEN_KEY_KEEPALIVE = 1800.0  # 30 min; keys live 60 min from the last keep-alive
 WS_HEARTBEAT_TIMEOUT = 20.0    # our ping interval; a pong missing for half of it means a dead socket
 RECONNECT_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+# --- WebSocket messages we send (reference §1.7: more than this many a second and the connection is dropped) ----
+WS_MESSAGES_PER_S = {SPOT: 5, USDM: 10}
+WS_MESSAGE_HEADROOM = 1  # a second's room for the ping and pong frames the socket sends by itself

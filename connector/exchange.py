@@ -173,6 +173,21 @@ class BinanceExchange(OrderCancellation):
         except Exception:
             return False
 
+    async def add_trading_pair(self, trading_pair: str) -> None:
+        """Follow one more pair while running: its book (a SUBSCRIBE on the live market connections); its orders
+        are tracked like any other's. The pair must be one the exchange lists (the trading rules name it)."""
+        if trading_pair not in self._trading_rules:
+            raise KeyError(f"unknown trading pair {trading_pair}")
+        if trading_pair not in self.trading_pairs:
+            self.trading_pairs.append(trading_pair)
+        await self.order_book_tracker.add_trading_pair(trading_pair)
+
+    async def remove_trading_pair(self, trading_pair: str) -> None:
+        """Stop following a pair's book (UNSUBSCRIBE). Orders on it are left as they are, and still tracked."""
+        if trading_pair in self.trading_pairs:
+            self.trading_pairs.remove(trading_pair)
+        await self.order_book_tracker.remove_trading_pair(trading_pair)
+
     # --- readiness ---
     @property
     def status_dict(self) -> dict[str, bool]:

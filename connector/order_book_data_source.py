@@ -5,19 +5,26 @@ USD-M, as Binance split them in 2026, depth on /public and aggregate trades and 
 mark, index, funding rate, next funding time) on /market. Frames become OrderBookMessages on `diff_queue`
 (snapshots are put there too, so the tracker sees snapshots and diffs in one order) and `trade_queue`;
 funding info goes to `funding_info_queue`. Every (re)connect is reported through `on_reconnect`, because diffs
-sent while the socket was down are lost and every book on it must be resynchronised.
+sent while the socket was down are lost and every book on it must be resynchronised. A pair added or removed
+while running is a SUBSCRIBE or UNSUBSCRIBE on the live connections (paced: Binance drops a connection that
+sends too many messages a second); a connection made later names the pairs followed in its URL.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 from typing import Any, Awaitable, Callable, Iterable
+
+import aiohttp
 
 from connector import constants as c
 from connector.order_book import OrderBookMessage, diff_message, snapshot_message, trade_message
 from connector.trading_rules import PairMap
 from connector.web_assistant import WebAssistantsFactory
 from connector.ws_connection import ReconnectingStream
+
+log = logging.getLogger(__name__)
 
 
 class OrderBookTrackerDataSource:
@@ -36,29 +43,54 @@ class OrderBookTrackerDataSource:
         # spot's on exsim, which serves both markets on one port).
         if market == c.SPOT:
             self.stream = ReconnectingStream(f"{market}-book", api, lambda: self._url("", self.stream_names()),
-                                             self._handle, self._connected, heartbeat=heartbeat)
+                                             self._handle, self._connected, heartbeat=heartbeat,
+                                             messages_per_s=c.WS_MESSAGES_PER_S[market])
             self.streams = [self.stream]
         else:
             self.stream = ReconnectingStream(f"{market}-book", api,
                                              lambda: self._url("/public", self.book_streams()),
-                                             self._handle, self._connected, heartbeat=heartbeat)
+                                             self._handle, self._connected, heartbeat=heartbeat,
+                                             messages_per_s=c.WS_MESSAGES_PER_S[market])
             self.streams = [self.stream, ReconnectingStream(f"{market}-market", api,
                                                             lambda: self._url("/market", self.trade_streams()),
-                                                            self._handle, heartbeat=heartbeat)]
+                                                            self._handle, heartbeat=heartbeat,
+                                                            messages_per_s=c.WS_MESSAGES_PER_S[market])]
 
-    def _symbols(self) -> list[str]:
-        return [self.pair_map.to_symbol(pair).lower() for pair in self.trading_pairs]
+    def _symbols(self, pairs: Iterable[str] | None = None) -> list[str]:
+        return [self.pair_map.to_symbol(pair).lower() for pair in (self.trading_pairs if pairs is None else pairs)]
 
-    def book_streams(self) -> list[str]:
-        return [f"{sym}@depth@100ms" for sym in self._symbols()]
+    def book_streams(self, pairs: Iterable[str] | None = None) -> list[str]:
+        return [f"{sym}@depth@100ms" for sym in self._symbols(pairs)]
 
-    def trade_streams(self) -> list[str]:
+    def trade_streams(self, pairs: Iterable[str] | None = None) -> list[str]:
         if self.market == c.SPOT:
-            return [f"{sym}@trade" for sym in self._symbols()]
-        return [name for sym in self._symbols() for name in (f"{sym}@aggTrade", f"{sym}@markPrice@1s")]
+            return [f"{sym}@trade" for sym in self._symbols(pairs)]
+        return [name for sym in self._symbols(pairs) for name in (f"{sym}@aggTrade", f"{sym}@markPrice@1s")]
 
-    def stream_names(self) -> list[str]:
-        return self.book_streams() + self.trade_streams()
+    def stream_names(self, pairs: Iterable[str] | None = None) -> list[str]:
+        return self.book_streams(pairs) + self.trade_streams(pairs)
+
+    async def add_trading_pair(self, trading_pair: str) -> None:
+        self.trading_pairs.append(trading_pair)
+        await self._change_subscription("SUBSCRIBE", trading_pair)
+
+    async def remove_trading_pair(self, trading_pair: str) -> None:
+        self.trading_pairs.remove(trading_pair)
+        await self._change_subscription("UNSUBSCRIBE", trading_pair)
+
+    async def _change_subscription(self, method: str, trading_pair: str) -> None:
+        if self.market == c.SPOT:
+            wanted = [(self.stream, self.stream_names([trading_pair]))]
+        else:
+            wanted = [(self.streams[0], self.book_streams([trading_pair])),
+                      (self.streams[1], self.trade_streams([trading_pair]))]
+        for stream, names in wanted:
+            if not stream.connected.is_set():
+                continue  # (re)connecting: the URL it connects to names the pairs followed by then
+            try:
+                await stream.request(method, names)
+            except (ConnectionError, aiohttp.ClientError) as exc:  # dropped meanwhile: the reconnect's URL has it
+                log.info("%s %s: %r", method, trading_pair, exc)
 
     async def _url(self, prefix: str, names: list[str]) -> str:
         return f"{self._ws_base}{prefix}/stream?streams={'/'.join(names)}"

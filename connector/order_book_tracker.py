@@ -67,6 +67,20 @@ class OrderBookTracker:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
+    async def add_trading_pair(self, trading_pair: str) -> None:
+        """Follow one more pair: subscribe, then synchronise its book as after a reconnect (the diffs that arrive
+        before the snapshot are buffered)."""
+        if trading_pair in self._states:
+            return
+        self._states[trading_pair] = _PairState()
+        await self.data_source.add_trading_pair(trading_pair)
+        if trading_pair in self._states:  # not removed meanwhile
+            self._resync(trading_pair)
+
+    async def remove_trading_pair(self, trading_pair: str) -> None:
+        if self._states.pop(trading_pair, None) is not None:
+            await self.data_source.remove_trading_pair(trading_pair)
+
     async def _on_reconnect(self) -> None:
         for pair in self._states:
             self._resync(pair)

@@ -9,6 +9,9 @@ keeps every fixed window the exchange counts within its limit, with a guard for 
 What the exchange says wins over what we counted: `X-MBX-USED-WEIGHT-<n><unit>` and `X-MBX-ORDER-COUNT-<n><unit>`
 headers raise our count to the exchange's (someone else may share the IP). A 429 or 418 answer bans the connector
 itself until `Retry-After` has passed: no request leaves until then (`ban`).
+
+`WsMessageThrottler` is the same idea for what the connector sends on one WebSocket connection: Binance drops a
+connection that sends more than 5 messages a second (spot; 10 on USD-M), pings and pongs included.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable, Iterable, Mapping
+from typing import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 
 from connector import constants as c
 
@@ -150,3 +153,37 @@ class AsyncThrottler:
                     missing = int(value) - pool.used(now)
                     if missing > 0:
                         pool.log.append((now, missing))
+
+
+class WsMessageThrottler:
+    """Paces the messages sent on one WebSocket connection (subscribe, unsubscribe, ws-api requests): at most
+    `limit - headroom` in any WINDOW_S (a sliding window, which keeps every fixed second the exchange counts
+    within its limit too). The headroom is for the control frames the socket sends by itself (our heartbeat ping,
+    the pongs answering the server's pings), which the exchange counts as messages. The window is a second plus a
+    guard: a message is counted before it is written, and the exchange counts arrivals, so two bursts a bare
+    second apart can land less than a second apart. A message beyond that waits; one throttler per connection,
+    since the limit is per connection."""
+
+    WINDOW_S = 1.25
+
+    def __init__(self, limit_per_s: int, headroom: int = c.WS_MESSAGE_HEADROOM,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep):
+        self.capacity = max(1, limit_per_s - headroom)
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: deque[float] = deque()
+        self._lock = asyncio.Lock()  # first come, first sent
+
+    async def acquire(self) -> None:
+        """Wait until one more message fits, and count it."""
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._sent and self._sent[0] <= now - self.WINDOW_S:
+                    self._sent.popleft()
+                if len(self._sent) < self.capacity:
+                    break
+                await self._sleep(self._sent[0] + self.WINDOW_S - now)
+            self._sent.append(self._clock())
+

@@ -41,7 +41,7 @@ class UserStreamTrackerDataSource:
         self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.on_reconnect: Callable[[], Awaitable[None]] | None = None
         self.stream = ReconnectingStream(f"{market}-user", api, self._url, self._handle, self._connected,
-                                         heartbeat=heartbeat)
+                                         heartbeat=heartbeat, messages_per_s=c.WS_MESSAGES_PER_S[market])
         self._keepalive_task: asyncio.Task | None = None
         self.subscribed = asyncio.Event()
 
@@ -93,7 +93,8 @@ class UserStreamTrackerDataSource:
     async def _subscribe(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         request_id = next(_ids)
         params = self._api.auth.sign_ws_params({})
-        await ws.send_json({"id": request_id, "method": "userDataStream.subscribe.signature", "params": params})
+        await self.stream.send_json({"id": request_id, "method": "userDataStream.subscribe.signature",
+                                     "params": params})
         async with asyncio.timeout(10):
             while True:
                 message = await ws.receive_json()

@@ -5,7 +5,8 @@ Silence is detected by a ping of our own every `heartbeat` seconds that must be 
 socket that went quiet without a close frame fails this even on a quiet market, where no data frame is due (a
 timeout on data frames alone would take a quiet market for a dead socket). `on_connected` runs after each
 (re)connect, before frames are read, so the caller can subscribe and resynchronise what it may have missed while
-down.
+down. Every message the connector sends goes through `send_json`, paced by a WsMessageThrottler of the
+connection's own (Binance drops a connection that sends too many messages a second).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from typing import Any, Awaitable, Callable
 import aiohttp
 
 from connector import constants as c
+from connector.throttler import WsMessageThrottler
 from connector.web_assistant import WebAssistantsFactory
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,8 @@ class ReconnectingStream:
     def __init__(self, name: str, api: WebAssistantsFactory, url: Callable[[], Awaitable[str]],
                  on_message: Callable[[Any], Awaitable[None]],
                  on_connected: Callable[[aiohttp.ClientWebSocketResponse], Awaitable[None]] | None = None,
-                 heartbeat: float = c.WS_HEARTBEAT_TIMEOUT, backoff: tuple[float, ...] = c.RECONNECT_BACKOFF):
+                 heartbeat: float = c.WS_HEARTBEAT_TIMEOUT, backoff: tuple[float, ...] = c.RECONNECT_BACKOFF,
+                 messages_per_s: int = c.WS_MESSAGES_PER_S[c.SPOT]):
         self.name = name
         self._api = api
         self._url = url
@@ -38,6 +41,9 @@ class ReconnectingStream:
         self.connections = 0     # successful connects (1 + reconnects)
         self.last_recv_time = 0.0  # loop time of the last data frame
         self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self._messages_per_s = messages_per_s
+        self.send_throttler = WsMessageThrottler(messages_per_s)
+        self._request_id = 0
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -51,6 +57,19 @@ class ReconnectingStream:
             self._task = None
         await self._close()
 
+    async def send_json(self, payload: Any) -> None:
+        """Send on the current connection, waiting if this second's share of messages is spent."""
+        ws = self.ws
+        await self.send_throttler.acquire()
+        if ws is None or ws.closed or ws is not self.ws:
+            raise ConnectionError(f"{self.name}: not connected")  # the next connection sends what it needs
+        await ws.send_json(payload)
+
+    async def request(self, method: str, params: list[str]) -> None:
+        """A control request (SUBSCRIBE, UNSUBSCRIBE); its reply, {"result": null, "id": n}, needs no answer."""
+        self._request_id += 1
+        await self.send_json({"method": method, "params": params, "id": self._request_id})
+
     async def _close(self) -> None:
         self.connected.clear()
         if self.ws is not None and not self.ws.closed:
@@ -63,6 +82,7 @@ class ReconnectingStream:
             try:
                 url = await self._url()
                 self.ws = await self._api.ws_connect(url, heartbeat=self._heartbeat)
+                self.send_throttler = WsMessageThrottler(self._messages_per_s)  # the limit is per connection
                 self.connections += 1
                 if self._on_connected:
                     await self._on_connected(self.ws)

@@ -178,6 +178,21 @@ async def test_the_clock_is_resynced_periodically_without_a_refusal(make_exchang
             await asyncio.sleep(0.05)
 
 
+async def test_pairs_added_and_removed_at_run_time_never_exceed_the_message_limit(make_exchange, control):
+    exchange = await make_exchange(ws_heartbeat=10.0)  # our pings count as messages too: few of them here
+    stream = exchange.order_book_tracker.data_source.stream
+    for _ in range(4):  # nine SUBSCRIBE / UNSUBSCRIBE messages at once: exsim drops a connection sending over 5/s
+        await exchange.add_trading_pair("ETH-USDT")
+        await exchange.remove_trading_pair("ETH-USDT")
+    await exchange.add_trading_pair("ETH-USDT")
+    await asyncio.wait_for(exchange.order_book_tracker.synced("ETH-USDT").wait(), WAIT)
+    # A depth update after the last message: the connection it comes by is the first one, still up.
+    maker = await control.create_account("maker", USDT="100000")
+    await control.place_order(maker["id"], "ETHUSDT", "BUY", "LIMIT", "1", "2000", "GTC")
+    await asyncio.wait_for(_until(lambda: exchange.get_order_book("ETH-USDT").best_bid == D("2000")), WAIT)
+    assert stream.connections == 1 and exchange.trading_pairs == [PAIR, "ETH-USDT"]
+
+
 async def test_restart_picks_up_fills_made_while_down(make_exchange, control):
     first = await make_exchange("restart.sqlite")
     cid, order_id = await resting_buy(first, amount="0.02")
