@@ -13,7 +13,7 @@ from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.validation import margin_need
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.results import PlaceResult
-from simulator.engine.taker_plan import NOTHING_TO_TAKE, plan_taker
+from simulator.engine.taker_plan import plan_taker
 
 
 def modify(engine, account_id: int, symbol: str, side: str, qty: int, price: int, order_id: int | None,
@@ -65,8 +65,8 @@ def modify(engine, account_id: int, symbol: str, side: str, qty: int, price: int
     engine.seq = seq = engine.seq + 1
     engine._dispatch(OrderUpdate(seq, now, "AMENDMENT", order))
     trades: list = []
-    plan = plan_taker(book, inst, account_id, order.is_buy, order.stp, price, remaining, 0) if crosses \
-        else NOTHING_TO_TAKE
+    # not crossing, it rests as it is (a plan with nothing to take would expire a post-only order as unfilled)
+    plan = plan_taker(book, inst, account_id, order.is_buy, order.stp, price, remaining, 0) if crosses else None
     engine._execute(order, inst, book, plan, trades, now)
     if trades:
         engine._after_trades(inst, book, now, trades)
