@@ -119,7 +119,8 @@ class ClientOrderTracker:
         if new is not OrderState.PENDING_CREATE:
             self._report_created(order)
         if new is OrderState.PENDING_CANCEL:
-            if order.is_open:
+            # A second cancel while one is out (cancel-all over a single cancel) keeps the state to go back to.
+            if order.is_open and order.current_state is not OrderState.PENDING_CANCEL:
                 order.state_before_cancel = order.current_state
                 order.current_state = OrderState.PENDING_CANCEL
         elif new in (OrderState.OPEN, OrderState.PARTIALLY_FILLED):

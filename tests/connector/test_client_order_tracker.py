@@ -101,6 +101,17 @@ def test_refused_cancel_restores_the_previous_state():
     assert tracker.fetch_order("c1").current_state is OrderState.PARTIALLY_FILLED
 
 
+def test_a_second_cancel_in_flight_keeps_the_state_to_restore():
+    """A cancel-all over an order whose own cancel is still out: the state to go back to stays the working one."""
+    _, tracker = make()
+    tracker.start_tracking_order(order())
+    tracker.process_order_update(update(OrderState.PARTIALLY_FILLED))
+    tracker.process_order_update(update(OrderState.PENDING_CANCEL))
+    tracker.process_order_update(update(OrderState.PENDING_CANCEL))
+    tracker.restore_open_state("c1")
+    assert tracker.fetch_order("c1").current_state is OrderState.PARTIALLY_FILLED
+
+
 def test_failure_carries_reason_and_code():
     bus, tracker = make()
     tracker.start_tracking_order(order())
