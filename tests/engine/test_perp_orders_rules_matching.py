@@ -281,3 +281,28 @@ def test_reduce_only_orders_outgrown_together_all_expire(venue):
     limit(engine, liquidity, "BUY", "49000", "0.5")
     market(engine, me, "SELL", "0.5")
     assert first.status == second.status == "EXPIRED" and engine.depth(SYMBOL, 5)[2] == []
+
+
+def test_an_isolated_position_closed_beyond_its_margin_is_made_whole_by_the_insurance_fund(venue):
+    engine, clock, liquidity, me = venue
+    engine.set_margin_type(me, SYMBOL, "ISOLATED")
+    limit(engine, liquidity, "SELL", "50000", "1")
+    market(engine, me, "BUY", "1")  # isolated wallet 2,500 - 25
+    limit(engine, liquidity, "BUY", "47000", "1")
+    clock.advance(1_000)
+    market(engine, me, "SELL", "1")  # -3,000 of PnL and 23.5 of commission: 548.5 beyond the margin
+    shortfall = a("3000") + a("23.5") - a("2475")
+    assert engine.insurance_cleared["USDT"] == shortfall and engine.insurance["USDT"] == -shortfall
+    (row,) = [r for r in engine.income_of(me) if r.income_type == "INSURANCE_CLEAR"]
+    assert (row.symbol, row.income, row.asset, row.time) == (SYMBOL, shortfall, "USDT", clock.now_ms())
+    assert position(engine, me).isolated_wallet == 0
+    assert engine.balance_row(me, "USDT").wallet_balance == a("100000") - a("2500")
+
+
+def test_a_deposit_reports_its_amount_as_the_balance_change(venue):
+    engine, _, _, me = venue
+    events = Recorder(engine)
+    engine.deposit(me, "USDT", a("12.5"))
+    (update,) = events.of("account_update")
+    assert tuple(update.balances[0]) == ("USDT", a("100012.5"), a("100012.5"), a("12.5"))
+    assert update.positions == () and update.reason == "DEPOSIT"
