@@ -306,3 +306,13 @@ def test_a_deposit_reports_its_amount_as_the_balance_change(venue):
     (update,) = events.of("account_update")
     assert tuple(update.balances[0]) == ("USDT", a("100012.5"), a("100012.5"), a("12.5"))
     assert update.positions == () and update.reason == "DEPOSIT"
+
+
+def test_a_partial_fill_releases_the_filled_share_of_the_orders_margin_rounded_down(venue):
+    engine, _, liquidity, me = venue
+    engine.set_leverage(me, SYMBOL, 3)
+    order = limit(engine, me, "BUY", "50000", "0.003").order  # 150 / 3 = 50 held
+    market(engine, liquidity, "SELL", "0.001")
+    released = a("50") * 1 // 3  # a third of it, cut to the atom
+    assert order.locked == a("50") - released == 3_333_333_334
+    assert engine.accounts[me].locked("USDT") == 3_333_333_334
