@@ -127,8 +127,8 @@ def test_the_clock_records_the_mark_only_when_its_premium_moves():
     assert len(engine.price_history("BTCUSDT", "mark")) == 1
     engine.set_premium("BTCUSDT", a("1000"))
     clock.set(START_MS + 2 * MINUTE)
-    engine.tick(START_MS + 2 * MINUTE)  # 2 minutes of decay toward 0 with a 5 minute time constant
-    premium = a("1000") + (0 - a("1000")) * (2 * MINUTE) // (2 * MINUTE + 300_000)
+    engine.tick(START_MS + 2 * MINUTE)  # a minute since the premium was set: decay toward 0, 5 minute constant
+    premium = a("1000") + (0 - a("1000")) * MINUTE // (MINUTE + 300_000)
     assert engine.mark("BTCUSDT") == a("50000") + premium
     assert engine.price_history("BTCUSDT", "mark")[-1] == [START_MS + 2 * MINUTE] + [a("50000") + premium] * 4
 
