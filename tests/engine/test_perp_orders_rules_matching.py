@@ -316,3 +316,19 @@ def test_a_partial_fill_releases_the_filled_share_of_the_orders_margin_rounded_d
     released = a("50") * 1 // 3  # a third of it, cut to the atom
     assert order.locked == a("50") - released == 3_333_333_334
     assert engine.accounts[me].locked("USDT") == 3_333_333_334
+
+
+def test_a_hedge_mode_stop_buying_back_a_short_is_cut_to_the_short_when_it_fires(venue):
+    engine, _, liquidity, me = venue
+    engine.set_position_mode(me, True)
+    limit(engine, liquidity, "BUY", "50000", "1")
+    market(engine, me, "SELL", "1", position_side="SHORT")
+    stop = engine.place_order(me, SYMBOL, "BUY", "STOP_MARKET", qty=a("1"), stop_price=a("51000"),
+                              position_side="SHORT", working_type="MARK_PRICE").order
+    limit(engine, liquidity, "SELL", "50500", "0.5")
+    market(engine, me, "BUY", "0.5", position_side="SHORT")  # short 0.5 left
+    limit(engine, liquidity, "SELL", "51100", "2")
+    engine.set_index(SYMBOL, a("51000"))
+    assert stop.qty == a("0.5") and stop.status == "FILLED" and stop.locked == 0
+    assert position(engine, me, side="SHORT").amt == 0 and position(engine, me, side="LONG") is None
+    assert_clean(engine)
