@@ -151,7 +151,8 @@ class ClientOrderTracker:
         order.executed_amount_reported = max(order.executed_amount_reported, order.executed_amount_base)
         if order.current_state in (OrderState.PENDING_CREATE, OrderState.OPEN):
             order.current_state = OrderState.PARTIALLY_FILLED
-        if order.executed_amount_base >= order.amount and not order.is_done:
+        # A closePosition order has no amount of its own (0): only the exchange's status says it is filled.
+        if order.amount and order.executed_amount_base >= order.amount and not order.is_done:
             order.current_state = OrderState.FILLED
         self._persist(order)
         self._events.trigger(OrderFilledEvent(

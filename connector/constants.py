@@ -72,6 +72,9 @@ F_POSITION_SIDE_DUAL = "/fapi/v1/positionSide/dual"
 F_PREMIUM_INDEX = "/fapi/v1/premiumIndex"
 F_INCOME = "/fapi/v1/income"
 F_LISTEN_KEY = "/fapi/v1/listenKey"
+# Conditional orders (STOP_MARKET, TAKE_PROFIT_MARKET): Binance takes them only here now, not on F_ORDER.
+F_ALGO_ORDER = "/fapi/v1/algoOrder"
+CONDITIONAL_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 
 # Pool names, as exchangeInfo's rateLimitType spells them.
 REQUEST_WEIGHT = "REQUEST_WEIGHT"
@@ -91,9 +94,10 @@ WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", F_USER_TRADES): 5, ("POST", F_LEVERAGE): 1, ("POST", F_MARGIN_TYPE): 1,
     ("GET", F_POSITION_SIDE_DUAL): 30, ("POST", F_POSITION_SIDE_DUAL): 1, ("GET", F_PREMIUM_INDEX): 1,
     ("GET", F_INCOME): 30, ("POST", F_LISTEN_KEY): 1, ("PUT", F_LISTEN_KEY): 1, ("DELETE", F_LISTEN_KEY): 1,
+    ("POST", F_ALGO_ORDER): 0, ("GET", F_ALGO_ORDER): 1,
 }
 # Requests that also count against the ORDERS pools (new orders only; cancels do not count on Binance).
-ORDER_PLACING = {("POST", ORDER), ("POST", F_ORDER)}
+ORDER_PLACING = {("POST", ORDER), ("POST", F_ORDER), ("POST", F_ALGO_ORDER)}
 SPOT_DEPTH_LIMIT = 1000  # weight 50 (5000 would cost 250, for levels far from the touch that diffs keep anyway)
 USDM_DEPTH_LIMIT = 1000  # weight 20
 

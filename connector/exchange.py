@@ -313,6 +313,10 @@ class BinanceExchange(OrderCancellation):
             params["price"] = order.price
         return params
 
+    def _order_path(self, order: InFlightOrder) -> str:
+        """Where a new order is sent (perpetuals send conditional orders elsewhere)."""
+        return self.paths["order"]
+
     async def _create_order(self, client_order_id: str) -> None:
         order = self.order_tracker.fetch_order(client_order_id)
         refusal = self._local_refusal(order)
@@ -321,7 +325,8 @@ class BinanceExchange(OrderCancellation):
             return
         self._creating[client_order_id] = asyncio.Event()
         try:
-            answer = await self.api.api_request("POST", self.paths["order"], self._order_params(order), signed=True)
+            answer = await self.api.api_request("POST", self._order_path(order), self._order_params(order),
+                                                signed=True)
         except ExchangeError as exc:
             if exc.unknown_outcome:
                 log.warning("create %s: outcome unknown (%s); resolving by status query", client_order_id, exc)

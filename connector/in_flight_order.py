@@ -89,7 +89,7 @@ class OrderUpdate:
 class InFlightOrder:
     client_order_id: str
     trading_pair: str
-    order_type: str          # LIMIT | LIMIT_MAKER | MARKET
+    order_type: str          # LIMIT | LIMIT_MAKER | MARKET | STOP_MARKET | TAKE_PROFIT_MARKET (perpetuals)
     trade_type: str          # BUY | SELL
     amount: Decimal
     price: Decimal | None
@@ -101,6 +101,9 @@ class InFlightOrder:
     leverage: int = 1
     reduce_only: bool = False
     time_in_force: str = "GTC"
+    trigger_price: Decimal | None = None  # conditional (perpetuals): the stop price
+    close_position: bool = False          # conditional: closes the whole position when triggered (amount 0)
+    working_type: str = "MARK_PRICE"      # conditional: MARK_PRICE | CONTRACT_PRICE
     order_fills: dict[str, TradeUpdate] = field(default_factory=dict)
     executed_amount_reported: Decimal = ZERO  # the exchange's cumulative figure (z / executedQty)
     last_update_timestamp_ms: int = 0
@@ -173,6 +176,8 @@ class InFlightOrder:
                 "current_state": self.current_state.value, "position_action": self.position_action,
                 "position_side": self.position_side, "leverage": self.leverage, "reduce_only": self.reduce_only,
                 "time_in_force": self.time_in_force,
+                "trigger_price": None if self.trigger_price is None else str(self.trigger_price),
+                "close_position": self.close_position, "working_type": self.working_type,
                 "order_fills": [f.to_json() for f in self.order_fills.values()],
                 "executed_amount_reported": str(self.executed_amount_reported),
                 "last_update_timestamp_ms": self.last_update_timestamp_ms, "failure_reason": self.failure_reason}
@@ -184,7 +189,9 @@ class InFlightOrder:
                     int(data["creation_timestamp_ms"]), data.get("exchange_order_id"),
                     OrderState(data["current_state"]), data.get("position_action"), data.get("position_side"),
                     int(data.get("leverage", 1)), bool(data.get("reduce_only", False)),
-                    data.get("time_in_force", "GTC"))
+                    data.get("time_in_force", "GTC"),
+                    None if data.get("trigger_price") is None else Decimal(data["trigger_price"]),
+                    bool(data.get("close_position", False)), data.get("working_type", "MARK_PRICE"))
         for fill in data.get("order_fills", []):
             trade = TradeUpdate.from_json(fill)
             order.order_fills[trade.trade_id] = trade

@@ -29,6 +29,9 @@ from connector.web_assistant import ExchangeError
 
 log = logging.getLogger(__name__)
 LAST_FUNDING_KEY = "last_funding_time_ms"
+# algoStatus of a conditional order that has not released an order (waiting, or ended unfired), spelled as order
+# statuses are; TRIGGERED / FINISHED: the released order's own status says the rest.
+UNFIRED_ALGO_STATES = ("NEW", "CANCELED", "EXPIRED", "REJECTED")
 
 
 class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
@@ -78,7 +81,27 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
         return parse_usdm_rules(info)
 
     # --- orders ---
+    def supported_order_types(self) -> list[str]:
+        return [*super().supported_order_types(), *c.CONDITIONAL_TYPES]
+
+    def _local_refusal(self, order: InFlightOrder) -> str | None:
+        if order.order_type not in c.CONDITIONAL_TYPES:
+            return super()._local_refusal(order)
+        rule = self._trading_rules.get(order.trading_pair)
+        if rule is None:
+            return f"unknown trading pair {order.trading_pair}"
+        if order.trigger_price is None:
+            return f"a {order.order_type} order needs a trigger price"
+        if order.close_position:
+            return None  # no amount: the position's size when it fires
+        return rule.check(order.trigger_price, order.amount)
+
+    def _order_path(self, order: InFlightOrder) -> str:
+        return c.F_ALGO_ORDER if order.order_type in c.CONDITIONAL_TYPES else self.paths["order"]
+
     def _order_params(self, order: InFlightOrder) -> dict[str, Any]:
+        if order.order_type in c.CONDITIONAL_TYPES:
+            return self._algo_order_params(order)
         params: dict[str, Any] = {"symbol": self.pair_map.to_symbol(order.trading_pair), "side": order.trade_type,
                                   "type": "LIMIT" if order.order_type == "LIMIT_MAKER" else order.order_type,
                                   "quantity": order.amount, "newClientOrderId": order.client_order_id,
@@ -93,9 +116,64 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
             params["reduceOnly"] = True  # refused by the exchange in hedge mode, where positionSide says it
         return params
 
+    def _algo_order_params(self, order: InFlightOrder) -> dict[str, Any]:
+        """A conditional order as the algo-order endpoint spells it: triggerPrice, clientAlgoId; the order the
+        trigger releases keeps that client id (ORDER_TRADE_UPDATE `c`), so the user stream tracks it as any."""
+        params: dict[str, Any] = {"algoType": "CONDITIONAL", "symbol": self.pair_map.to_symbol(order.trading_pair),
+                                  "side": order.trade_type, "type": order.order_type,
+                                  "triggerPrice": order.trigger_price, "workingType": order.working_type,
+                                  "clientAlgoId": order.client_order_id}
+        if self.position_mode == HEDGE:
+            params["positionSide"] = order.position_side or self.position_side_for(order.trade_type, "CLOSE")
+        if order.close_position:
+            params["closePosition"] = True  # with neither quantity nor reduceOnly (refused together)
+            return params
+        params["quantity"] = order.amount
+        if self.position_mode != HEDGE and (order.reduce_only or order.position_action == "CLOSE"):
+            params["reduceOnly"] = True
+        return params
+
+    def _process_order_answer(self, order: InFlightOrder, answer: dict[str, Any]) -> None:
+        """An algo order's answer names it by algoId, its state by algoStatus (NEW: waiting for the trigger)."""
+        if "algoId" not in answer:
+            super()._process_order_answer(order, answer)
+            return
+        status = answer.get("algoStatus")
+        state = state_from_wire(status) if status in UNFIRED_ALGO_STATES else OrderState.OPEN
+        self.order_tracker.process_order_update(OrderUpdate(
+            order.client_order_id, order.trading_pair, state, int(answer.get("updateTime") or self._now_ms()),
+            str(answer["algoId"])))
+
+    async def _update_order_status(self, orders: list[InFlightOrder] | None = None) -> None:
+        """Conditional orders are asked about on the algo endpoint first: one still waiting (or ended unfired) is
+        settled by that answer; one the trigger released is then an ordinary order, asked about as any."""
+        if orders is None:
+            orders = [o for o in self.order_tracker.active_orders.values()
+                      if o.client_order_id not in self._creating]
+        released = []
+        for order in orders:
+            if order.order_type not in c.CONDITIONAL_TYPES:
+                released.append(order)
+                continue
+            try:
+                answer = await self.api.api_request("GET", c.F_ALGO_ORDER, {"clientAlgoId": order.client_order_id},
+                                                    signed=True)
+            except ExchangeError as exc:
+                if exc.code == c.ORDER_DOES_NOT_EXIST:
+                    self.order_tracker.process_order_not_found(order.client_order_id)
+                continue
+            if answer.get("algoStatus") in UNFIRED_ALGO_STATES:
+                self._process_order_answer(order, answer)
+            else:
+                released.append(order)
+        await super()._update_order_status(released)
+
     def _track_new(self, client_order_id: str, side: str, trading_pair: str, amount: Decimal, order_type: str,
                    price: Decimal | None, **kwargs: Any) -> bool:
         kwargs.setdefault("leverage", self.leverage.get(trading_pair, 1))
+        rule = self._trading_rules.get(trading_pair)
+        if kwargs.get("trigger_price") is not None and rule is not None:
+            kwargs["trigger_price"] = rule.quantize_price(kwargs["trigger_price"])
         if kwargs.get("position_side") in (None, BOTH) and self.position_mode == HEDGE:
             kwargs["position_side"] = self.position_side_for(side, kwargs.get("position_action"))
         return super()._track_new(client_order_id, side, trading_pair, amount, order_type, price, **kwargs)

@@ -185,3 +185,24 @@ async def test_cancel_all_with_the_bulk_endpoint_learns_the_outcomes_from_the_us
     results = await perp.cancel_all()
     assert [(r.client_order_id, r.success) for r in results] == [(cid, True) for cid in cids]
     assert not perp.in_flight_orders and await perp.get_open_orders(PAIR) == []
+
+
+async def test_stop_market_close_position_fires_on_the_mark_and_closes_the_position(perp, control, counterparty):
+    """Sent to the algo-order endpoint, tracked from the user stream through its trigger (the released MARKET
+    order keeps the client id) to its fills; the position it closed is gone."""
+    await open_long(perp, control, counterparty, fills=("0.010",))
+    await perp.events.wait_for(position("0.010"), WAIT)
+    entry = perp.positions[0].entry_price
+    stop = (entry * D("0.95")).quantize(D("0.1"))
+    cid = await perp.place_order("SELL", PAIR, D(0), "STOP_MARKET", trigger_price=stop, close_position=True,
+                                 working_type="MARK_PRICE", position_action="CLOSE")
+    await perp.events.wait_for(of("order_created", cid), WAIT)
+    assert perp.in_flight_orders[cid].is_open and perp.positions[0].amount == D("0.010")  # waiting
+    # the bid the released MARKET sell takes (with none, it would expire unfilled)
+    await control.futures_order(counterparty, SYMBOL, "BUY", "LIMIT", "0.010", str(stop - 100), "GTC")
+    await control.set_mark(SYMBOL, str(stop - 1))
+    done = await perp.events.wait_for(of("order_completed", cid), WAIT)
+    fills = [e for e in perp.events.history if e.kind == "order_filled" and e.client_order_id == cid]
+    assert sum(f.amount for f in fills) == D("0.010") and done.base_amount == D("0.010")
+    await perp.events.wait_for(position("0"), WAIT)
+    assert perp.positions == [] and cid not in perp.in_flight_orders
