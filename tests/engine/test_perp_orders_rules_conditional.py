@@ -320,3 +320,32 @@ def test_a_fired_stop_applies_its_self_trade_prevention(long_one):
     engine.set_index(SYMBOL, a("48950"))
     assert own.status == "EXPIRED_IN_MATCH" and own.executed == 0
     assert stop.status == "FILLED" and stop.cum_quote == a("48800")
+
+
+def test_a_fired_stop_market_with_an_empty_book_expires_unfilled(long_one):
+    engine, _, _, me = long_one
+    stop = conditional(engine, me, "SELL", "STOP_MARKET", "49000", "1", reduce_only=True,
+                       working_type="MARK_PRICE")
+    engine.set_index(SYMBOL, a("48950"))
+    assert (stop.status, stop.executed) == ("EXPIRED", 0) and stop.expiry_reason != "REDUCE_ONLY"
+    assert engine.depth(SYMBOL, 5)[1:] == ([], [])
+
+
+def test_a_fired_ioc_stop_limit_that_does_not_cross_expires(long_one):
+    engine, _, liquidity, me = long_one
+    stop = engine.place_order(me, SYMBOL, "SELL", "STOP", qty=a("1"), price=a("48000"), stop_price=a("49000"),
+                              tif="IOC", reduce_only=True, working_type="MARK_PRICE").order
+    limit(engine, liquidity, "BUY", "47000", "1")
+    engine.set_index(SYMBOL, a("48950"))
+    assert (stop.status, stop.executed) == ("EXPIRED", 0)
+    assert engine.depth(SYMBOL, 5)[2] == []
+
+
+def test_a_fired_stop_under_expire_taker_expires_itself_against_its_own_order(long_one):
+    engine, _, liquidity, me = long_one
+    own = limit(engine, me, "BUY", "48900", "0.1").order
+    limit(engine, liquidity, "BUY", "48800", "2")
+    stop = conditional(engine, me, "SELL", "STOP_MARKET", "49000", "1", reduce_only=True,
+                       working_type="MARK_PRICE", stp="EXPIRE_TAKER")
+    engine.set_index(SYMBOL, a("48950"))
+    assert own.status == "NEW" and stop.executed == 0 and not stop.is_open

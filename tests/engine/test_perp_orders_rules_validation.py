@@ -277,3 +277,10 @@ def test_hedge_mode_sides_close_up_to_their_size_and_open_with_margin(venue):
     assert limit(engine, me, "BUY", "40000", "0.5", position_side="LONG").order.locked == a("1000")
     assert limit(engine, me, "SELL", "51000", "0.5", position_side="SHORT").order.locked == a("1275")
     assert_clean(engine)
+
+
+def test_a_stop_limit_without_price_or_a_stop_without_quantity_is_refused_as_zero(venue):
+    engine, _, me = venue
+    rejects(Reject.PRICE_QTY_ZERO, place, engine, me, "BUY", "STOP", qty=a("1"), price=0, stop_price=a("51000"),
+            tif="GTC")
+    rejects(Reject.PRICE_QTY_ZERO, place, engine, me, "BUY", "STOP_MARKET", qty=0, stop_price=a("51000"))
