@@ -49,6 +49,7 @@ def test_each_account_pays_or_receives_its_positions_funding_with_one_row_and_on
     market(engine, with_isolated, "BUY", "0.01", symbol="ETHUSDT")
     _trade(engine, liquidity, with_isolated, "SELL", "0.002")
     limit(engine, with_isolated, "SELL", "51000", "0.001")  # held margin: in the wallet, not free
+    limit(engine, plain, "BUY", "49000", "0.001")
     engine.set_index("BTCUSDT", MARK)
     engine.set_funding_rate("BTCUSDT", RATE)
     positions = list(engine.open_positions["BTCUSDT"].values())
@@ -61,7 +62,7 @@ def test_each_account_pays_or_receives_its_positions_funding_with_one_row_and_on
     rows_before = {account: len(engine.income_of(account)) for account in expected}
     fund, next_tran_id = engine.insurance_fund("USDT"), engine.income.next_tran_id
     events = Recorder(engine)
-    now = clock.now_ms()
+    now, seq = clock.now_ms(), engine.seq
     result = engine.settle_funding("BTCUSDT")
     settled = result.settlements[0]
     assert (settled.symbol, settled.rate, settled.funding_time, settled.mark) == ("BTCUSDT", RATE, now, MARK)
@@ -73,6 +74,7 @@ def test_each_account_pays_or_receives_its_positions_funding_with_one_row_and_on
         rows = engine.income_of(account)
         assert len(rows) == rows_before[account] + 1  # the rows before stay
         assert tuple(rows[-1])[1:] == (account, "BTCUSDT", "FUNDING_FEE", amount, "USDT", "FUNDING_FEE", now, "")
+        assert type(rows[-1].income) is int
         assert engine.accounts[account].update_time == now
     tran_ids = sorted(engine.income_of(account)[-1].tran_id for account in expected)
     assert tran_ids == list(range(next_tran_id, next_tran_id + len(expected)))
@@ -91,10 +93,10 @@ def test_each_account_pays_or_receives_its_positions_funding_with_one_row_and_on
     row = updates[with_isolated].balances[0]
     assert tuple(row) == ("USDT", free + locked + isolated, free + locked, expected[with_isolated])
     free, locked = engine.accounts[plain].balances["USDT"]
+    assert locked > 0
     assert tuple(updates[plain].balances[0]) == ("USDT", free + locked, free + locked, expected[plain])
     assert all(u.reason == "FUNDING_FEE" and u.time == now and not u.positions for u in updates.values())
-    seqs = [e.seq for e in events.events]
-    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+    assert [e.seq for e in events.events] == list(range(seq + 1, seq + 1 + len(events.events)))
     # the next settlement adds to the totals
     engine.set_funding_rate("BTCUSDT", -RATE)
     engine.settle_funding("BTCUSDT")

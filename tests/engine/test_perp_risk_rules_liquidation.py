@@ -45,7 +45,7 @@ def test_a_cross_liquidation_closes_at_the_book_and_the_fund_keeps_what_is_left_
         result = engine.set_index("BTCUSDT", a("47200"))  # margin 175 vs maintenance 188.8
         assert [(o.account_id, o.order_id) for o in result.orders] == [(victim, next_id)]
         order = result.orders[0]
-        assert resting.status == "CANCELED"
+        assert resting.status == "CANCELED" and resting.update_time == now
         assert (order.client_id, order.type, order.side, order.tif, order.price, order.qty, order.stop_price,
                 order.stp, order.time, order.working_time, order.reduce_only, order.position_side) == \
             (f"autoclose-{number}", "LIQUIDATION", "SELL", "IOC", 0, BTC, 0, "NONE", now, now, True, "BOTH")
@@ -81,6 +81,38 @@ def test_a_gap_past_bankruptcy_is_paid_by_the_insurance_fund_and_bankruptcy_is_t
     assert engine.insurance_fund("USDT") == fund - a("7045")
     assert engine.insurance_cleared["USDT"] == a("7045")
     assert_clean(engine)
+
+
+def test_a_cross_liquidation_cancels_every_order_holding_margin_in_the_asset_first():
+    engine, _, liquidity = _venue(perp_spec("XRPUSDT"))
+    victim = trader(engine, "3100")
+    engine.set_margin_type(victim, "XRPUSDT", "ISOLATED")
+    _long(engine, liquidity, victim)
+    elsewhere = limit(engine, victim, "BUY", "49000", "0.04", symbol="ETHUSDT").order  # 98 held
+    # an order for an isolated symbol holds its margin in the cross wallet too until it fills
+    isolated = limit(engine, victim, "BUY", "49000", "0.001", symbol="XRPUSDT").order
+    other_asset = perp_spec("ETHBUSD", quote="BUSD", margin_asset="BUSD")
+    engine.add_instrument(other_asset)
+    engine.deposit(victim, "BUSD", a("100"))
+    busd = limit(engine, victim, "BUY", "49000", "0.001", symbol="ETHBUSD").order
+    limit(engine, liquidity, "BUY", "40000", "1")
+    engine.set_index("BTCUSDT", a("47000"))
+    assert (elsewhere.status, isolated.status, busd.status) == ("CANCELED", "CANCELED", "NEW")
+    # 3,075 - 10,000 - 20 = -6,945, paid by the fund: the wallet is back to zero, no free balance below it
+    assert engine.accounts[victim].balances["USDT"] == [0, 0]
+    assert [r.income for r in engine.income_of(victim) if r.income_type == "INSURANCE_CLEAR"] == [a("6945")]
+    assert_clean(engine)
+
+
+def test_the_bankruptcy_price_of_an_odd_size_is_cut_to_the_tick():
+    engine, _, liquidity = _venue()
+    victim = trader(engine, "9.001")
+    _long(engine, liquidity, victim, qty="0.003")  # 8.926 after the 0.075 fee
+    limit(engine, liquidity, "BUY", "47200", "1")
+    result = engine.set_index("BTCUSDT", a("47200"))  # 8.926 - 8.4 = 0.526 against 0.5664 maintenance
+    # 0.526 / 0.003 = 175.333... below the mark: 47,024.666..., cut to the 0.1 tick
+    assert result.orders[0].bankruptcy_price == a("47024.6")
+    assert type(result.orders[0].bankruptcy_price) is int
 
 
 def test_an_isolated_short_liquidation_keeps_the_other_orders_and_clears_its_own_margin_only():

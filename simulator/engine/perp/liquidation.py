@@ -3,10 +3,12 @@
 Cross margin uses the whole cross wallet: when an account's cross margin balance (cross wallet + cross
 unrealized PnL) falls to its cross maintenance margin, all its cross positions are liquidated. An ISOLATED
 position is on its own: when its isolated wallet + unrealized PnL falls to its maintenance margin, that position
-alone is. Liquidating cancels the open orders on that margin, then closes each position with a LIQUIDATION order
-(client id `autoclose-N`, IOC at market through the book, its `bankruptcy_price` the price at which the margin
-is exhausted); whatever the margin does not cover afterwards the insurance fund pays (INSURANCE_CLEAR income),
-and what the closes leave above bankruptcy the fund keeps as the clearance fee (a negative INSURANCE_CLEAR row).
+alone is. Liquidating cancels the open orders on that margin (cross: every open order in the margin asset, as
+each holds its margin in the cross wallet until it fills; isolated: the position's own), then closes each
+position with a LIQUIDATION order (client id `autoclose-N`, IOC at market through the book, its
+`bankruptcy_price` the price at which the margin is exhausted); whatever the margin does not cover afterwards
+the insurance fund pays (INSURANCE_CLEAR income), and what the closes leave above bankruptcy the fund keeps as
+the clearance fee (a negative INSURANCE_CLEAR row).
 A position the book cannot absorb whole stays open for the next mark move. No auto-deleveraging: the fund may
 go below zero, and the audit reports it as what it is.
 
@@ -158,7 +160,11 @@ def _liquidate(engine, account_id: int, positions: list, now: int, isolated) -> 
     symbols = {p.symbol for p in positions}
     asset = engine.instruments[positions[0].symbol].margin_asset
     for order in sorted(account.open_orders.values(), key=lambda o: o.order_id):
-        if order.symbol in symbols and (isolated is None or order.position_side == isolated.side):
+        if isolated is None:  # every open order holds its margin in the cross wallet (`locked`), any symbol's
+            held = engine.instruments[order.symbol].margin_asset == asset
+        else:
+            held = order.symbol in symbols and order.position_side == isolated.side
+        if held:
             engine._cancel(order, now, "")
     free_before = account.free(asset)
     orders = []
