@@ -14,7 +14,8 @@ Conventions (every adapter follows them; the suite relies on them):
 - Trading pairs are written "BASE-QUOTE" ("BTC-USDT"); the adapter converts to and from exchange symbols.
 - Every price, amount, balance and fee is a `Decimal`, never a float.
 - Enumerations are plain upper-case strings: sides "BUY" / "SELL"; order types "LIMIT", "MARKET",
-  "LIMIT_MAKER"; time in force "GTC", "IOC", "FOK"; position sides "BOTH", "LONG", "SHORT"; position modes
+  "LIMIT_MAKER", and on perpetuals the conditional "STOP_MARKET" / "TAKE_PROFIT_MARKET"; working types
+  "MARK_PRICE" / "CONTRACT_PRICE"; time in force "GTC", "IOC", "FOK"; position sides "BOTH", "LONG", "SHORT"; position modes
   "ONEWAY", "HEDGE".
 - An exchange's refusal of an order is not an exception: `place` returns the client order id and the adapter
   emits `OrderFailed` carrying the exchange's reason. Methods raise only when the adapter cannot do what is
@@ -56,10 +57,11 @@ class Capability:
     POSITION_MODE = "position_mode"        # set_position_mode(), "HEDGE" included
     MARGIN_TYPE = "margin_type"            # set_margin_type()
     FUNDING = "funding"                    # funding_info() and FundingPayment events (perpetual)
+    CONDITIONAL_ORDERS = "conditional_orders"  # order_type "STOP_MARKET" / "TAKE_PROFIT_MARKET" (perpetual)
 
     ALL = frozenset({SPOT, PERPETUAL, MARKET_ORDERS, LIMIT_MAKER, IOC, FOK, CANCEL_ALL, ORDER_BOOK,
                      PUBLIC_TRADES, BALANCE_EVENTS, RESTART, POSITIONS, LEVERAGE, POSITION_MODE, MARGIN_TYPE,
-                     FUNDING})
+                     FUNDING, CONDITIONAL_ORDERS})
 
 
 @dataclass(frozen=True)
@@ -93,15 +95,24 @@ class AdapterConfig:
 
 @dataclass(frozen=True)
 class OrderRequest:
+    """One order to place. A conditional order (CONDITIONAL_ORDERS) waits on the exchange until the price named
+    by `working_type` reaches `trigger_price`, then works as a MARKET order: it is OrderCreated when the exchange
+    accepts it and stays open (listed by open_orders) until it fills or ends, like any other order. With
+    `close_position` it closes whatever position the pair holds at that moment: `amount` is then 0 (none is
+    sent) and the fills say how much it closed."""
+
     trading_pair: str
     side: str                          # "BUY" | "SELL"
-    order_type: str                    # "LIMIT" | "MARKET" | "LIMIT_MAKER"
+    order_type: str                    # "LIMIT" | "MARKET" | "LIMIT_MAKER" | "STOP_MARKET" | "TAKE_PROFIT_MARKET"
     amount: Decimal                    # base amount (the connector quantizes it to the step size)
-    price: Optional[Decimal] = None    # None for MARKET (the connector quantizes it to the tick size)
+    price: Optional[Decimal] = None    # None for MARKET and conditional (quantized to the tick size)
     time_in_force: str = "GTC"         # LIMIT only: "GTC" | "IOC" | "FOK"
     client_order_id: Optional[str] = None  # None: the connector generates one
     position_side: str = "BOTH"        # perpetual: "BOTH" (one-way) | "LONG" | "SHORT" (hedge)
     reduce_only: bool = False          # perpetual
+    trigger_price: Optional[Decimal] = None  # conditional: the stop price (quantized to the tick size)
+    close_position: bool = False       # conditional: close the whole position when triggered (amount 0)
+    working_type: str = "MARK_PRICE"   # conditional: the price that triggers it, "MARK_PRICE" | "CONTRACT_PRICE"
 
 
 # ------------------------------------------------------------------------------------------ snapshots

@@ -15,6 +15,7 @@ from conformance.adapter import (AdapterError, Balance, Capability, FundingInfo,
                                  Position, PositionUpdate)
 from conformance.adapters.ccxt_spot import CcxtAdapter, _dec
 
+CONDITIONAL_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 _CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
 _MSG = re.compile(r'"msg"\s*:\s*"([^"]*)"')
 
@@ -29,7 +30,7 @@ class CcxtPerpetualAdapter(CcxtAdapter):
     capabilities = frozenset({Capability.PERPETUAL, Capability.MARKET_ORDERS, Capability.IOC, Capability.FOK,
                               Capability.CANCEL_ALL, Capability.ORDER_BOOK, Capability.POSITIONS,
                               Capability.LEVERAGE, Capability.POSITION_MODE, Capability.MARGIN_TYPE,
-                              Capability.FUNDING})
+                              Capability.FUNDING, Capability.CONDITIONAL_ORDERS})
     exchange_class = ccxtpro.binanceusdm
     market_types = ["linear"]
 
@@ -57,8 +58,17 @@ class CcxtPerpetualAdapter(CcxtAdapter):
     def pair(self, symbol: str) -> str:
         return symbol.split(":")[0].replace("/", "-")
 
+    def _ccxt_type(self, order: OrderRequest) -> str:
+        return order.order_type if order.order_type in CONDITIONAL_TYPES else super()._ccxt_type(order)
+
     def _order_params(self, order: OrderRequest) -> dict[str, Any]:
-        params = super()._order_params(order)
+        if order.order_type in CONDITIONAL_TYPES:
+            # ccxt sends these to the algo-order endpoint (triggerPrice, clientAlgoId from newClientOrderId)
+            params: dict[str, Any] = {"triggerPrice": str(order.trigger_price), "workingType": order.working_type}
+            if order.close_position:
+                params["closePosition"] = True
+        else:
+            params = super()._order_params(order)
         if order.position_side != "BOTH":
             params["positionSide"] = order.position_side
         if order.reduce_only:

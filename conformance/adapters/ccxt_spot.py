@@ -107,6 +107,10 @@ class CcxtAdapter:
             return {"timeInForce": order.time_in_force}
         return {}
 
+    def _ccxt_type(self, order: OrderRequest) -> str:
+        """ccxt's order type argument (the perpetual adapter passes its conditional types through)."""
+        return "market" if order.order_type == "MARKET" else "limit"
+
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
@@ -129,9 +133,10 @@ class CcxtAdapter:
             self._orders[cid] = tracked
         symbol = self.symbol(order.trading_pair)
         params: dict[str, Any] = {"newClientOrderId": cid, **self._order_params(order)}
-        kind = "market" if order.order_type == "MARKET" else "limit"
+        kind = self._ccxt_type(order)
         try:
-            amount = float(self.exchange.amount_to_precision(symbol, float(order.amount)))
+            amount = None if order.close_position else float(self.exchange.amount_to_precision(symbol,
+                                                                                                float(order.amount)))
             price = None if order.price is None else float(self.exchange.price_to_precision(symbol, float(order.price)))
             response = await self.exchange.create_order(symbol, kind, order.side.lower(), amount, price, params)
         except BaseError as exc:

@@ -21,7 +21,8 @@ SPOT_CAPABILITIES = frozenset({"spot", "market_orders", "limit_maker", "ioc", "f
                                "public_trades", "balance_events", "restart"})
 PERPETUAL_CAPABILITIES = frozenset({"perpetual", "market_orders", "limit_maker", "ioc", "fok", "cancel_all",
                                     "order_book", "public_trades", "balance_events", "restart", "positions",
-                                    "leverage", "position_mode", "margin_type", "funding"})
+                                    "leverage", "position_mode", "margin_type", "funding", "conditional_orders"})
+CONDITIONAL_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 
 
 class ReferenceAdapter:
@@ -57,12 +58,18 @@ class ReferenceAdapter:
 
     # --- orders ---
     async def place(self, order: OrderRequest) -> str:
-        if order.order_type not in ("LIMIT", "MARKET", "LIMIT_MAKER"):
+        conditional = order.order_type in CONDITIONAL_TYPES
+        if order.order_type not in ("LIMIT", "MARKET", "LIMIT_MAKER") and not (
+                conditional and "conditional_orders" in self.capabilities):
             raise NotImplementedError(f"order type {order.order_type}")
         kwargs: dict[str, Any] = {"client_order_id": order.client_order_id, "time_in_force": order.time_in_force}
         if "perpetual" in self.capabilities:
-            kwargs.update(reduce_only=order.reduce_only, position_action="CLOSE" if order.reduce_only else "OPEN",
+            closing = order.reduce_only or order.close_position
+            kwargs.update(reduce_only=order.reduce_only, position_action="CLOSE" if closing else "OPEN",
                           position_side=order.position_side)
+        if conditional:
+            kwargs.update(trigger_price=order.trigger_price, close_position=order.close_position,
+                          working_type=order.working_type)
         place = self.exchange.buy if order.side == "BUY" else self.exchange.sell
         return place(order.trading_pair, order.amount, order.order_type, order.price, **kwargs)
 

@@ -1,8 +1,6 @@
 """Perpetual checks (USD-M): leverage, position mode, positions after every fill, reduce-only, funding, margin type,
 liquidation. Written against the reference wire contract; each skips, naming what is missing, while the simulator
-does not serve perpetuals (no /fapi/v1/exchangeInfo symbols) or lacks an engine operation. Ids follow the catalog;
-PERP-011 (a stop-market closePosition order triggered by the mark price) is not written: the adapter protocol
-places LIMIT, MARKET and LIMIT_MAKER orders only.
+does not serve perpetuals (no /fapi/v1/exchangeInfo symbols) or lacks an engine operation. Ids follow the catalog.
 """
 from __future__ import annotations
 
@@ -10,7 +8,9 @@ import dataclasses
 from decimal import Decimal
 
 from conformance import scenes
-from conformance.adapter import Capability as C
+from conformance.adapter import Capability as C, OrderRequest
+from conformance.checks.common import quantized
+from conformance.events import kind
 from conformance.framework import Ctx, check
 from conformance.futures import Futures
 from conformance.venue import Venue
@@ -249,6 +249,41 @@ async def perp_006(ctx: Ctx) -> None:
         seen = [Decimal(p.unrealized_pnl) for p in await ctx.adapter.positions() if Decimal(p.amount)]
         return expected == seen, expected, seen
     await ctx.eventually(probe, "unrealized PnL")
+
+
+@perp_check("PERP-011", "a STOP_MARKET closePosition order triggered by the mark price → it waits open, then fills "
+                        "when the mark crosses its trigger; the fills are reported and the position is gone",
+            needs=(C.CONDITIONAL_ORDERS, C.POSITIONS, C.MARKET_ORDERS))
+async def perp_011(ctx: Ctx) -> None:
+    futures = Futures(ctx.venue)
+    inst = futures.inst(ctx.pair)
+    await _open(ctx, "BUY", scenes.LEVEL_QTY[ctx.pair] + QTY)  # more than one level: the close fills twice
+    await _assert_positions(ctx)
+    mark = Decimal(inst.format_price(futures.mark(ctx.pair).mark))
+    trigger = quantized(mark * Decimal("0.99"), inst.perp_spec.tick_size)  # 1 % under the mark, on the price grid
+    cid = ctx.new_client_id()
+    await ctx.adapter.place(OrderRequest(ctx.pair, "SELL", "STOP_MARKET", Decimal(0), trigger_price=trigger,
+                                         close_position=True, working_type="MARK_PRICE", client_order_id=cid))
+    await ctx.event("OrderCreated", client_order_id=cid)
+    waiting = futures.order(cid)
+    ctx.expect(waiting is not None and waiting.is_open and waiting.close_position and
+               Decimal(inst.format_price(waiting.stop_price)) == trigger and waiting.working_type == "MARK_PRICE",
+               "a waiting closePosition stop on the exchange at the trigger sent, on the mark", trigger,
+               None if waiting is None else (waiting.status, waiting.close_position,
+                                             inst.format_price(waiting.stop_price), waiting.working_type))
+    await _assert_positions(ctx)  # nothing fired yet: the position stands
+    futures.set_index(ctx.pair, trigger * Decimal("0.995"))  # the mark follows the index across the trigger
+    ctx.venue.sim.tick()
+    if Decimal(inst.format_price(futures.mark(ctx.pair).mark)) > trigger:
+        ctx.skip("the scene did not move the mark across the trigger (the simulator's mark did not follow)")
+    await ctx.event("OrderCompleted", client_order_id=cid)
+    await ctx.events.settle()
+    await _assert_perp_fills(ctx, cid)
+    seen = [kind(e) for e in ctx.for_order(cid)]
+    expected = ["OrderCreated"] + ["OrderFilled"] * len(futures.fills(cid)) + ["OrderCompleted"]
+    ctx.expect(seen == expected, "the order's events, in order (completed only after its last fill)", expected, seen)
+    ctx.expect(not futures.positions(), "positions on the exchange after the stop fired", [], futures.positions())
+    await _assert_positions(ctx)
 
 
 @perp_check("PERP-012", "margin type change (cross ↔ isolated) reflected on the exchange; a refused change is "

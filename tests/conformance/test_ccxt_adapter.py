@@ -21,7 +21,7 @@ class TestCcxtSpot(SpotConformance):
 
 
 class TestCcxtPerpetual(PerpetualConformance):
-    conformance_ids = ("PERP-003", "PERP-008")
+    conformance_ids = ("PERP-003", "PERP-008", "PERP-011")
 
     @pytest.fixture
     def adapter_factory(self):

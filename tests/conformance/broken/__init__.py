@@ -8,4 +8,5 @@ levels must still pass. Try one by hand:
 
 VARIANTS = ("ignores_partial_fills", "double_counts_fills", "wrong_fee_asset", "no_depth_resync",
             "no_silence_reconnect", "no_throttling", "no_lost_order_recovery", "duplicate_after_lost_response",
-            "ignores_funding", "wrong_position_side", "ignores_418", "no_time_resync")
+            "ignores_funding", "wrong_position_side", "close_position_done_at_first_fill", "ignores_418",
+            "no_time_resync")
