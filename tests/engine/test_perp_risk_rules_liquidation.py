@@ -73,7 +73,10 @@ def test_a_gap_past_bankruptcy_is_paid_by_the_insurance_fund_and_bankruptcy_is_t
     _long(engine, liquidity, victim)
     limit(engine, liquidity, "BUY", "40000", "1")  # far below: the close loses more than the margin
     fund = engine.insurance_fund("USDT")
+    events = Recorder(engine)
     result = engine.set_index("BTCUSDT", a("47000"))  # margin 2,975 - 3,000 < 0: no price left to give
+    update = [e for e in events.of("account_update") if e.account_id == victim][-1]
+    assert [tuple(row) for row in update.balances] == [("USDT", 0, 0, a("7045"))]
     assert result.orders[0].bankruptcy_price == a("47000")
     # 2,975 - 10,000 loss - 20 fee = -7,045: the fund brings the wallet back to zero
     assert _rows(engine, victim, "INSURANCE_CLEAR") == [("", a("7045"), "USDT", "", clock.now_ms())]
@@ -101,6 +104,18 @@ def test_a_cross_liquidation_cancels_every_order_holding_margin_in_the_asset_fir
     # 3,075 - 10,000 - 20 = -6,945, paid by the fund: the wallet is back to zero, no free balance below it
     assert engine.accounts[victim].balances["USDT"] == [0, 0]
     assert [r.income for r in engine.income_of(victim) if r.income_type == "INSURANCE_CLEAR"] == [a("6945")]
+    assert_clean(engine)
+
+
+def test_no_clearance_fee_when_the_close_leaves_nothing_and_one_atom_when_it_leaves_one():
+    engine, clock, liquidity = _venue()
+    nothing, one_atom = trader(engine, "2848.6"), trader(engine, "2848.60000001")
+    for victim in (nothing, one_atom):
+        _long(engine, liquidity, victim)  # 2,823.60 (and one atom) after the fee
+    limit(engine, liquidity, "BUY", "47200", "2")
+    engine.set_index("BTCUSDT", a("47200"))  # 23.60 of margin: the close's 23.60 fee takes it all
+    assert _rows(engine, nothing, "INSURANCE_CLEAR") == []
+    assert _rows(engine, one_atom, "INSURANCE_CLEAR") == [("", -1, "USDT", "LIQUIDATION_CLEARANCE", clock.now_ms())]
     assert_clean(engine)
 
 
@@ -260,7 +275,7 @@ def _figures(positions):
 def test_account_figures_sum_each_margin_type_at_the_marks():
     sol = perp_spec("SOLUSDT")
     eth_busd = perp_spec("ETHBUSD", quote="BUSD", margin_asset="BUSD")
-    engine, _, liquidity = _venue(perp_spec("ADAUSDT"), perp_spec("XRPUSDT"), eth_busd)
+    engine, _, liquidity = _venue(perp_spec("ADAUSDT"), perp_spec("DOTUSDT"), perp_spec("XRPUSDT"), eth_busd)
     engine.add_instrument(sol)
     engine.deposit(liquidity, "BUSD", a("1000000"))
     account = trader(engine, "100000")
@@ -269,6 +284,8 @@ def test_account_figures_sum_each_margin_type_at_the_marks():
     _long(engine, liquidity, account, "ADAUSDT", "0.01")
     limit(engine, liquidity, "BUY", "50000", "0.01", symbol="ADAUSDT")
     market(engine, account, "SELL", "0.01", symbol="ADAUSDT")  # flat
+    limit(engine, liquidity, "BUY", "50000", "0.003", symbol="DOTUSDT")
+    market(engine, account, "SELL", "0.003", symbol="DOTUSDT")  # a cross short before the cross long
     engine.set_leverage(account, "BTCUSDT", 7)
     _long(engine, liquidity, account, "BTCUSDT", "0.003")
     engine.set_margin_type(account, "ETHUSDT", "ISOLATED")
@@ -279,12 +296,14 @@ def test_account_figures_sum_each_margin_type_at_the_marks():
     limit(engine, liquidity, "BUY", "50000", "0.002", symbol="SOLUSDT")
     market(engine, account, "SELL", "0.002", symbol="SOLUSDT")  # cross short, no mark
     limit(engine, account, "BUY", "40000", "0.001")  # an open order's margin
-    btc, eth, xrp = a("50000.33333333"), a("50000.77777777"), a("49999.11111111")
+    btc, eth, xrp, dot = a("50000.33333333"), a("50000.77777777"), a("49999.11111111"), a("49000.66666666")
+    engine.set_index("DOTUSDT", dot)
     engine.set_index("BTCUSDT", btc)
     engine.set_index("ETHUSDT", eth)
     engine.set_index("XRPUSDT", xrp)
     figures = engine.risk(account, "USDT")
-    expected = _figures([(a("0.003"), a("150"), btc, 7, False), (-a("0.002"), a("100"), a("50000"), 20, False),
+    expected = _figures([(-a("0.003"), a("150"), dot, 20, False), (a("0.003"), a("150"), btc, 7, False),
+                         (-a("0.002"), a("100"), a("50000"), 20, False),
                          (-a("0.003"), a("150"), eth, 20, True), (a("0.001"), a("50"), xrp, 20, True)])
     assert [figures.cross_unrealized, figures.cross_initial, figures.cross_maint, figures.isolated_unrealized,
             figures.isolated_initial, figures.isolated_maint] == expected
@@ -293,7 +312,7 @@ def test_account_figures_sum_each_margin_type_at_the_marks():
     assert figures.isolated_wallets == wallets
     free, locked = engine.accounts[account].balances["USDT"]
     assert (figures.asset, figures.free, figures.locked) == ("USDT", free, locked) and locked == -(-a("40") // 7)
-    assert {p.symbol for p in figures.positions} == {"BTCUSDT", "SOLUSDT", "ETHUSDT", "XRPUSDT"}
+    assert {p.symbol for p in figures.positions} == {"BTCUSDT", "DOTUSDT", "SOLUSDT", "ETHUSDT", "XRPUSDT"}
     # available = free + cross unrealized - cross initial: an order needing exactly that is accepted, not more
     available = free + expected[0] - expected[1]
     need = a("40")  # 0.001 at 40,000 at 1x
@@ -312,6 +331,9 @@ def test_an_account_without_positions_may_use_exactly_its_free_balance():
     account = trader(engine, "40")
     engine.set_leverage(account, "BTCUSDT", 1)
     engine.test_order(account, "BTCUSDT", "BUY", "LIMIT", qty=a("0.001"), price=a("40000"), tif="GTC")
+    penniless = trader(engine, "0")  # not even a balance entry in the margin asset
+    rejects(PerpReject.MARGIN_INSUFFICIENT, engine.test_order, penniless, "BTCUSDT", "BUY", "LIMIT",
+            qty=a("0.001"), price=a("40000"), tif="GTC")
     poorer = trader(engine, "39.99999999")
     engine.set_leverage(poorer, "BTCUSDT", 1)
     rejects(PerpReject.MARGIN_INSUFFICIENT, engine.test_order, poorer, "BTCUSDT", "BUY", "LIMIT",
