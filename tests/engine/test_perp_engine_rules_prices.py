@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
-from simulator.engine.rejection import Reject
 from simulator.engine.perp.results import LiquidationResult
+from simulator.engine.rejection import Reject
 from tests.engine.helpers import START_MS, Recorder, a, rejects
 from tests.engine.perp_helpers import (assert_clean, limit, market, new_futures, perp_fingerprint, perp_spec,
                                        position, trader)

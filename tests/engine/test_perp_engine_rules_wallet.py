@@ -10,9 +10,9 @@ import pytest
 
 from simulator.engine.clock import ManualClock
 from simulator.engine.perp.engine import FuturesEngine
+from simulator.engine.perp.events import BalanceRow
 from simulator.engine.perp.income import IncomeRecord
 from simulator.engine.perp.instrument import FUTURES_TIERS
-from simulator.engine.perp.events import BalanceRow
 from simulator.engine.perp.results import FuturesTransferResult
 from simulator.engine.rejection import Reject
 from simulator.engine.retention import Retention
