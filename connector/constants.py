@@ -94,7 +94,7 @@ WEIGHTS: dict[tuple[str, str], int] = {
     ("GET", F_USER_TRADES): 5, ("POST", F_LEVERAGE): 1, ("POST", F_MARGIN_TYPE): 1,
     ("GET", F_POSITION_SIDE_DUAL): 30, ("POST", F_POSITION_SIDE_DUAL): 1, ("GET", F_PREMIUM_INDEX): 1,
     ("GET", F_INCOME): 30, ("POST", F_LISTEN_KEY): 1, ("PUT", F_LISTEN_KEY): 1, ("DELETE", F_LISTEN_KEY): 1,
-    ("POST", F_ALGO_ORDER): 0, ("GET", F_ALGO_ORDER): 1,
+    ("POST", F_ALGO_ORDER): 0, ("GET", F_ALGO_ORDER): 1, ("DELETE", F_ALGO_ORDER): 1,
 }
 # Requests that also count against the ORDERS pools (new orders only; cancels do not count on Binance).
 ORDER_PLACING = {("POST", ORDER), ("POST", F_ORDER), ("POST", F_ALGO_ORDER)}

@@ -65,9 +65,15 @@ class OrderCancellation:
         self.order_tracker.process_order_update(OrderUpdate(
             answer.get("origClientOrderId") or answer["clientOrderId"], trading_pair,
             state_from_wire(answer.get("status", "CANCELED")), int(answer.get("transactTime") or self._now_ms()),
-            str(answer["orderId"]), Decimal(answer.get("executedQty", "0"))))
+            str(answer["orderId"] if "orderId" in answer else answer["algoId"]),  # algoId: a conditional order's
+            Decimal(answer.get("executedQty", "0"))))
 
     # --- one order ---
+    def _cancel_request(self, order: InFlightOrder) -> tuple[str, dict[str, Any]]:
+        """Where and how one order is canceled (perpetuals cancel a waiting conditional order elsewhere)."""
+        return self.paths["order"], {"symbol": self.pair_map.to_symbol(order.trading_pair),
+                                     "origClientOrderId": order.client_order_id}
+
     async def _execute_cancel(self, trading_pair: str, client_order_id: str) -> bool:
         """True when the exchange confirmed the cancel; the order's final state always follows by events."""
         await self._wait_for_creates([client_order_id])
@@ -75,9 +81,8 @@ class OrderCancellation:
         if order is None or order.is_done:
             return False
         self._begin_cancel(order)
-        params = {"symbol": self.pair_map.to_symbol(trading_pair), "origClientOrderId": client_order_id}
         try:
-            answer = await self.api.api_request("DELETE", self.paths["order"], params, signed=True)
+            answer = await self.api.api_request("DELETE", *self._cancel_request(order), signed=True)
         except ExchangeError as exc:
             # Filled meanwhile, never placed, or the cancel's fate is unknown: the exchange's record decides.
             await self._settle_by_status([order], exc.code in (c.UNKNOWN_ORDER_SENT, c.ORDER_DOES_NOT_EXIST)

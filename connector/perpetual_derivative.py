@@ -133,6 +133,13 @@ class BinancePerpetualDerivative(BinanceExchange, PerpetualTrading):
             params["reduceOnly"] = True
         return params
 
+    def _cancel_request(self, order: InFlightOrder) -> tuple[str, dict[str, Any]]:
+        """A conditional order is canceled on the algo endpoint; once it has fired and filled, that answers -2011
+        and the status query settles it, as for any order that filled before its cancel."""
+        if order.order_type in c.CONDITIONAL_TYPES:
+            return c.F_ALGO_ORDER, {"clientAlgoId": order.client_order_id}
+        return super()._cancel_request(order)
+
     def _process_order_answer(self, order: InFlightOrder, answer: dict[str, Any]) -> None:
         """An algo order's answer names it by algoId, its state by algoStatus (NEW: waiting for the trigger)."""
         if "algoId" not in answer:

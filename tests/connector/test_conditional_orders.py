@@ -4,6 +4,7 @@ keeps the client id), asked about on the algo endpoint while they wait, kept acr
 from __future__ import annotations
 
 from decimal import Decimal as D
+from urllib.parse import parse_qsl
 
 from aioresponses import aioresponses
 
@@ -118,3 +119,31 @@ def test_the_trigger_survives_a_restart():
                           close_position=True, working_type="CONTRACT_PRICE")
     again = InFlightOrder.from_json(order.to_json())
     assert (again.trigger_price, again.close_position, again.working_type) == (D("59000.00"), True, "CONTRACT_PRICE")
+
+
+async def test_a_waiting_stop_is_canceled_on_the_algo_endpoint(perp):
+    await place_stop(perp)
+    with aioresponses() as m:
+        m.delete(url(c.F_ALGO_ORDER), payload={"algoId": 45, "clientAlgoId": "stop", "code": "200", "msg": "success"})
+        await perp._execute_cancel(PAIR, "stop")
+        sent = [dict(parse_qsl(u.query_string)) | dict(parse_qsl(call.kwargs.get("data") or ""))
+                for (verb, u), calls in m.requests.items() if verb == "DELETE" for call in calls]
+        assert not [u for (verb, u) in m.requests if u.path == c.F_ORDER]
+    assert sent[0]["clientAlgoId"] == "stop" and "origClientOrderId" not in sent[0]
+    assert [(e.kind, getattr(e, "exchange_order_id", None)) for e in perp.events.history] == \
+        [("order_created", "45"), ("order_canceled", "45")]
+
+
+async def test_a_stop_that_fired_before_its_cancel_is_settled_by_its_status(perp):
+    await place_stop(perp)
+    filled = {"orderId": 45, "symbol": "BTCUSDT", "status": "FILLED", "clientOrderId": "stop", "executedQty": "0.010",
+              "updateTime": 9}
+    trade = {"id": 71, "orderId": 45, "price": "58990.00", "qty": "0.010", "commission": "0.01",
+             "commissionAsset": "USDT", "time": 8, "maker": False, "buyer": False}
+    with aioresponses() as m:
+        m.delete(url(c.F_ALGO_ORDER), status=400, payload={"code": -2011, "msg": "Unknown order sent."})
+        m.get(url(c.F_ALGO_ORDER), payload=algo_answer("stop", "TRIGGERED"))
+        m.get(url(c.F_ORDER), payload=filled)
+        m.get(url(c.F_USER_TRADES), payload=[trade])
+        await perp._execute_cancel(PAIR, "stop")
+    assert [e.kind for e in perp.events.history] == ["order_created", "order_filled", "order_completed"]

@@ -206,3 +206,15 @@ async def test_stop_market_close_position_fires_on_the_mark_and_closes_the_posit
     assert sum(f.amount for f in fills) == D("0.010") and done.base_amount == D("0.010")
     await perp.events.wait_for(position("0"), WAIT)
     assert perp.positions == [] and cid not in perp.in_flight_orders
+
+
+async def test_a_waiting_take_profit_is_canceled_on_the_algo_endpoint(perp, control, counterparty):
+    await open_long(perp, control, counterparty, fills=("0.010",))
+    await perp.events.wait_for(position("0.010"), WAIT)
+    target = (perp.positions[0].entry_price * D("1.05")).quantize(D("0.1"))
+    cid = await perp.place_order("SELL", PAIR, D("0.010"), "TAKE_PROFIT_MARKET", trigger_price=target,
+                                 working_type="CONTRACT_PRICE", position_action="CLOSE")
+    await perp.events.wait_for(of("order_created", cid), WAIT)
+    perp.cancel(PAIR, cid)
+    await perp.events.wait_for(of("order_canceled", cid), WAIT)
+    assert perp.positions[0].amount == D("0.010") and cid not in perp.in_flight_orders
