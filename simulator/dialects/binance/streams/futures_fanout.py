@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from simulator import fault_kinds as fk
 from simulator.dialects.binance.streams import futures_market as fm, futures_user as fu
-from simulator.dialects.binance.streams.market import KLINE_INTERVALS_MS, render_kline
+from simulator.dialects.binance.streams.market import render_kline
 from simulator.dialects.binance.streams.operation_fanout import OperationFanout
 from simulator.dialects.binance.streams.registry import Subscriptions
+from simulator.dialects.binance.streams.stream_names import DIFF_DEPTH, KLINE, KLINE_INTERVALS_MS, PARTIAL_DEPTH
 from simulator.dialects.binance.wire.futures_amounts import Formats
 from simulator.engine.events import OrderUpdate
 from simulator.engine.perp.events import AccountUpdate, ConfigUpdate, ForceOrder, MarginCall
@@ -104,7 +105,7 @@ class FuturesIntervals:
         specs = self.subscriptions.specs
         rendered: dict[tuple, list] = {}
         for name, spec in list(specs.items()):
-            if spec.speed_ms != speed_ms or spec.kind in (fm.DIFF_DEPTH, fm.AGG_TRADE, fm.BOOK_TICKER):
+            if spec.speed_ms != speed_ms or spec.kind in (DIFF_DEPTH, fm.AGG_TRADE, fm.BOOK_TICKER):
                 continue
             key = (spec.kind, spec.symbol, spec.interval, spec.levels)
             if key not in rendered:
@@ -115,7 +116,7 @@ class FuturesIntervals:
     def _flush_depth(self, speed_ms: int, now: int) -> None:
         faults, specs = self.sim.faults, self.subscriptions.specs
         for symbol, batch in self.fanout.take_depth(speed_ms).items():
-            names = [n for n in self.subscriptions.names(fm.DIFF_DEPTH, symbol) if specs[n].speed_ms == speed_ms]
+            names = [n for n in self.subscriptions.names(DIFF_DEPTH, symbol) if specs[n].speed_ms == speed_ms]
             if not names:
                 continue
             payload = fm.render_depth_diff(self.fanout.formats(symbol), batch, now)
@@ -169,8 +170,8 @@ class FuturesIntervals:
         if kind in (fm.MINI_TICKER, fm.ALL_MINI_TICKERS):
             items = [fm.render_mini_ticker(formats[s], futures.market[s], now) for s in symbols]
             return [items] if kind == fm.ALL_MINI_TICKERS else items
-        if kind == fm.KLINE:
+        if kind == KLINE:
             return self._klines(spec, now)
-        if kind == fm.PARTIAL_DEPTH:
+        if kind == PARTIAL_DEPTH:
             return [self._partial(spec, now)]
         return []

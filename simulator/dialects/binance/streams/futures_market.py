@@ -15,20 +15,17 @@ a fault kept from a stream (depth_gap) shows as a `pu` that is not the last `u` 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from simulator.dialects.binance.streams.market import KLINE_INTERVALS_MS, DepthBatch
+from simulator.dialects.binance.streams.market import DepthBatch
+from simulator.dialects.binance.streams.stream_names import REAL_TIME, StreamGrammar
 from simulator.dialects.binance.wire.futures_amounts import Formats, computed, money
 from simulator.dialects.binance.wire.percent import percent
 from simulator.engine.market_data import AggTrade, MarketData
 
-# kinds
-DIFF_DEPTH = "depthUpdate"
-PARTIAL_DEPTH = "partialDepth"
+# kinds (stream_names: diff depth, partial depth and klines, spelled alike on both venues)
 AGG_TRADE = "aggTrade"
 BOOK_TICKER = "bookTicker"
 MARK_PRICE = "markPrice"
-KLINE = "kline"
 TICKER = "ticker"
 MINI_TICKER = "miniTicker"
 FORCE_ORDER = "forceOrder"
@@ -38,7 +35,6 @@ ALL_FORCE_ORDERS = "!forceOrder@arr"
 ALL_TICKERS = "!ticker@arr"
 ALL_MINI_TICKERS = "!miniTicker@arr"
 
-REAL_TIME = 0
 DEPTH_SPEEDS_MS = (100, 250, 500)
 DEFAULT_DEPTH_MS = 250
 MARK_SPEEDS_MS = (1000, 3000)
@@ -46,50 +42,19 @@ TICKER_SPEED_MS = 500  # ticker, miniTicker and their arrays
 KLINE_SPEED_MS = 250
 INTERVAL_SPEEDS_MS = tuple(sorted({*DEPTH_SPEEDS_MS, *MARK_SPEEDS_MS, TICKER_SPEED_MS, KLINE_SPEED_MS}))
 
-_NAME = re.compile(r"(?P<symbol>[A-Za-z0-9]{1,30})@(?P<rest>[A-Za-z0-9_@]+)")
-_DEPTH = re.compile(r"depth(?P<levels>5|10|20)?(?:@(?P<speed>100|250|500)ms)?")
-_SIMPLE = {"aggTrade": (AGG_TRADE, REAL_TIME), "bookTicker": (BOOK_TICKER, REAL_TIME),
-           "markPrice": (MARK_PRICE, 3000), "markPrice@1s": (MARK_PRICE, 1000),
-           "ticker": (TICKER, TICKER_SPEED_MS), "miniTicker": (MINI_TICKER, TICKER_SPEED_MS),
-           "forceOrder": (FORCE_ORDER, REAL_TIME)}
-_ALL = {ALL_BOOK_TICKERS: (ALL_BOOK_TICKERS, REAL_TIME), ALL_MARK_PRICES: (ALL_MARK_PRICES, 3000),
-        ALL_MARK_PRICES + "@1s": (ALL_MARK_PRICES, 1000), ALL_FORCE_ORDERS: (ALL_FORCE_ORDERS, REAL_TIME),
-        ALL_TICKERS: (ALL_TICKERS, TICKER_SPEED_MS), ALL_MINI_TICKERS: (ALL_MINI_TICKERS, TICKER_SPEED_MS)}
-
-
-@dataclass(frozen=True, slots=True)
-class FuturesStreamSpec:
-    """What one futures market stream name asks for. `symbol` is the engine's (upper-case) spelling; None for the
-    all-market streams."""
-
-    kind: str
-    symbol: str | None = None
-    speed_ms: int = REAL_TIME  # 0 = pushed as events happen
-    levels: int = 0  # partial depth
-    interval: str = ""  # kline
-
-
-def parse_stream(name: str) -> FuturesStreamSpec | None:
-    """The spec of a futures market stream name, or None if it names none."""
-    if name in _ALL:
-        kind, speed = _ALL[name]
-        return FuturesStreamSpec(kind, None, speed)
-    match = _NAME.fullmatch(name)
-    if match is None:
-        return None
-    symbol, rest = match["symbol"].upper(), match["rest"]
-    if rest in _SIMPLE:
-        kind, speed = _SIMPLE[rest]
-        return FuturesStreamSpec(kind, symbol, speed)
-    depth = _DEPTH.fullmatch(rest)
-    if depth is not None:
-        speed = int(depth["speed"] or DEFAULT_DEPTH_MS)
-        if depth["levels"]:
-            return FuturesStreamSpec(PARTIAL_DEPTH, symbol, speed, levels=int(depth["levels"]))
-        return FuturesStreamSpec(DIFF_DEPTH, symbol, speed)
-    if rest.startswith("kline_") and rest[6:] in KLINE_INTERVALS_MS:
-        return FuturesStreamSpec(KLINE, symbol, KLINE_SPEED_MS, interval=rest[6:])
-    return None
+FUTURES_NAMES = StreamGrammar(
+    whole_market={ALL_BOOK_TICKERS: (ALL_BOOK_TICKERS, REAL_TIME), ALL_MARK_PRICES: (ALL_MARK_PRICES, 3000),
+                  ALL_MARK_PRICES + "@1s": (ALL_MARK_PRICES, 1000), ALL_FORCE_ORDERS: (ALL_FORCE_ORDERS, REAL_TIME),
+                  ALL_TICKERS: (ALL_TICKERS, TICKER_SPEED_MS), ALL_MINI_TICKERS: (ALL_MINI_TICKERS, TICKER_SPEED_MS)},
+    per_symbol={"aggTrade": (AGG_TRADE, REAL_TIME), "bookTicker": (BOOK_TICKER, REAL_TIME),
+                "markPrice": (MARK_PRICE, 3000), "markPrice@1s": (MARK_PRICE, 1000),
+                "ticker": (TICKER, TICKER_SPEED_MS), "miniTicker": (MINI_TICKER, TICKER_SPEED_MS),
+                "forceOrder": (FORCE_ORDER, REAL_TIME)},
+    depth=re.compile(r"depth(?P<levels>5|10|20)?(?:@(?P<speed>100|250|500)ms)?"),
+    depth_default_ms=DEFAULT_DEPTH_MS,
+    kline_ms=KLINE_SPEED_MS,
+)
+parse_stream = FUTURES_NAMES.parse
 
 
 # --- payloads ------------------------------------------------------------------------------------------------

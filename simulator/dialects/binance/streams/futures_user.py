@@ -5,16 +5,21 @@ ACCOUNT_CONFIG_UPDATE and MARGIN_CALL, delivered to the connections that opened 
 
 Events are delivered in the engine's order, which is Binance's: the order updates and trades of an operation,
 then its ACCOUNT_UPDATE (m=ORDER), so a client sees a fill before the balance and position it changed.
-Futures listenKeys are the futures venue's own (`sim.wire.futures_listen_keys`).
+Futures listenKeys are the futures venue's own (`sim.wire.futures_listen_keys`). Delivery, the end of a
+listenKey and the expiry sweep are user.AccountSinks'; FuturesUserStreams states where futures differs.
 """
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from simulator.dialects.binance.streams.user import UserSink, dumps
+from simulator.dialects.binance.streams.user import AccountSinks, UserSink
 from simulator.dialects.binance.wire.futures_amounts import Formats, computed, money
 from simulator.engine.events import OrderUpdate
 from simulator.engine.perp.numbers import ratio
+
+if TYPE_CHECKING:
+    from simulator.dialects.binance.wire.listen_keys import ListenKeys
 
 # the engine's expiry reasons as ORDER_TRADE_UPDATE's `er` code (reference §8.3)
 EXPIRY_CODES = {"STP_EXPIRE_TAKER": "1", "STP_EXPIRE_MAKER": "1", "STP_EXPIRE_BOTH": "1",
@@ -112,52 +117,15 @@ class FuturesUserSink(UserSink):
         return self.events is None or event_type in self.events
 
 
-class FuturesUserStreams:
-    """Which connections want which account's futures events, and their translation."""
+class FuturesUserStreams(AccountSinks):
+    """The futures engine's events for the connections that want them, on the futures venue's own listenKeys."""
 
-    def __init__(self, sim):
-        self.sim = sim
-        self.sinks: dict[int, dict[FuturesUserSink, None]] = {}  # account id -> sinks, in subscription order
+    honours_time_unit = False  # futures user data is never rewritten to microseconds
+    expired_details = None  # futures user data faults have never picked listenKeyExpired by its event type
+    expired_keys_await_sweep = False  # an event on an expired key ends its sinks at once, untold
 
-    def add(self, sink: FuturesUserSink) -> None:
-        self.sinks.setdefault(sink.account_id, {})[sink] = None
+    def listen_keys(self) -> ListenKeys:
+        return self.sim.wire.futures_listen_keys
 
-    def remove(self, sink: FuturesUserSink) -> None:
-        sinks = self.sinks.get(sink.account_id)
-        if sinks is not None:
-            sinks.pop(sink, None)
-            if not sinks:
-                del self.sinks[sink.account_id]
-
-    def wants(self, account_id: int) -> bool:
-        return account_id in self.sinks
-
-    def deliver(self, account_id: int, payload: dict) -> None:
-        sinks = self.sinks.get(account_id)
-        if not sinks:
-            return
-        now = self.sim.clock.now_ms()
-        keys = self.sim.wire.futures_listen_keys
-        text = None
-        # what user data faults pick by: the event type, and an order update's execution type
-        details = {"event": payload.get("e"), "execType": payload.get("o", {}).get("x")}
-        for sink in list(sinks):
-            if keys.account_of(sink.listen_key, now) != account_id:
-                self.remove(sink)  # closed or expired: nothing more on this key
-                sink.conn.user_sinks.pop(sink.listen_key, None)
-                continue
-            if not sink.wants(details["event"]):
-                continue
-            text = text if text is not None else dumps(payload)
-            sink.conn.send(sink.frame(text), sink.listen_key, account_id, details)
-
-    def sweep_listen_keys(self) -> None:
-        """Remove expired futures listenKeys; each connection on one gets `listenKeyExpired`, then nothing more."""
-        now = self.sim.clock.now_ms()
-        for expired in self.sim.wire.futures_listen_keys.sweep(now):
-            text = dumps({"e": "listenKeyExpired", "E": now, "listenKey": expired.key})
-            for sinks in list(self.sinks.values()):
-                for sink in [s for s in sinks if s.listen_key == expired.key]:
-                    sink.conn.send(sink.frame(text), sink.listen_key, sink.account_id)
-                    self.remove(sink)
-                    sink.conn.user_sinks.pop(expired.key, None)
+    def fault_details(self, payload: dict) -> dict[str, str | None]:
+        return {"event": payload.get("e"), "execType": payload.get("o", {}).get("x")}  # x is inside the order

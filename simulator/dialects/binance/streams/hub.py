@@ -3,12 +3,13 @@ them.
 
 It composes the rooms of streams/: connections (connection.py) opened by the routes, the subscription registry
 (registry.py), the fan-out of engine events (fanout.py) and of user data (user.py), the interval streams
-(intervals.py) and policing (policing.py). `run` is its background job: a 100 ms tick driving every interval
-stream and all policing, and sweeping expired listenKeys.
+(intervals.py) and policing (policing.py). `run` is its background job: a pass every `pass_ms` (100 ms on spot)
+driving every interval stream and all policing, and sweeping expired listenKeys. FuturesHub (futures_hub.py)
+states only what differs: its engine, its fan-out and user data, its pass and speeds.
 
 Faults (faults.py): every outgoing message goes through `Connection.send`, which hands it to the ws_* fault hooks
 only while the simulator has faults registered; ws_close, ws_lifetime and releasing reordered messages run in the
-100 ms pass; depth_gap in the interval pass; ws_connect_limit before the handshake (`admit`). A connection's
+hub's pass; depth_gap in the interval pass; ws_connect_limit before the handshake (`admit`). A connection's
 opening and each frame it sends (once handled, so what it subscribes to counts) start the window of a fault that
 waits for its first hit (`ws_faults.arrived`). With `--journal`, every frame in and out (and each connection's
 open and close, and each message a fault dropped) is recorded with `Journal.ws`.
@@ -29,19 +30,21 @@ from simulator.dialects.binance.streams.admission import ConnectionAttempts
 from simulator.dialects.binance.streams.connection import Connection, Pong
 from simulator.dialects.binance.streams.fanout import EventFanout
 from simulator.dialects.binance.streams.intervals import IntervalStreams
-from simulator.dialects.binance.streams.market import StreamSpec
 from simulator.dialects.binance.streams.policing import StreamSettings, over_message_limit, police
 from simulator.dialects.binance.streams.registry import Subscriptions
+from simulator.dialects.binance.streams.stream_names import StreamSpec
 from simulator.dialects.binance.streams.user import UserSink, UserStreams, dumps
 from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 
 log = logging.getLogger(__name__)
 
-TICK_S = 0.1
 MAX_MESSAGE_BYTES = 64 * 1024  # the largest frame a client may send
 
 
 class StreamHub:
+    pass_ms = 100  # every spot speed is a multiple of it
+    interval_speeds_ms = (ms.FAST_SPEED_MS, ms.DEFAULT_SPEED_MS, ms.KLINE_SPEED_MS)  # flushed in this order
+
     def __init__(self, sim: Simulator, settings: StreamSettings | None = None):
         self.sim = sim
         self.settings = settings or StreamSettings.from_config(sim)
@@ -52,27 +55,42 @@ class StreamHub:
         self.intervals = IntervalStreams(sim, self.subscriptions, self.fanout)
         self._tasks: set[asyncio.Task] = set()
         self._connection_ids = itertools.count(1)
-        self.passes = 0  # 100 ms passes completed (tests wait on it)
+        self.passes = 0  # passes completed (tests wait on it)
         self.attempts = ConnectionAttempts()
+        self._engine = None  # the engine listened to, to stop listening to the same one
 
     # --- lifecycle -------------------------------------------------------------------------------------
+    def engine_of(self, sim: Simulator):
+        """The engine whose events this hub's streams carry (FuturesHub: the futures one)."""
+        return sim.engine
+
     def attach(self) -> None:
-        # Simulator reset/restore carries both to the new engine
-        self.sim.engine.subscribe(self.fanout.on_event)
-        self.sim.engine.subscribe_operation_end(self.fanout.on_operation_end)
+        self._listen(self.engine_of(self.sim))
         self.sim.on_swap.append(self.on_swap)
 
+    def _listen(self, engine) -> None:
+        # idempotent: a reset or restore already carries the listeners over to the new engine (Simulator._swap_in)
+        if self.fanout.on_event not in engine.listeners:
+            engine.subscribe(self.fanout.on_event)
+        if self.fanout.on_operation_end not in engine.operation_listeners:
+            engine.subscribe_operation_end(self.fanout.on_operation_end)
+        self._engine = engine
+
     def detach(self) -> None:
-        if self.fanout.on_event in self.sim.engine.listeners:
-            self.sim.engine.unsubscribe(self.fanout.on_event)
-        if self.fanout.on_operation_end in self.sim.engine.operation_listeners:
-            self.sim.engine.unsubscribe_operation_end(self.fanout.on_operation_end)
+        engine = self._engine
+        if engine is not None:
+            if self.fanout.on_event in engine.listeners:
+                engine.unsubscribe(self.fanout.on_event)
+            if self.fanout.on_operation_end in engine.operation_listeners:
+                engine.unsubscribe_operation_end(self.fanout.on_operation_end)
         if self.on_swap in self.sim.on_swap:
             self.sim.on_swap.remove(self.on_swap)
 
     def on_swap(self, sim: Simulator) -> None:
-        """The simulator's state was reset or restored: update ids, orders and accounts changed under every
-        stream, so each client is disconnected to start over (resubscribe, new snapshot, new listenKey)."""
+        """The simulator's state was reset or restored: listen to the new engine; update ids, orders and
+        accounts changed under every stream, so forget what was gathered and disconnect each client to start
+        over (resubscribe, new snapshot, new listenKey)."""
+        self._listen(self.engine_of(sim))
         self.fanout.reset()
         self.intervals.reset()
         for conn in list(self.connections):
@@ -196,32 +214,31 @@ class StreamHub:
             self.user.remove(sink)
         return sink
 
-    # --- the 100 ms pass -------------------------------------------------------------------------------
+    # --- the pass --------------------------------------------------------------------------------------
     async def run(self) -> None:
-        """The hub's background job: a 100 ms tick driving every interval stream and all policing."""
+        """The hub's background job: every `pass_ms`, the interval streams due, then policing; listenKey expiry
+        once per sweep interval."""
         loop = asyncio.get_running_loop()
         next_tick = loop.time()
-        tick = 0
+        elapsed_ms = 0
         last_sweep = loop.time()
         while True:
-            next_tick += TICK_S
+            next_tick += self.pass_ms / 1000
             delay = next_tick - loop.time()
-            if delay < -1.0:  # fell far behind (a long pause): do not replay missed ticks
+            if delay < -1.0:  # fell far behind (a long pause): do not replay missed passes
                 next_tick = loop.time()
             await asyncio.sleep(max(delay, 0.0))
-            tick += 1
+            elapsed_ms += self.pass_ms
             try:
-                self.flush_interval(ms.FAST_SPEED_MS)
-                if tick % 10 == 0:
-                    self.flush_interval(ms.DEFAULT_SPEED_MS)
-                if tick % 20 == 0:
-                    self.flush_interval(ms.KLINE_SPEED_MS)
+                for speed in self.interval_speeds_ms:
+                    if elapsed_ms % speed == 0:
+                        self.flush_interval(speed)
                 self.police()
                 if loop.time() - last_sweep >= self.settings.sweep_interval_s:
                     last_sweep = loop.time()
                     self.user.sweep_listen_keys()
             except Exception:
-                log.exception("stream hub tick failed")
+                log.exception("%s pass failed", type(self).__name__)
             self.passes += 1
 
     def flush_interval(self, speed_ms: int) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 from simulator import fault_kinds as fk
 from simulator.dialects.binance.streams import market as ms
 from simulator.dialects.binance.streams.fanout import EventFanout
-from simulator.dialects.binance.streams.market import StreamSpec
 from simulator.dialects.binance.streams.registry import Subscriptions
+from simulator.dialects.binance.streams.stream_names import (DIFF_DEPTH, KLINE, KLINE_INTERVALS_MS, PARTIAL_DEPTH,
+                                                             StreamSpec)
 
 
 class IntervalStreams:
@@ -24,7 +25,7 @@ class IntervalStreams:
 
     def stream_gone(self, spec: StreamSpec) -> None:
         """The last subscriber of a stream left."""
-        if spec.kind == ms.KLINE:
+        if spec.kind == KLINE:
             self.kline_open.pop((spec.symbol, spec.interval), None)
 
     def flush(self, speed_ms: int) -> None:
@@ -35,7 +36,7 @@ class IntervalStreams:
         specs = subscriptions.specs
         if speed_ms in self.fanout.depth:
             for symbol, batch in self.fanout.take_depth(speed_ms).items():
-                names = [n for n in subscriptions.names(ms.DIFF_DEPTH, symbol) if specs[n].speed_ms == speed_ms]
+                names = [n for n in subscriptions.names(DIFF_DEPTH, symbol) if specs[n].speed_ms == speed_ms]
                 if names:
                     payload = ms.render_depth_diff(engine.instruments[symbol], batch, now)
                     faults = self.sim.faults
@@ -47,7 +48,7 @@ class IntervalStreams:
                         subscriptions.publish(name, payload)
         rendered: dict[tuple, list] = {}
         for name, spec in list(specs.items()):
-            if spec.speed_ms != speed_ms or spec.kind in (ms.DIFF_DEPTH, ms.ALL_TICKERS, ms.ALL_MINI_TICKERS):
+            if spec.speed_ms != speed_ms or spec.kind in (DIFF_DEPTH, ms.ALL_TICKERS, ms.ALL_MINI_TICKERS):
                 continue
             inst = engine.instruments.get(spec.symbol)
             if inst is None:
@@ -63,7 +64,7 @@ class IntervalStreams:
     def _render(self, spec: StreamSpec, inst, now: int) -> list:
         engine = self.sim.engine
         symbol = spec.symbol
-        if spec.kind == ms.PARTIAL_DEPTH:
+        if spec.kind == PARTIAL_DEPTH:
             return [ms.render_partial_depth(inst, engine.books[symbol], spec.levels)]
         if spec.kind == ms.TICKER:
             return [ms.render_ticker(inst, engine.market[symbol], engine, now)]
@@ -72,14 +73,14 @@ class IntervalStreams:
         if spec.kind == ms.AVG_PRICE:
             payload = ms.render_avg_price(inst, engine.market[symbol], now)
             return [payload] if payload else []
-        if spec.kind == ms.KLINE:
+        if spec.kind == KLINE:
             return self._render_klines(spec, inst, now)
         return []
 
     def _render_klines(self, spec: StreamSpec, inst, now: int) -> list:
         """The current kline, preceded once by the closed one when an interval has just ended."""
         market = self.sim.engine.market[spec.symbol]
-        interval_ms = ms.KLINE_INTERVALS_MS[spec.interval]
+        interval_ms = KLINE_INTERVALS_MS[spec.interval]
         start = now - now % interval_ms
         key = (spec.symbol, spec.interval)
         payloads = []

@@ -1,9 +1,10 @@
 """Spot market stream names and their payloads (reference §5.1-§5.2), spelled as Binance spells them.
 
-`parse_stream` turns a stream name such as `btcusdt@depth@100ms` into a `StreamSpec`; the `render_*` functions
-turn engine state or events into the JSON-ready dicts Binance pushes. Rendering reads the engine at the moment
-it is called, which is why the hub renders real-time payloads inside the engine listener, and interval
-payloads (diff depth, partial depth, tickers, klines) when their interval ends.
+`parse_stream` turns a stream name such as `btcusdt@depth@100ms` into a `StreamSpec` (by the grammar of
+stream_names.py, with spot's suffixes and speeds); the `render_*` functions turn engine state or events into the
+JSON-ready dicts Binance pushes. Rendering reads the engine at the moment it is called, which is why the hub
+renders real-time payloads inside the engine listener, and interval payloads (diff depth, partial depth,
+tickers, klines) when their interval ends.
 
 Supported names (symbols lowercase; `<sym>` is matched case-insensitively):
   <sym>@trade  <sym>@aggTrade  <sym>@bookTicker  <sym>@avgPrice  <sym>@ticker  <sym>@miniTicker
@@ -19,77 +20,39 @@ time in one event and an id in another (`u`, `t`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from simulator.dialects.binance.streams.stream_names import KLINE_INTERVALS_MS, REAL_TIME, StreamGrammar
 from simulator.dialects.binance.wire.percent import percent
 from simulator.engine.book import OrderBook
 from simulator.engine.engine import Engine
 from simulator.engine.events import DepthUpdate, Trade
 from simulator.engine.instrument import Instrument
-from simulator.engine.market_data import MINUTE_MS, AggTrade, Kline, MarketData
+from simulator.engine.market_data import AggTrade, Kline, MarketData
 
-# kinds
+# kinds (stream_names: diff depth, partial depth and klines, spelled alike on both venues)
 TRADE = "trade"
 AGG_TRADE = "aggTrade"
 BOOK_TICKER = "bookTicker"
 AVG_PRICE = "avgPrice"
 TICKER = "ticker"
 MINI_TICKER = "miniTicker"
-DIFF_DEPTH = "depthUpdate"
-PARTIAL_DEPTH = "partialDepth"
-KLINE = "kline"
 ALL_TICKERS = "!ticker@arr"
 ALL_MINI_TICKERS = "!miniTicker@arr"
 
-REAL_TIME = 0
 DEFAULT_SPEED_MS = 1000
 FAST_SPEED_MS = 100
 KLINE_SPEED_MS = 2000
-KLINE_INTERVALS_MS = {
-    "1m": MINUTE_MS, "3m": 3 * MINUTE_MS, "5m": 5 * MINUTE_MS, "15m": 15 * MINUTE_MS, "30m": 30 * MINUTE_MS,
-    "1h": 60 * MINUTE_MS, "2h": 120 * MINUTE_MS, "4h": 240 * MINUTE_MS, "6h": 360 * MINUTE_MS,
-    "8h": 480 * MINUTE_MS, "12h": 720 * MINUTE_MS, "1d": 1440 * MINUTE_MS,
-}
 
-_NAME = re.compile(r"(?P<symbol>[A-Za-z0-9]{1,30})@(?P<rest>[A-Za-z0-9_@]+)")
-_DEPTH = re.compile(r"depth(?P<levels>5|10|20)?(?:@(?P<speed>100|1000)ms)?")
-_SIMPLE = {"trade": TRADE, "aggTrade": AGG_TRADE, "bookTicker": BOOK_TICKER, "avgPrice": AVG_PRICE,
-           "ticker": TICKER, "miniTicker": MINI_TICKER}
-_SIMPLE_SPEED = {TRADE: REAL_TIME, AGG_TRADE: REAL_TIME, BOOK_TICKER: REAL_TIME, AVG_PRICE: DEFAULT_SPEED_MS,
-                 TICKER: DEFAULT_SPEED_MS, MINI_TICKER: DEFAULT_SPEED_MS}
-
-
-@dataclass(frozen=True, slots=True)
-class StreamSpec:
-    """What one market stream name asks for. `symbol` is the engine's (upper-case) spelling."""
-
-    kind: str
-    symbol: str | None = None
-    speed_ms: int = REAL_TIME  # 0 = pushed as events happen
-    levels: int = 0  # partial depth
-    interval: str = ""  # kline
-
-
-def parse_stream(name: str) -> StreamSpec | None:
-    """The spec of a market stream name, or None if it names no market stream."""
-    if name == ALL_TICKERS or name == ALL_MINI_TICKERS:
-        return StreamSpec(name, None, DEFAULT_SPEED_MS)
-    match = _NAME.fullmatch(name)
-    if match is None:
-        return None
-    symbol, rest = match["symbol"].upper(), match["rest"]
-    if rest in _SIMPLE:
-        kind = _SIMPLE[rest]
-        return StreamSpec(kind, symbol, _SIMPLE_SPEED[kind])
-    depth = _DEPTH.fullmatch(rest)
-    if depth is not None:
-        speed = int(depth["speed"] or DEFAULT_SPEED_MS)
-        if depth["levels"]:
-            return StreamSpec(PARTIAL_DEPTH, symbol, speed, levels=int(depth["levels"]))
-        return StreamSpec(DIFF_DEPTH, symbol, speed)
-    if rest.startswith("kline_") and rest[6:] in KLINE_INTERVALS_MS:
-        return StreamSpec(KLINE, symbol, KLINE_SPEED_MS, interval=rest[6:])
-    return None
+SPOT_NAMES = StreamGrammar(
+    whole_market={ALL_TICKERS: (ALL_TICKERS, DEFAULT_SPEED_MS), ALL_MINI_TICKERS: (ALL_MINI_TICKERS, DEFAULT_SPEED_MS)},
+    per_symbol={"trade": (TRADE, REAL_TIME), "aggTrade": (AGG_TRADE, REAL_TIME), "bookTicker": (BOOK_TICKER, REAL_TIME),
+                "avgPrice": (AVG_PRICE, DEFAULT_SPEED_MS), "ticker": (TICKER, DEFAULT_SPEED_MS),
+                "miniTicker": (MINI_TICKER, DEFAULT_SPEED_MS)},
+    depth=re.compile(r"depth(?P<levels>5|10|20)?(?:@(?P<speed>100|1000)ms)?"),
+    depth_default_ms=DEFAULT_SPEED_MS,
+    kline_ms=KLINE_SPEED_MS,
+)
+parse_stream = SPOT_NAMES.parse
 
 
 # --- real-time payloads -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from simulator.dialects.binance.streams.connection import Connection
-from simulator.dialects.binance.streams.market import StreamSpec
+from simulator.dialects.binance.streams.stream_names import StreamSpec
 from simulator.dialects.binance.streams.user import dumps
 from simulator.dialects.binance.wire.time_unit import event_to_microseconds
 
@@ -57,24 +57,17 @@ class Subscriptions:
         subscribers = self.subscribers.get(name)
         if not subscribers:
             return
-        text = dumps(payload)
-        wrapped = micro = micro_wrapped = None
+        texts: dict[bool, str] = {}  # microseconds? -> the payload serialised, once and only if someone wants it
+        frames: dict[tuple[bool, bool], str] = {}  # (microseconds?, combined?) -> the frame sent
         for conn in list(subscribers):
-            if conn.micro:  # the microsecond variant, serialised only when someone asked for it
-                if micro is None:
-                    micro = dumps(event_to_microseconds(payload))
-                if conn.combined:
-                    if micro_wrapped is None:
-                        micro_wrapped = f'{{"stream":{json.dumps(name)},"data":{micro}}}'
-                    conn.send(micro_wrapped, name)
-                else:
-                    conn.send(micro, name)
-            elif conn.combined:
-                if wrapped is None:
-                    wrapped = f'{{"stream":{json.dumps(name)},"data":{text}}}'
-                conn.send(wrapped, name)
-            else:
-                conn.send(text, name)
+            variant = (conn.micro, conn.combined)
+            frame = frames.get(variant)
+            if frame is None:
+                text = texts.get(conn.micro)
+                if text is None:
+                    text = texts[conn.micro] = dumps(event_to_microseconds(payload) if conn.micro else payload)
+                frame = frames[variant] = f'{{"stream":{json.dumps(name)},"data":{text}}}' if conn.combined else text
+            conn.send(frame, name)
 
     def drop(self, name: str, payload: object, kind: str) -> None:
         """A message a fault keeps from a whole stream: journaled for each subscriber, sent to none."""

@@ -11,6 +11,9 @@ operation of its own and gets its balanceUpdate and position at once.
 Sinks are where events go: a listenKey stream (raw `/ws/<key>` or combined, wrapped with the key as stream name)
 or a WebSocket API subscription (wrapped as {"subscriptionId": N, "event": {...}}). A listenKey sink stops
 receiving as soon as its key is closed or expires; on expiry the sweep pushes `listenKeyExpired` first.
+`AccountSinks` (sinks by account, delivery, ending a listenKey, the sweep) serves the futures user streams as
+well (futures_user.py), which state only where they differ: their listenKeys, their event-type filter, no
+microsecond times, and an expired key ended at the next event rather than left for the sweep to tell.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from simulator.engine.order import CANCELED, EXPIRED, NEW, PARTIALLY_FILLED, GTC
 
 if TYPE_CHECKING:
     from simulator.core import Simulator
+    from simulator.dialects.binance.wire.listen_keys import ListenKeys
 
 
 class Connection(Protocol):
@@ -131,17 +135,28 @@ class UserSink:
             return f'{{"stream":{self.stream_name},"data":{text}}}'
         return text
 
+    def wants(self, event_type: str | None) -> bool:
+        """Whether events of this type go to this sink: all do, but for a futures sink's `events` filter."""
+        return True
 
-class UserStreams:
-    """Which connections want which account's events, and the translation of engine events for them."""
+
+class AccountSinks:
+    """Which connections want which account's user data on one venue, delivering it, and the end of its
+    listenKeys. Spot (below) and futures (futures_user.py) state what differs: `listen_keys`, `fault_details`
+    and the three rules that follow."""
+
+    honours_time_unit = True  # timeUnit=MICROSECOND rewrites user data times too
+    expired_details: dict | None = _EXPIRED  # what user data faults see of listenKeyExpired
+    expired_keys_await_sweep = True  # an expired key's sinks stay until the sweep has told them
 
     def __init__(self, sim: Simulator):
         self.sim = sim
         self.sinks: dict[int, dict[UserSink, None]] = {}  # account id -> sinks, in subscription order
-        # (account, asset) -> its latest balance in the operation under way, in the order first touched
-        self._pending: dict[tuple[int, str], BalanceUpdate] = {}
 
-    # --- registry --------------------------------------------------------------------------------------
+    def listen_keys(self) -> ListenKeys:
+        """The venue's listenKeys (looked up each time: a reset replaces them)."""
+        return self.sim.wire.listen_keys
+
     def add(self, sink: UserSink) -> None:
         self.sinks.setdefault(sink.account_id, {})[sink] = None
 
@@ -152,25 +167,80 @@ class UserStreams:
             if not sinks:
                 del self.sinks[sink.account_id]
 
+    def end(self, sink: UserSink) -> None:
+        """The sink's listenKey is over: nothing more goes to it, and its connection no longer holds it."""
+        self.remove(sink)
+        sink.conn.user_sinks.pop(sink.listen_key, None)
+
+    def wants(self, account_id: int) -> bool:
+        return account_id in self.sinks
+
     def listen_key_sinks(self, key: str) -> list[UserSink]:
         return [sink for sinks in self.sinks.values() for sink in sinks if sink.listen_key == key]
+
+    def fault_details(self, payload: dict) -> dict[str, str | None]:
+        """What user data faults pick a message by: its event type and an order update's execution type."""
+        return {"event": payload.get("e"), "execType": payload.get("x")}
+
+    def deliver(self, account_id: int, payload: dict) -> None:
+        """One event to each of the account's sinks whose listenKey still stands and that wants its type."""
+        sinks = self.sinks.get(account_id)
+        if not sinks:
+            return
+        now = self.sim.clock.now_ms()
+        listen_keys = self.listen_keys()
+        texts: dict[bool, str] = {}  # microseconds? -> the payload serialised, once and only if some sink wants it
+        details = self.fault_details(payload)
+        for sink in list(sinks):
+            if sink.listen_key is not None and listen_keys.account_of(sink.listen_key, now) != account_id:
+                # closed, or expired where the sweep does not get to tell it: nothing more on this key
+                if not (self.expired_keys_await_sweep and listen_keys.holds(sink.listen_key)):
+                    self.end(sink)
+                continue
+            if not sink.wants(details["event"]):
+                continue
+            micro = sink.conn.micro and self.honours_time_unit
+            text = texts.get(micro)
+            if text is None:
+                text = texts[micro] = dumps(event_to_microseconds(payload) if micro else payload)
+            sink.conn.send(sink.frame(text), sink.listen_key, account_id, details)
+
+    def sweep_listen_keys(self) -> None:
+        """Remove expired listenKeys; each connection on one gets `listenKeyExpired`, then nothing more."""
+        now = self.sim.clock.now_ms()
+        for expired in self.listen_keys().sweep(now):
+            payload = {"e": "listenKeyExpired", "E": now, "listenKey": expired.key}
+            text, micro = dumps(payload), dumps(event_to_microseconds(payload))
+            for sink in self.listen_key_sinks(expired.key):
+                body = micro if sink.conn.micro and self.honours_time_unit else text
+                sink.conn.send(sink.frame(body), sink.listen_key, sink.account_id, self.expired_details)
+                self.end(sink)
+
+
+class UserStreams(AccountSinks):
+    """The spot engine's events translated for the connections that want them."""
+
+    def __init__(self, sim: Simulator):
+        super().__init__(sim)
+        # (account, asset) -> its latest balance in the operation under way, in the order first touched
+        self._pending: dict[tuple[int, str], BalanceUpdate] = {}
 
     # --- engine events ---------------------------------------------------------------------------------
     def on_order(self, event: OrderUpdate) -> None:
         order = event.order
-        if order.account_id not in self.sinks:
+        if not self.wants(order.account_id):
             return
         inst = self.sim.engine.instruments[order.symbol]
-        self._deliver(order.account_id, render_execution_report(event, inst, event.time))
+        self.deliver(order.account_id, render_execution_report(event, inst, event.time))
 
     def on_balance(self, event: BalanceUpdate) -> None:
         if event.reason in TRANSFER_REASONS:
-            if event.account_id in self.sinks:
+            if self.wants(event.account_id):
                 fmt = self.sim.format_amount
-                self._deliver(event.account_id, render_balance_update(event, fmt))
-                self._deliver(event.account_id, render_account_position([event], fmt))
+                self.deliver(event.account_id, render_balance_update(event, fmt))
+                self.deliver(event.account_id, render_account_position([event], fmt))
             return
-        if event.account_id not in self.sinks:
+        if not self.wants(event.account_id):
             return
         self._pending[(event.account_id, event.asset)] = event  # a later step's balance replaces an earlier one
 
@@ -183,40 +253,4 @@ class UserStreams:
         for event in pending.values():
             by_account.setdefault(event.account_id, []).append(event)
         for account_id, balances in by_account.items():
-            self._deliver(account_id, render_account_position(balances, self.sim.format_amount))
-
-    def _deliver(self, account_id: int, payload: dict) -> None:
-        sinks = self.sinks.get(account_id)
-        if not sinks:
-            return
-        now = self.sim.clock.now_ms()
-        listen_keys = self.sim.wire.listen_keys
-        text = micro = None  # each serialised once, and only if some sink wants it
-        details = {"event": payload.get("e"), "execType": payload.get("x")}  # what user data faults pick by
-        for sink in list(sinks):
-            if sink.listen_key is not None and listen_keys.account_of(sink.listen_key, now) != account_id:
-                if not listen_keys.holds(sink.listen_key):  # closed: nothing more on this key
-                    self.remove(sink)
-                    sink.conn.user_sinks.pop(sink.listen_key, None)
-                continue  # expired: nothing more either, and the sweep still sends it listenKeyExpired
-            if sink.conn.micro:  # timeUnit=MICROSECOND
-                if micro is None:
-                    micro = dumps(event_to_microseconds(payload))
-                sink.conn.send(sink.frame(micro), sink.listen_key, account_id, details)
-            else:
-                if text is None:
-                    text = dumps(payload)
-                sink.conn.send(sink.frame(text), sink.listen_key, account_id, details)
-
-    # --- listenKey expiry --------------------------------------------------------------------------------
-    def sweep_listen_keys(self) -> None:
-        """Remove expired listenKeys; each connection on one gets `listenKeyExpired`, then nothing more."""
-        now = self.sim.clock.now_ms()
-        for expired in self.sim.wire.listen_keys.sweep(now):
-            payload = {"e": "listenKeyExpired", "E": now, "listenKey": expired.key}
-            text, micro = dumps(payload), dumps(event_to_microseconds(payload))
-            for sink in self.listen_key_sinks(expired.key):
-                sink.conn.send(sink.frame(micro if sink.conn.micro else text), sink.listen_key, sink.account_id,
-                               _EXPIRED)
-                self.remove(sink)
-                sink.conn.user_sinks.pop(expired.key, None)
+            self.deliver(account_id, render_account_position(balances, self.sim.format_amount))
