@@ -4,6 +4,9 @@ What differs from spot:
   * orders: `positionSide` in hedge mode, `reduceOnly` in one-way mode when closing, LIMIT_MAKER sent as
     LIMIT + GTX, `newOrderRespType=RESULT` (no fills in the answer: they come by ORDER_TRADE_UPDATE or userTrades);
     cancel-all's answer (allOpenOrders) names no order: the user stream or status polling says how each ended;
+  * conditional orders (STOP_MARKET, TAKE_PROFIT_MARKET: trigger price, working type, closePosition) go to the
+    algo-order endpoint, where Binance takes them now; the order their trigger releases keeps the client id, so
+    the user stream reports its fills like any order's, and status queries ask the algo endpoint while it waits;
   * balances from /fapi/v2/account (total = walletBalance, available = availableBalance) and ACCOUNT_UPDATE;
   * positions from /fapi/v2/positionRisk and ACCOUNT_UPDATE `P` (a position whose amount is 0 is gone);
   * funding info (mark, index, rate, next time) from the markPrice stream, seeded by /fapi/v1/premiumIndex;
