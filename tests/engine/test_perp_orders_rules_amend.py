@@ -183,3 +183,14 @@ def test_a_trade_made_by_a_modification_fires_stops_and_reports_the_account(venu
     mine = [u for u in events.of("account_update") if u.account_id == me]
     assert len(mine) == 1 and mine[0].time == clock.now_ms()
     assert_clean(engine)
+
+
+def test_a_modification_counts_the_position_against_the_bracket_cap(venue):
+    engine, _, liquidity, me = venue
+    engine.set_leverage(me, SYMBOL, 125)  # maxNotionalValue 50,000
+    limit(engine, liquidity, "SELL", "50000", "0.5")
+    market(engine, me, "BUY", "0.5")  # 25,000 at the mark
+    order = limit(engine, me, "BUY", "49000", "0.4").order
+    rejects(PerpReject.MAX_POSITION_AT_LEVERAGE, modify, engine, me, order, "0.6", "49000")
+    modify(engine, me, order, "0.5", "49000")  # 25,000 + 24,500 fits
+    assert order.qty == a("0.5")

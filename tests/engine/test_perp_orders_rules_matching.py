@@ -29,8 +29,13 @@ def test_maker_and_taker_pay_their_own_tiers_rates_in_the_margin_asset(venue):
     engine, clock, liquidity, me = venue
     engine.set_fee_tier(liquidity, 1)  # maker 0.016 %
     limit(engine, liquidity, "SELL", "50000", "1")
-    trade = market(engine, me, "BUY", "1").trades[0]  # taker, tier 0: 0.05 %
-    assert trade.buyer_is_maker is False
+    result = market(engine, me, "BUY", "1")  # taker, tier 0: 0.05 %
+    trade = result.trades[0]
+    assert trade.buyer_is_maker is False and trade.symbol == SYMBOL
+    assert trade.fee_for(result.order) == (a("25"), "USDT") and trade.fee_for(trade.seller)[1] == "USDT"
+    assert (trade.buyer_pnl, trade.seller_pnl, trade.quote_qty) == (0, 0, a("50000"))
+    assert [(r.income_type, r.trade_id) for r in engine.income_of(me)[-1:]] == \
+        [("COMMISSION", str(trade.trade_id))]
     assert (trade.buyer_fee, trade.seller_fee) == (fee(a("50000"), "0.0005"), fee(a("50000"), "0.00016"))
     assert trade.buyer_fee == a("25") and trade.seller_fee == a("8")
     assert engine.fees_collected["USDT"] == a("33")
@@ -290,6 +295,7 @@ def test_an_isolated_position_closed_beyond_its_margin_is_made_whole_by_the_insu
     market(engine, me, "BUY", "1")  # isolated wallet 2,500 - 25
     limit(engine, liquidity, "BUY", "47000", "1")
     clock.advance(1_000)
+    events = Recorder(engine)
     market(engine, me, "SELL", "1")  # -3,000 of PnL and 23.5 of commission: 548.5 beyond the margin
     shortfall = a("3000") + a("23.5") - a("2475")
     assert engine.insurance_cleared["USDT"] == shortfall and engine.insurance["USDT"] == -shortfall
@@ -297,6 +303,8 @@ def test_an_isolated_position_closed_beyond_its_margin_is_made_whole_by_the_insu
     assert (row.symbol, row.income, row.asset, row.time) == (SYMBOL, shortfall, "USDT", clock.now_ms())
     assert position(engine, me).isolated_wallet == 0
     assert engine.balance_row(me, "USDT").wallet_balance == a("100000") - a("2500")
+    (update,) = [u for u in events.of("account_update") if u.account_id == me]
+    assert update.balances[0].balance_change == shortfall  # the fund's payment, not the PnL or commission
 
 
 def test_a_deposit_reports_its_amount_as_the_balance_change(venue):
@@ -332,3 +340,13 @@ def test_a_hedge_mode_stop_buying_back_a_short_is_cut_to_the_short_when_it_fires
     assert stop.qty == a("0.5") and stop.status == "FILLED" and stop.locked == 0
     assert position(engine, me, side="SHORT").amt == 0 and position(engine, me, side="LONG") is None
     assert_clean(engine)
+
+
+def test_one_account_update_lists_every_position_side_an_operation_moved(venue):
+    engine, _, liquidity, me = venue
+    engine.set_position_mode(me, True)
+    limit(engine, me, "SELL", "50000", "1", position_side="SHORT", stp="NONE")
+    events = Recorder(engine)
+    market(engine, me, "BUY", "1", position_side="LONG", stp="NONE")  # its own short order: both sides open
+    (update,) = events.of("account_update")
+    assert [(row.position_side, row.amt) for row in update.positions] == [("LONG", a("1")), ("SHORT", -a("1"))]

@@ -284,3 +284,19 @@ def test_a_stop_limit_without_price_or_a_stop_without_quantity_is_refused_as_zer
     rejects(Reject.PRICE_QTY_ZERO, place, engine, me, "BUY", "STOP", qty=a("1"), price=0, stop_price=a("51000"),
             tif="GTC")
     rejects(Reject.PRICE_QTY_ZERO, place, engine, me, "BUY", "STOP_MARKET", qty=0, stop_price=a("51000"))
+
+
+def test_a_market_order_whose_first_match_is_its_own_under_expire_taker_has_nothing_to_take(venue):
+    engine, liquidity, me = venue
+    own = limit(engine, me, "SELL", "50000", "0.5").order
+    limit(engine, liquidity, "SELL", "50100", "1")
+    rejects(Reject.NO_LIQUIDITY, market, engine, me, "BUY", "1", stp="EXPIRE_TAKER")
+    assert own.status == "NEW" and engine.depth(SYMBOL, 5)[2] == [(a("50000"), a("0.5")), (a("50100"), a("1"))]
+
+
+def test_a_crossing_limit_needs_the_margin_of_its_own_price():
+    engine, _ = new_futures()
+    liquidity, me = trader(engine, "10000000"), trader(engine, "2504.99999999")
+    limit(engine, liquidity, "SELL", "50000", "0.5")
+    # 1 x 50,100 / 20 = 2,505: judged at its limit price, not at the 50,000 it would take first
+    rejects(PerpReject.MARGIN_INSUFFICIENT, limit, engine, me, "BUY", "50100", "1")
