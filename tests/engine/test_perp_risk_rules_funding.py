@@ -52,6 +52,9 @@ def test_each_account_pays_or_receives_its_positions_funding_with_one_row_and_on
     limit(engine, plain, "BUY", "49000", "0.001")
     engine.set_index("BTCUSDT", MARK)
     engine.set_funding_rate("BTCUSDT", RATE)
+    # a one-atom long: worth 50,000.12 atoms, cut to 50,000, what it cost; 20x and 0.4 % of that, rounded up
+    smallest = engine.risk(one_atom, "USDT")
+    assert (smallest.cross_unrealized, smallest.cross_initial, smallest.cross_maint) == (0, 2500, 200)
     positions = list(engine.open_positions["BTCUSDT"].values())
     expected: dict[int, int] = {}
     for p in positions:
