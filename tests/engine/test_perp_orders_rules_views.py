@@ -157,3 +157,12 @@ def test_premium_index_shows_the_symbol_mark_as_estimated_settle_and_the_time(ve
     view = engine.mark_view(SYMBOL)
     assert (view.symbol, view.mark, view.estimated_settle, view.time) == \
         (SYMBOL, a("50100"), a("50100"), clock.now_ms())
+
+
+def test_a_cross_row_shows_no_isolated_margin_whatever_its_pnl(venue):
+    engine, _, liquidity, me = venue
+    limit(engine, liquidity, "SELL", "50000", "1")
+    market(engine, me, "BUY", "1")
+    engine.set_index(SYMBOL, a("50500"))
+    row = engine.position_rows(me, SYMBOL)[0]
+    assert (row.margin_type, row.unrealized, row.isolated_margin, row.isolated_wallet) == ("cross", a("500"), 0, 0)
