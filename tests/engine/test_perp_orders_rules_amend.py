@@ -194,3 +194,13 @@ def test_a_modification_counts_the_position_against_the_bracket_cap(venue):
     rejects(PerpReject.MAX_POSITION_AT_LEVERAGE, modify, engine, me, order, "0.6", "49000")
     modify(engine, me, order, "0.5", "49000")  # 25,000 + 24,500 fits
     assert order.qty == a("0.5")
+
+
+def test_a_modified_order_under_expire_taker_expires_at_its_own_resting_order(venue):
+    engine, _, liquidity, me = venue
+    own = limit(engine, me, "SELL", "50000", "0.1").order
+    limit(engine, liquidity, "SELL", "50050", "1")
+    order = limit(engine, me, "BUY", "49000", "1", stp="EXPIRE_TAKER").order
+    modify(engine, me, order, "1", "50100")
+    assert own.status == "NEW" and order.executed == 0 and not order.is_open
+    assert engine.accounts[me].locked("USDT") == own.locked
