@@ -9,7 +9,6 @@ from __future__ import annotations
 from simulator.engine.events import OrderUpdate
 from simulator.engine.order import LIMIT
 from simulator.engine.perp.order import GTX
-from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.perp.validation import margin_need
 from simulator.engine.rejection import Reject, Rejected
 from simulator.engine.results import PlaceResult
@@ -41,7 +40,8 @@ def modify(engine, account_id: int, symbol: str, side: str, qty: int, price: int
     asset = inst.margin_asset
     account = engine.accounts[account_id]
     held = order.locked
-    account.unlock(asset, held)  # judged as if it held nothing; put back if refused
+    account.unlock(asset, held)  # judged as if it held nothing; put back if refused (margin_need also refuses
+    # a hedge-mode close larger than its position, -2022)
     try:
         need = margin_need(engine, inst, account_id, symbol, order.is_buy, LIMIT, remaining, price, 0, None,
                            order.position_side, order.reduce_only, engine.settings_of(account_id),
@@ -49,10 +49,6 @@ def modify(engine, account_id: int, symbol: str, side: str, qty: int, price: int
     except Rejected:
         account.lock(asset, held)
         raise
-    if order.position_side != "BOTH" and need == 0 and remaining > engine.position_size(
-            account_id, symbol, order.position_side, order.is_buy):
-        account.lock(asset, held)
-        raise Rejected(PerpReject.REDUCE_ONLY_REJECTED)
     first = engine.seq + 1
     now = engine.clock.now_ms()
     side_book = book.bids if order.is_buy else book.asks

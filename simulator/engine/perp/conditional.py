@@ -22,7 +22,7 @@ from simulator.engine.taker_plan import NOTHING_TO_TAKE, plan_taker
 MAX_ROUNDS = 100  # triggers setting off triggers: bounded, as any chain of events in one operation
 
 
-def trigger(engine, inst, book, now: int, trades: list, source: str) -> None:
+def trigger(engine, inst, book, now: int, trades: list) -> None:
     """Fire every conditional order whose trigger price has reached its stop; fills may fire more."""
     market = engine.market[inst.symbol]
     for _ in range(MAX_ROUNDS):

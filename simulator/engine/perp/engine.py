@@ -279,7 +279,7 @@ class FuturesEngine(PerpMatcher):
 
     def _after_trades(self, inst: PerpInstrument, book: OrderBook, now: int, trades: list) -> None:
         """What fills set off: conditional orders on the last price, and reduce-only orders the positions outgrew."""
-        conditional.trigger(self, inst, book, now, trades, CONTRACT_PRICE)
+        conditional.trigger(self, inst, book, now, trades)
         conditional.trim_reduce_only(self, inst, now)
 
     def modify_order(self, account_id: int, symbol: str, side: str, qty: int, price: int,
@@ -398,7 +398,7 @@ class FuturesEngine(PerpMatcher):
         """After the mark moved or wallets paid funding: conditional orders on the mark, then liquidations."""
         book = self.books[inst.symbol]
         if book.stops:
-            conditional.trigger(self, inst, book, now, [], "MARK_PRICE")
+            conditional.trigger(self, inst, book, now, [])
         return liquidation.check(self, inst.symbol, now)
 
     def basis(self, symbol: str) -> int | None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from simulator.engine.fees import FeeTier
-from simulator.engine.instrument import Instrument, InstrumentSpec, to_atoms
-from simulator.engine.perp.numbers import ceil_div
+from simulator.engine.instrument import Instrument, InstrumentSpec
 from simulator.engine.perp.settings import DEFAULT_LEVERAGE
 
 HOUR_MS = 3_600_000
@@ -155,7 +154,3 @@ class PerpInstrument(Instrument):
             return price * den <= mark * num
         num, den = self.down
         return price * den >= mark * num
-
-    def parse_rate(self, text: str | Decimal) -> Decimal:
-        """A rate given as text, exact (8 decimals at most): ValueError otherwise."""
-        return Decimal(to_atoms(text, 8)).scaleb(-8)

@@ -125,23 +125,18 @@ def risk(engine, account_id: int, asset: str) -> Risk:
     return out
 
 
-def cross_totals(engine, account_id: int, asset: str, with_maint: bool = True) -> tuple[int, int, int, bool]:
-    """(cross unrealized PnL, cross initial margin, cross maintenance margin (0 unless `with_maint`), whether an
-    isolated position is open) of the account's positions in `asset`, at the marks: what every placement and
-    every mark move asks, so computed lean (no Risk)."""
-    unrealized = initial = maint = 0
-    isolated = False
+def cross_totals(engine, account_id: int, asset: str) -> tuple[int, int]:
+    """(cross unrealized PnL, cross initial margin) of the account's positions in `asset`, at the marks: what
+    every placement and every mark move asks, so computed lean (no Risk)."""
+    unrealized = initial = 0
     positions = engine.account_positions.get(account_id)
     if not positions:
-        return 0, 0, 0, False
+        return 0, 0
     leverage = (engine.settings.get(account_id) or NO_SETTINGS).leverage
     instruments, prices = engine.instruments, engine.prices
     for position in positions.values():
         amt = position.amt
-        if not amt:
-            continue
-        if position.margin_type == ISOLATED:
-            isolated = True
+        if not amt or position.margin_type == ISOLATED:
             continue
         inst = instruments[position.symbol]
         if inst.margin_asset != asset:
@@ -156,12 +151,10 @@ def cross_totals(engine, account_id: int, asset: str, with_maint: bool = True) -
             notional = -amt * mark // inst.base_unit
             unrealized += position.cost - notional
         initial += -(-notional // (leverage.get(position.symbol) or inst.default_leverage))
-        if with_maint:
-            maint += inst.maint_margin(notional)
-    return unrealized, initial, maint, isolated
+    return unrealized, initial
 
 
 def available(engine, account_id: int, asset: str) -> int:
     """What new orders may use (may be negative): free + cross unrealized PnL - cross positions' initial margin."""
-    unrealized, initial, _, _ = cross_totals(engine, account_id, asset, False)
+    unrealized, initial = cross_totals(engine, account_id, asset)
     return engine.accounts[account_id].balances.get(asset, (0, 0))[0] + unrealized - initial

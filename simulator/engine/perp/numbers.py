@@ -25,12 +25,6 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-def times_rate(amount: int, rate: Decimal, up: bool) -> int:
-    """amount x rate in whole atoms, rounded up (`up`) or down: exact arithmetic on the rate's integer ratio."""
-    num, den = rate.as_integer_ratio()
-    return ceil_div(amount * num, den) if up else amount * num // den
-
-
 def break_even(cost: int, amt: int, base_unit: int, precision: int, fee_rate: int) -> Decimal:
     """The price at which closing the position now, paying `fee_rate` (x 1e8) on opening and closing, breaks
     even: entry x (1 + fee) / (1 - fee) for a long, entry x (1 - fee) / (1 + fee) for a short; 0 when flat."""
