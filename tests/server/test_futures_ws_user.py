@@ -119,6 +119,35 @@ async def test_listen_key_expired(fserver, session, alice):
         await recv_json(ws, timeout=0.5)
 
 
+async def test_an_event_between_expiry_and_the_sweep_is_withheld_and_the_connection_still_told(fserver, session,
+                                                                                                 alice):
+    """The key runs out and, before the sweep, the account changes leverage: that update is not sent on the dead
+    key, and the connection still gets listenKeyExpired (not a silent end)."""
+    key = fserver.listen_key(alice)
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={key}")
+
+    def expire_then_change():
+        fserver.sim.clock.advance(3_600_000)
+        fserver.sim.futures.set_leverage(alice, SYMBOL, 4)
+    fserver.call(expire_then_change)
+    assert await recv_json(ws) == {"e": "listenKeyExpired", "E": FROZEN + 3_600_000, "listenKey": key}
+    with pytest.raises(asyncio.TimeoutError):
+        await recv_json(ws, timeout=0.5)
+
+
+@pytest.mark.parametrize("event, dropped", [("listenKeyExpired", True), ("ORDER_TRADE_UPDATE", False)])
+async def test_a_user_data_fault_picks_listen_key_expired_by_its_event_type(fserver, session, alice, event, dropped):
+    key = fserver.listen_key(alice)
+    ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={key}")
+    fserver.call(lambda: fserver.sim.faults.add({"kind": "ws_drop", "accountId": alice, "event": event}))
+    fserver.call(lambda: fserver.sim.clock.advance(3_600_000))
+    if dropped:
+        with pytest.raises(asyncio.TimeoutError):
+            await recv_json(ws, timeout=0.5)
+    else:
+        assert (await recv_json(ws))["e"] == "listenKeyExpired"
+
+
 async def test_user_data_faults_pick_futures_events_by_type(fserver, session, alice):
     """A ws_drop fault filtered on execution type TRADE drops the fill's ORDER_TRADE_UPDATE and nothing else."""
     ws = await connect(session, f"{fserver.ws_url}/private/ws?listenKey={fserver.listen_key(alice)}")

@@ -120,9 +120,9 @@ class FuturesUserSink(UserSink):
 class FuturesUserStreams(AccountSinks):
     """The futures engine's events for the connections that want them, on the futures venue's own listenKeys."""
 
-    honours_time_unit = False  # futures user data is never rewritten to microseconds
-    expired_details = None  # futures user data faults have never picked listenKeyExpired by its event type
-    expired_keys_await_sweep = False  # an event on an expired key ends its sinks at once, untold
+    honours_time_unit = False  # futures user data is never rewritten to microseconds (Binance has no timeUnit here)
+    # As on spot, a connection on an expired key is told so (listenKeyExpired, which faults can pick by event)
+    # even when an event for the account comes before the sweep: Binance always sends it.
 
     def listen_keys(self) -> ListenKeys:
         return self.sim.wire.futures_listen_keys
