@@ -48,6 +48,16 @@ def market(engine, account_id: int, side: str, qty: str, symbol: str = "BTCUSDT"
     return engine.place_order(account_id, symbol, side, "MARKET", qty=a(qty), **kwargs)
 
 
+def holding_one_btc(side: str):
+    """A fresh futures engine (last price and mark 50,000), a deep liquidity account, and an account that bought
+    (`side` BUY: long) or sold (SELL: short) 1 BTC from it at 50,000: (engine, clock, liquidity, account)."""
+    engine, clock = new_futures()
+    liquidity, account = trader(engine, "10000000"), trader(engine)
+    limit(engine, liquidity, "SELL" if side == "BUY" else "BUY", "50000", "1")
+    market(engine, account, side, "1")
+    return engine, clock, liquidity, account
+
+
 def position(engine, account_id: int, symbol: str = "BTCUSDT", side: str = "BOTH"):
     return engine.positions.get((account_id, symbol, side))
 

@@ -6,15 +6,13 @@ import pytest
 from simulator.engine.perp.rejection import PerpReject
 from simulator.engine.rejection import Reject
 from tests.engine.helpers import a, rejects
-from tests.engine.perp_helpers import assert_clean, limit, market, new_futures, position, trader
+from tests.engine.perp_helpers import (assert_clean, holding_one_btc, limit, market, new_futures, position,
+                                       trader)
 
 
 @pytest.fixture
 def long_one():
-    engine, clock = new_futures()
-    liquidity, trader_id = trader(engine, "10000000"), trader(engine)
-    limit(engine, liquidity, "SELL", "50000", "1")
-    market(engine, trader_id, "BUY", "1")
+    engine, _, liquidity, trader_id = holding_one_btc("BUY")
     return engine, liquidity, trader_id
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.engine.helpers import Recorder, a
-from tests.engine.perp_helpers import assert_clean, limit, market, new_futures, position, trader
+from tests.engine.perp_helpers import (assert_clean, holding_one_btc, limit, market, new_futures, position,
+                                       trader)
 
 SYMBOL = "BTCUSDT"
 
@@ -13,20 +14,12 @@ SYMBOL = "BTCUSDT"
 @pytest.fixture
 def long_one():
     """An account long 1 BTC at 50,000 (last price and mark 50,000) and a deep liquidity account."""
-    engine, clock = new_futures()
-    liquidity, me = trader(engine, "10000000"), trader(engine)
-    limit(engine, liquidity, "SELL", "50000", "1")
-    market(engine, me, "BUY", "1")
-    return engine, clock, liquidity, me
+    return holding_one_btc("BUY")
 
 
 @pytest.fixture
 def short_one():
-    engine, clock = new_futures()
-    liquidity, me = trader(engine, "10000000"), trader(engine)
-    limit(engine, liquidity, "BUY", "50000", "1")
-    market(engine, me, "SELL", "1")
-    return engine, clock, liquidity, me
+    return holding_one_btc("SELL")
 
 
 def conditional(engine, account, side, type_, stop, qty="0", **kwargs):
