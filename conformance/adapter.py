@@ -15,8 +15,8 @@ Conventions (every adapter follows them; the suite relies on them):
 - Every price, amount, balance and fee is a `Decimal`, never a float.
 - Enumerations are plain upper-case strings: sides "BUY" / "SELL"; order types "LIMIT", "MARKET",
   "LIMIT_MAKER", and on perpetuals the conditional "STOP_MARKET" / "TAKE_PROFIT_MARKET"; working types
-  "MARK_PRICE" / "CONTRACT_PRICE"; time in force "GTC", "IOC", "FOK"; position sides "BOTH", "LONG", "SHORT"; position modes
-  "ONEWAY", "HEDGE".
+  "MARK_PRICE" / "CONTRACT_PRICE"; time in force "GTC", "IOC", "FOK"; position sides "BOTH", "LONG", "SHORT";
+  position modes "ONEWAY", "HEDGE".
 - An exchange's refusal of an order is not an exception: `place` returns the client order id and the adapter
   emits `OrderFailed` carrying the exchange's reason. Methods raise only when the adapter cannot do what is
   asked at all (a capability it lacks: `NotImplementedError`).
@@ -91,6 +91,10 @@ class AdapterConfig:
 
 
 # ----------------------------------------------------------------------------------------------- requests
+
+
+#: The conditional order types of the CONDITIONAL_ORDERS capability (perpetuals).
+CONDITIONAL_ORDER_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,10 @@ from typing import Any
 import ccxt.pro as ccxtpro
 from ccxt.base.errors import BaseError
 
-from conformance.adapter import (AdapterError, Balance, Capability, FundingInfo, FundingPayment, OrderRequest,
-                                 Position, PositionUpdate)
+from conformance.adapter import (CONDITIONAL_ORDER_TYPES, AdapterError, Balance, Capability, FundingInfo,
+                                 FundingPayment, OrderRequest, Position, PositionUpdate)
 from conformance.adapters.ccxt_spot import CcxtAdapter, _dec
 
-CONDITIONAL_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 _CODE = re.compile(r'"code"\s*:\s*(-?\d+)')
 _MSG = re.compile(r'"msg"\s*:\s*"([^"]*)"')
 
@@ -59,10 +58,10 @@ class CcxtPerpetualAdapter(CcxtAdapter):
         return symbol.split(":")[0].replace("/", "-")
 
     def _ccxt_type(self, order: OrderRequest) -> str:
-        return order.order_type if order.order_type in CONDITIONAL_TYPES else super()._ccxt_type(order)
+        return order.order_type if order.order_type in CONDITIONAL_ORDER_TYPES else super()._ccxt_type(order)
 
     def _order_params(self, order: OrderRequest) -> dict[str, Any]:
-        if order.order_type in CONDITIONAL_TYPES:
+        if order.order_type in CONDITIONAL_ORDER_TYPES:
             # ccxt sends these to the algo-order endpoint (triggerPrice, clientAlgoId from newClientOrderId)
             params: dict[str, Any] = {"triggerPrice": str(order.trigger_price), "workingType": order.working_type}
             if order.close_position:

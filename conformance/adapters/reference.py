@@ -9,9 +9,10 @@ import asyncio
 from pathlib import Path
 from typing import Any, AsyncIterator, Optional
 
-from conformance.adapter import (AdapterConfig, Balance, BalanceUpdate, BookTop, Event, FundingInfo, FundingPayment,
-                                 OpenOrder, OrderCanceled, OrderCompleted, OrderCreated, OrderFailed, OrderFilled,
-                                 OrderRequest, Position, PositionUpdate, PublicTrade, TradingRule)
+from conformance.adapter import (CONDITIONAL_ORDER_TYPES, AdapterConfig, Balance, BalanceUpdate, BookTop, Event,
+                                 FundingInfo, FundingPayment, OpenOrder, OrderCanceled, OrderCompleted, OrderCreated,
+                                 OrderFailed, OrderFilled, OrderRequest, Position, PositionUpdate, PublicTrade,
+                                 TradingRule)
 from connector import events as ev
 from connector.exchange import BinanceExchange
 from connector.in_flight_order import OrderState
@@ -22,7 +23,6 @@ SPOT_CAPABILITIES = frozenset({"spot", "market_orders", "limit_maker", "ioc", "f
 PERPETUAL_CAPABILITIES = frozenset({"perpetual", "market_orders", "limit_maker", "ioc", "fok", "cancel_all",
                                     "order_book", "public_trades", "balance_events", "restart", "positions",
                                     "leverage", "position_mode", "margin_type", "funding", "conditional_orders"})
-CONDITIONAL_TYPES = ("STOP_MARKET", "TAKE_PROFIT_MARKET")
 
 
 class ReferenceAdapter:
@@ -58,7 +58,7 @@ class ReferenceAdapter:
 
     # --- orders ---
     async def place(self, order: OrderRequest) -> str:
-        conditional = order.order_type in CONDITIONAL_TYPES
+        conditional = order.order_type in CONDITIONAL_ORDER_TYPES
         if order.order_type not in ("LIMIT", "MARKET", "LIMIT_MAKER") and not (
                 conditional and "conditional_orders" in self.capabilities):
             raise NotImplementedError(f"order type {order.order_type}")
