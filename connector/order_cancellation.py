@@ -30,6 +30,12 @@ from connector.web_assistant import ExchangeError
 log = logging.getLogger(__name__)
 
 
+def _ask_after(exc: ExchangeError) -> bool:
+    """Whether a refused or unanswered cancel leaves the order's fate to the exchange's record: it was filled
+    meanwhile or never placed (unknown order), or the cancel's own outcome is unknown."""
+    return exc.code in (c.UNKNOWN_ORDER_SENT, c.ORDER_DOES_NOT_EXIST) or exc.unknown_outcome
+
+
 @dataclass(frozen=True)
 class CancellationResult:
     client_order_id: str
@@ -130,8 +136,7 @@ class OrderCancellation:
             await self._bulk_cancel(trading_pair, orders)
         except ExchangeError as exc:
             log.info("cancel all %s: %s", trading_pair, exc)
-            await self._settle_by_status(orders, exc.code in (c.UNKNOWN_ORDER_SENT, c.ORDER_DOES_NOT_EXIST)
-                                         or exc.unknown_outcome)
+            await self._settle_by_status(orders, _ask_after(exc))
 
     async def _bulk_cancel(self, trading_pair: str, orders: list[InFlightOrder]) -> None:
         """Spot: the answer lists every order canceled. -2011 means none was open (filled, canceled or never

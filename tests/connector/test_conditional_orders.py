@@ -92,16 +92,19 @@ async def test_status_poll_asks_the_algo_endpoint_while_the_stop_waits(perp):
     assert perp.in_flight_orders["stop"].current_state is OrderState.OPEN
 
 
+# The order a fired stop released, filled, and its one trade, as /fapi/v1/order and userTrades answer.
+FIRED_ORDER = {"orderId": 45, "symbol": "BTCUSDT", "status": "FILLED", "clientOrderId": "stop",
+               "executedQty": "0.010", "updateTime": 9}
+FIRED_TRADE = {"id": 71, "orderId": 45, "price": "58990.00", "qty": "0.010", "commission": "0.01",
+               "commissionAsset": "USDT", "time": 8, "maker": False, "buyer": False}
+
+
 async def test_status_poll_follows_a_fired_stop_to_its_order(perp):
     await place_stop(perp)
-    filled = {"orderId": 45, "symbol": "BTCUSDT", "status": "FILLED", "clientOrderId": "stop", "executedQty": "0.010",
-              "updateTime": 9}
-    trade = {"id": 71, "orderId": 45, "price": "58990.00", "qty": "0.010", "commission": "0.01",
-             "commissionAsset": "USDT", "time": 8, "maker": False, "buyer": False}
     with aioresponses() as m:
         m.get(url(c.F_ALGO_ORDER), payload=algo_answer("stop", "TRIGGERED"))
-        m.get(url(c.F_ORDER), payload=filled)
-        m.get(url(c.F_USER_TRADES), payload=[trade])
+        m.get(url(c.F_ORDER), payload=FIRED_ORDER)
+        m.get(url(c.F_USER_TRADES), payload=[FIRED_TRADE])
         await perp._update_order_status()
     assert [e.kind for e in perp.events.history] == ["order_created", "order_filled", "order_completed"]
 
@@ -136,14 +139,10 @@ async def test_a_waiting_stop_is_canceled_on_the_algo_endpoint(perp):
 
 async def test_a_stop_that_fired_before_its_cancel_is_settled_by_its_status(perp):
     await place_stop(perp)
-    filled = {"orderId": 45, "symbol": "BTCUSDT", "status": "FILLED", "clientOrderId": "stop", "executedQty": "0.010",
-              "updateTime": 9}
-    trade = {"id": 71, "orderId": 45, "price": "58990.00", "qty": "0.010", "commission": "0.01",
-             "commissionAsset": "USDT", "time": 8, "maker": False, "buyer": False}
     with aioresponses() as m:
         m.delete(url(c.F_ALGO_ORDER), status=400, payload={"code": -2011, "msg": "Unknown order sent."})
         m.get(url(c.F_ALGO_ORDER), payload=algo_answer("stop", "TRIGGERED"))
-        m.get(url(c.F_ORDER), payload=filled)
-        m.get(url(c.F_USER_TRADES), payload=[trade])
+        m.get(url(c.F_ORDER), payload=FIRED_ORDER)
+        m.get(url(c.F_USER_TRADES), payload=[FIRED_TRADE])
         await perp._execute_cancel(PAIR, "stop")
     assert [e.kind for e in perp.events.history] == ["order_created", "order_filled", "order_completed"]
