@@ -40,8 +40,9 @@ def modify(engine, account_id: int, symbol: str, side: str, qty: int, price: int
     asset = inst.margin_asset
     account = engine.accounts[account_id]
     held = order.locked
-    account.unlock(asset, held)  # judged as if it held nothing; put back if refused (margin_need also refuses
-    # a hedge-mode close larger than its position, -2022)
+    # Judged as if it held nothing; put back if refused. margin_need also refuses a hedge-mode close larger than
+    # its position (-2022), so modify needs no check of its own for that.
+    account.unlock(asset, held)
     try:
         need = margin_need(engine, inst, account_id, symbol, order.is_buy, LIMIT, remaining, price, 0, None,
                            order.position_side, order.reduce_only, engine.settings_of(account_id),
