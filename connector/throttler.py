@@ -29,13 +29,17 @@ _HEADER = re.compile(r"^X-MBX-(USED-WEIGHT|ORDER-COUNT)-(\d+)([SMHD])$", re.IGNO
 _UNIT_SECONDS = {"S": 1, "M": 60, "H": 3600, "D": 86400}
 
 
+IN_FLIGHT_RECHECK_S = 0.05  # how soon a request blocked only by requests in flight looks again
+
+
 @dataclass
 class RateLimitPool:
     kind: str              # REQUEST_WEIGHT | ORDERS | RAW_REQUESTS
     window_s: float
     limit: int             # the exchange's limit
     capacity: int          # what we allow ourselves (limit * safety margin)
-    log: deque = field(default_factory=deque)  # (time, amount)
+    log: deque = field(default_factory=deque)  # (time, amount) of requests answered, by the time of the answer
+    in_flight: int = 0  # what requests sent and not yet answered cost: counted until their answer comes
 
     @property
     def span_s(self) -> float:
@@ -51,18 +55,20 @@ class RateLimitPool:
     def used(self, now: float) -> int:
         while self.log and self.log[0][0] <= now - self.span_s:
             self.log.popleft()
-        return sum(amount for _, amount in self.log)
+        return sum(amount for _, amount in self.log) + self.in_flight
 
     def wait_for(self, amount: int, now: float) -> float:
         """Seconds until `amount` more fits (0 if it fits now)."""
         used = self.used(now)
-        if used + amount <= self.capacity or not self.log:
+        if used + amount <= self.capacity or not (self.log or self.in_flight):
             return 0.0
         freed = 0
         for stamp, spent in self.log:
             freed += spent
             if used - freed + amount <= self.capacity:
                 return stamp + self.span_s - now
+        if self.in_flight:  # what is left is in flight: look again once answers may have come
+            return max(self.log[-1][0] + self.span_s - now if self.log else 0.0, IN_FLIGHT_RECHECK_S)
         return self.log[-1][0] + self.span_s - now
 
 
@@ -93,7 +99,7 @@ class AsyncThrottler:
         pools = pools_from_rate_limits(rate_limits, self._safety_pct)
         for pool in pools:
             if pool.key in old:
-                pool.log = old[pool.key].log
+                pool.log, pool.in_flight = old[pool.key].log, old[pool.key].in_flight
         if pools:
             self.pools = pools
 
@@ -124,11 +130,21 @@ class AsyncThrottler:
                 if delay <= 0:
                     break
                 await asyncio.sleep(delay)
-            now = self._clock()
             for pool, amount in costs:
+                pool.in_flight += amount
+        try:
+            yield
+        finally:
+            # The exchange counted the request when it arrived, at the latest when it answered: from then on it
+            # takes its place in the window (a request charged when sent and delayed on its way, by the network
+            # or a busy exchange, could otherwise leave our window before it entered the exchange's).
+            now = self._clock()
+            current = {pool.key: pool for pool in self.pools}
+            for pool, amount in costs:
+                pool = current.get(pool.key, pool)
+                pool.in_flight = max(0, pool.in_flight - amount)
                 if amount:
                     pool.log.append((now, amount))
-        yield
 
     def ban(self, retry_after_s: float) -> None:
         """A 429 or 418 answer: nothing is sent before `retry_after_s` has passed."""

@@ -104,3 +104,20 @@ def test_set_rate_limits_replaces_pools_and_keeps_the_spend():
     assert throttler.pools[0].used(clock.now) == 100
     throttler.set_rate_limits([])  # an exchange that lists none keeps ours
     assert len(throttler.pools) == 1
+
+
+async def test_a_request_counts_while_in_flight_and_for_a_window_from_its_answer():
+    """Charged when sent, a request slow to arrive would leave a window counted from sending before it entered
+    the exchange's: it counts while in flight, and from its answer on for the window's length."""
+    clock = FakeClock()
+    throttler = AsyncThrottler(limits(weight=20, orders=100), safety_pct=100, clock=clock)
+    weight = next(p for p in throttler.pools if p.kind == c.REQUEST_WEIGHT)
+    async with throttler.execute_task("GET", c.ACCOUNT):  # weight 20: the whole pool
+        clock.now += 5  # long past the window while still waiting for the answer
+        assert weight.used(clock.now) == 20
+        assert weight.wait_for(1, clock.now) > 0
+    answered = clock.now
+    clock.now += weight.span_s - 0.01
+    assert weight.used(clock.now) == 20  # counted from the answer, not from the sending
+    clock.now = answered + weight.span_s
+    assert weight.used(clock.now) == 0 and weight.in_flight == 0
